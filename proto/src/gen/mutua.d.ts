@@ -746,6 +746,9 @@ export namespace mutua {
             /** FederationSettings modelArch. */
             modelArch: string;
 
+            /** FederationSettings seed. */
+            seed: number;
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -821,6 +824,9 @@ export namespace mutua {
 
                 /** FederationSettings modelArch */
                 modelArch?: (string|null);
+
+                /** FederationSettings seed */
+                seed?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -1505,6 +1505,7 @@ export const mutua = $root.mutua = (() => {
              * @property {mutua.v1.AsyncSettings.$Properties|null} [async] FederationSettings async
              * @property {number|null} [localEpochs] FederationSettings localEpochs
              * @property {string|null} [modelArch] FederationSettings modelArch
+             * @property {number|null} [seed] FederationSettings seed
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1658,6 +1659,14 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.modelArch = "";
 
             /**
+             * FederationSettings seed.
+             * @member {number} seed
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.seed = 0;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1703,6 +1712,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 14, wireType 0 =*/112).uint32(message.localEpochs);
                 if (message.modelArch != null && $Object.hasOwnProperty.call(message, "modelArch") && message.modelArch !== "")
                     writer.uint32(/* id 15, wireType 2 =*/122).string(message.modelArch);
+                if (message.seed != null && $Object.hasOwnProperty.call(message, "seed") && message.seed !== 0)
+                    writer.uint32(/* id 16, wireType 0 =*/128).uint32(message.seed);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1876,6 +1887,15 @@ export const mutua = $root.mutua = (() => {
                                 message.modelArch = value;
                             else
                                 delete message.modelArch;
+                            continue;
+                        }
+                    case 16: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.seed = value;
+                            else
+                                delete message.seed;
                             continue;
                         }
                     }
