@@ -2074,6 +2074,9 @@ export namespace mutua {
             /** Error closeCode. */
             closeCode: number;
 
+            /** Error detail. */
+            detail: string;
+
             /**
              * Encodes the specified Error message. Does not implicitly {@link mutua.v1.Error.verify|verify} messages.
              * @param message Error message or plain object to encode
@@ -2119,6 +2122,9 @@ export namespace mutua {
 
                 /** Error closeCode */
                 closeCode?: (number|null);
+
+                /** Error detail */
+                detail?: (string|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -5135,6 +5135,7 @@ export const mutua = $root.mutua = (() => {
              * @property {boolean|null} [fatal] Error fatal
              * @property {number|null} [retryAfterMs] Error retryAfterMs
              * @property {number|null} [closeCode] Error closeCode
+             * @property {string|null} [detail] Error detail
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5207,6 +5208,14 @@ export const mutua = $root.mutua = (() => {
             Error.prototype.closeCode = 0;
 
             /**
+             * Error detail.
+             * @member {string} detail
+             * @memberof mutua.v1.Error
+             * @instance
+             */
+            Error.prototype.detail = "";
+
+            /**
              * Encodes the specified Error message. Does not implicitly {@link mutua.v1.Error.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Error
@@ -5232,6 +5241,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.retryAfterMs);
                 if (message.closeCode != null && $Object.hasOwnProperty.call(message, "closeCode") && message.closeCode !== 0)
                     writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.closeCode);
+                if (message.detail != null && $Object.hasOwnProperty.call(message, "detail") && message.detail !== "")
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.detail);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -5319,6 +5330,15 @@ export const mutua = $root.mutua = (() => {
                                 message.closeCode = value;
                             else
                                 delete message.closeCode;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.detail = value;
+                            else
+                                delete message.detail;
                             continue;
                         }
                     }
