@@ -30,12 +30,24 @@ describe('input validation (through mean)', () => {
   });
 
   it('rejects predictions of different lengths', () => {
-    rejects(() => mean([ok, f32([0.5, 0.5])], 2), 'ERR_AGG_SHAPE', /contribution 1 has 2 values but contribution 0 has 4/);
+    rejects(
+      () => mean([ok, f32([0.5, 0.5])], 2),
+      'ERR_AGG_SHAPE',
+      /contribution 1 has 2 values but contribution 0 has 4/,
+    );
   });
 
   it('rejects NaN, infinities, negatives and values above 1, naming row and class', () => {
-    rejects(() => mean([ok, f32([0.5, 0.5, 0, Number.NaN])], 2), 'ERR_AGG_VALUE', /contribution 1.*row 1, class 1 is NaN/);
-    rejects(() => mean([f32([Number.POSITIVE_INFINITY, 0])], 2), 'ERR_AGG_VALUE', /row 0, class 0 is Infinity/);
+    rejects(
+      () => mean([ok, f32([0.5, 0.5, 0, Number.NaN])], 2),
+      'ERR_AGG_VALUE',
+      /contribution 1.*row 1, class 1 is NaN/,
+    );
+    rejects(
+      () => mean([f32([Number.POSITIVE_INFINITY, 0])], 2),
+      'ERR_AGG_VALUE',
+      /row 0, class 0 is Infinity/,
+    );
     rejects(() => mean([f32([-0.1, 1.1])], 2), 'ERR_AGG_VALUE', /-0.1.*outside \[0, 1\]/);
     rejects(() => mean([f32([0, 1.5])], 2), 'ERR_AGG_VALUE', /class 1 is 1.5/);
   });
@@ -45,7 +57,11 @@ describe('input validation (through mean)', () => {
   });
 
   it('rejects bad weights', () => {
-    rejects(() => mean([ok, ok], 2, [1, -1]), 'ERR_AGG_WEIGHT', /contribution 1: weight must be a finite number >= 0, got -1/);
+    rejects(
+      () => mean([ok, ok], 2, [1, -1]),
+      'ERR_AGG_WEIGHT',
+      /contribution 1: weight must be a finite number >= 0, got -1/,
+    );
     rejects(() => mean([ok], 2, [Number.NaN]), 'ERR_AGG_WEIGHT', /got NaN/);
     rejects(() => mean([ok], 2, [Number.POSITIVE_INFINITY]), 'ERR_AGG_WEIGHT', /got Infinity/);
     rejects(() => mean([ok, ok], 2, [1]), 'ERR_AGG_WEIGHT', /got 1 weights for 2 predictions/);
