@@ -1,0 +1,167 @@
+/**
+ * Coordinator configuration from flags and environment variables (flags win),
+ * validated at start so a typo fails loudly instead of at the first request.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Unset: embedded SQLite file `<dataDir>/mutua.db`. */
+  databaseUrl: string | undefined;
+  adminToken: string;
+  /** True when no admin token was configured and one was generated for this run. */
+  adminTokenGenerated: boolean;
+  maxFrameBytes: number;
+  maxMessagesPerSecond: number;
+  heartbeatIntervalMs: number;
+  maxUploadBytes: number;
+  logLevel: string;
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  key: keyof ServerConfig;
+  help: string;
+  parse: (v: string) => unknown;
+  default?: unknown;
+}
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  return n;
+};
+const str = (v: string) => v;
+
+export const OPTIONS: Option[] = [
+  {
+    flag: '--port',
+    env: 'PORT',
+    key: 'port',
+    help: 'TCP port to listen on (0 = any free port)',
+    parse: int('port', 0, 65535),
+    default: 8080,
+  },
+  { flag: '--host', env: 'HOST', key: 'host', help: 'interface to bind', parse: str, default: '127.0.0.1' },
+  {
+    flag: '--data-dir',
+    env: 'MUTUA_DATA_DIR',
+    key: 'dataDir',
+    help: 'directory for the embedded database and public sets',
+    parse: (v) => resolve(v),
+    default: resolve('.data'),
+  },
+  {
+    flag: '--database-url',
+    env: 'DATABASE_URL',
+    key: 'databaseUrl',
+    help: 'postgresql://… to use PostgreSQL instead of the embedded SQLite file',
+    parse: (v) => {
+      if (!/^postgres(ql)?:\/\//.test(v) && !v.startsWith('file:'))
+        throw new ConfigError(`DATABASE_URL must start with postgresql:// or file:, got "${v}"`);
+      return v;
+    },
+  },
+  {
+    flag: '--admin-token',
+    env: 'MUTUA_ADMIN_TOKEN',
+    key: 'adminToken',
+    help: 'bearer token for the admin API (generated and printed when unset)',
+    parse: (v) => {
+      if (v.length < 16) throw new ConfigError('the admin token must be at least 16 characters');
+      return v;
+    },
+  },
+  {
+    flag: '--max-frame-bytes',
+    env: 'MUTUA_MAX_FRAME_BYTES',
+    key: 'maxFrameBytes',
+    help: 'largest WebSocket frame accepted',
+    parse: int('max frame bytes', 1024, 1 << 30),
+    default: 16 << 20,
+  },
+  {
+    flag: '--max-messages-per-second',
+    env: 'MUTUA_MAX_MESSAGES_PER_SECOND',
+    key: 'maxMessagesPerSecond',
+    help: 'per-connection message rate limit',
+    parse: int('max messages per second', 1, 1_000_000),
+    default: 50,
+  },
+  {
+    flag: '--heartbeat-ms',
+    env: 'MUTUA_HEARTBEAT_MS',
+    key: 'heartbeatIntervalMs',
+    help: 'WebSocket ping interval; peers missing two pings are dropped',
+    parse: int('heartbeat ms', 100, 3_600_000),
+    default: 15_000,
+  },
+  {
+    flag: '--max-upload-bytes',
+    env: 'MUTUA_MAX_UPLOAD_BYTES',
+    key: 'maxUploadBytes',
+    help: 'largest public-set upload over HTTP',
+    parse: int('max upload bytes', 1024, 1 << 31),
+    default: 256 << 20,
+  },
+  {
+    flag: '--log-level',
+    env: 'LOG_LEVEL',
+    key: 'logLevel',
+    help: 'pino log level (fatal…trace, silent)',
+    parse: (v) => {
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v))
+        throw new ConfigError(`unknown log level "${v}"`);
+      return v;
+    },
+    default: 'info',
+  },
+];
+
+export class ConfigError extends Error {
+  readonly code = 'MUTUA_ERR_CONFIG';
+}
+
+export function helpText(): string {
+  const rows = OPTIONS.map(
+    (o) =>
+      `  ${`${o.flag} <value>`.padEnd(32)} ${o.help}\n  ${''.padEnd(32)} env ${o.env}${o.default !== undefined ? `, default ${o.default}` : ''}`,
+  );
+  return `mutua-server — the Mutua federated mutual-distillation coordinator
+
+Usage: mutua-server [options]
+
+Options:
+${rows.join('\n')}
+  --help                           show this help
+
+REST admin API under /v1/ (Authorization: Bearer <admin token>), WebSocket at /v1/ws,
+OpenAPI at /docs/json, health at /healthz, Prometheus metrics at /metrics.
+`;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
+  const raw = new Map<keyof ServerConfig, string>();
+  for (const o of OPTIONS) if (env[o.env] !== undefined && env[o.env] !== '') raw.set(o.key, env[o.env]!);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    const o = OPTIONS.find((x) => x.flag === flag);
+    if (!o) throw new ConfigError(`unknown option "${arg}" (see --help)`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    raw.set(o.key, value);
+  }
+  const cfg: Record<string, unknown> = {};
+  for (const o of OPTIONS) cfg[o.key] = raw.has(o.key) ? o.parse(raw.get(o.key)!) : o.default;
+  const generated = cfg.adminToken === undefined;
+  if (generated) cfg.adminToken = randomBytes(24).toString('base64url');
+  cfg.adminTokenGenerated = generated;
+  return cfg as unknown as ServerConfig;
+}

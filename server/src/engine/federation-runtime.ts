@@ -1,0 +1,574 @@
+/**
+ * One running federation: who is connected, which round or consensus version is open,
+ * the contributions behind the next consensus, timers. Strategies do the maths; the
+ * store makes accepted contributions durable BEFORE they are acknowledged; the
+ * WebSocket layer encodes what this class hands to a session.
+ *
+ * Sync and async modes share one mechanism, "versions": version v has a public batch
+ * B_v; a task at v asks to predict B_v and carries the leave-one-out targets of the
+ * newest consensus. Sync publishes the next version when the open round closes (quorum
+ * or deadline) and rejects late work as STALE_ROUND; async publishes after `bufferK`
+ * new contributions and accepts work up to `maxStaleness` versions old, weighted by
+ * (1 + tau)^-a — so a slow participant never holds the others back.
+ */
+
+import { stalenessWeight } from './aggregation.ts';
+import { FedAvgStrategy } from './fedavg-strategy.ts';
+import { MutualStrategy } from './mutual-strategy.ts';
+import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
+import type { EncodingName, FederationSettings } from './settings.ts';
+import type { Consensus, Contribution, RoundContext, Strategy } from './strategy.ts';
+
+export interface TaskView {
+  round: number;
+  mode: 'sync' | 'async';
+  predictIndices: Uint32Array;
+  targets: { version: number; indices: Uint32Array; probs: Float32Array; contributors: number } | null;
+  globalWeights: { round: number; params: Float32Array } | null;
+  deadlineUnixMs: number;
+  localEpochs: number;
+}
+
+/** The runtime's view of a connected participant; implemented by the WebSocket layer. */
+export interface SessionPort {
+  readonly participantId: string;
+  sendTask(task: TaskView): void;
+  sendRoundClosed(info: { round: number; submissions: number; reason: string }): void;
+}
+
+export class RuntimeError extends Error {
+  constructor(
+    readonly code:
+      | 'STALE_ROUND'
+      | 'TOO_STALE'
+      | 'UNKNOWN_ROUND'
+      | 'WRONG_STRATEGY'
+      | 'FEDERATION_PAUSED'
+      | 'BAD_SHAPE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Submission {
+  version: number;
+  probs?: Float32Array;
+  params?: Float32Array;
+  numSamples?: number;
+  encoding: EncodingName;
+  payload: Uint8Array;
+  rows: number;
+  classes: number;
+  k: number;
+  bytes: number;
+  metrics: Record<string, number>;
+}
+
+export interface AckView {
+  round: number;
+  duplicate: boolean;
+  staleness: number;
+  weight: number;
+}
+
+interface VersionState {
+  version: number;
+  indices: Uint32Array;
+  openedAt: number;
+  open: boolean;
+  /** Received contributions since the last publish (async: these versions feed the next consensus). */
+  dirty: boolean;
+  contributions: Map<string, Contribution>;
+}
+
+interface SessionState {
+  port: SessionPort;
+  lastTaskVersion: number;
+  lastTargetsVersion: number;
+  lastWeightsVersion: number;
+}
+
+export interface RuntimeOptions {
+  federationId: string;
+  settings: FederationSettings;
+  publicSetSize: number;
+  store: RuntimeStore;
+  /** Decodes a stored payload on recovery (the codec lives in the protocol layer). */
+  decodeStored: (s: StoredSubmission) => { probs?: Float32Array; params?: Float32Array };
+  now?: () => number;
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+export type RuntimeEvent =
+  | { type: 'round-opened'; federationId: string; version: number }
+  | {
+      type: 'round-closed';
+      federationId: string;
+      version: number;
+      submissions: number;
+      reason: string;
+      aggregationMs: number;
+    }
+  | { type: 'submission'; federationId: string; participantId: string; version: number; staleness: number };
+
+export class FederationRuntime {
+  readonly federationId: string;
+  private settings: FederationSettings;
+  private readonly strategy: Strategy;
+  private readonly store: RuntimeStore;
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly versions = new Map<number, VersionState>();
+  private current = 0;
+  private consensus: Consensus | null = null;
+  private readonly targetsCache = new Map<string, TaskView['targets']>();
+  private newSincePublish = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private paused = false;
+  private closed = false;
+  /** Serializes state changes that await the store, so a publish never interleaves with a submission. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.federationId = options.federationId;
+    this.settings = options.settings;
+    this.store = options.store;
+    this.strategy = options.settings.strategy === 'fedavg' ? new FedAvgStrategy() : new MutualStrategy();
+    this.now = options.now ?? Date.now;
+  }
+
+  get currentVersion(): number {
+    return this.current;
+  }
+  get onlineCount(): number {
+    return this.sessions.size;
+  }
+  get consensusVersion(): number {
+    return this.consensus?.version ?? 0;
+  }
+  isOnline(participantId: string): boolean {
+    return this.sessions.has(participantId);
+  }
+
+  /** Rebuilds state after a restart: open versions, their contributions, the newest consensus. */
+  async recover(): Promise<void> {
+    const keep = this.settings.mode === 'async' ? this.settings.async.maxStaleness : 0;
+    const probe = await this.store.loadState(this.federationId, 0);
+    const from = Math.max(1, probe.currentVersion - keep);
+    const state = await this.store.loadState(this.federationId, from);
+    this.current = state.currentVersion;
+    for (const r of state.rounds) {
+      const needed = r.version >= from || state.latestConsensus?.sourceVersions.includes(r.version);
+      if (!needed) continue;
+      this.versions.set(r.version, {
+        version: r.version,
+        indices: r.indices,
+        openedAt: r.openedAt.getTime(),
+        open: r.status === 'open' || (this.settings.mode === 'async' && r.version >= from),
+        dirty: false,
+        contributions: new Map(),
+      });
+    }
+    for (const s of state.submissions) {
+      const v = this.versions.get(s.version);
+      if (!v) continue;
+      v.contributions.set(s.participantId, { ...this.options.decodeStored(s), ...contributionMeta(s) });
+    }
+    if (state.latestConsensus) {
+      this.consensus = this.aggregate(state.latestConsensus.version, state.latestConsensus.sourceVersions);
+    }
+    // Contributions to versions after the newest consensus feed the next one. (Late
+    // contributions to older versions that arrived just before a crash are kept and
+    // counted, but only re-enter a consensus if their version is still reachable.)
+    const cv = state.latestConsensus?.version ?? 0;
+    this.newSincePublish = 0;
+    for (const v of this.versions.values()) {
+      if (v.version > cv && v.contributions.size > 0) {
+        v.dirty = true;
+        this.newSincePublish += v.contributions.size;
+      }
+    }
+    if (this.settings.mode === 'sync' && this.versions.get(this.current)?.open) this.armDeadline();
+  }
+
+  join(port: SessionPort): void {
+    this.sessions.set(port.participantId, {
+      port,
+      lastTaskVersion: 0,
+      lastTargetsVersion: 0,
+      lastWeightsVersion: 0,
+    });
+    this.enqueue(async () => {
+      if (this.current === 0 || !this.versions.get(this.current)?.open) await this.maybeOpenFirst();
+      this.offerTask(port.participantId);
+    });
+  }
+
+  leave(participantId: string, port?: SessionPort): void {
+    const s = this.sessions.get(participantId);
+    if (!s || (port && s.port !== port)) return;
+    this.sessions.delete(participantId);
+    // "All active participants" shrank: the open round may now be complete.
+    if (this.settings.mode === 'sync') this.enqueue(() => this.maybeCloseSync());
+  }
+
+  /** Re-sends the current task (after a reconnect or an explicit request). */
+  requestTask(participantId: string): void {
+    const s = this.sessions.get(participantId);
+    if (!s) return;
+    s.lastTaskVersion = 0;
+    s.lastTargetsVersion = 0;
+    s.lastWeightsVersion = 0;
+    this.enqueue(async () => this.offerTask(participantId));
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.enqueue(() => this.maybeOpenFirst());
+  }
+
+  updateSettings(settings: FederationSettings): void {
+    this.settings = settings;
+  }
+
+  submit(participantId: string, sub: Submission): Promise<AckView> {
+    return this.enqueue(() => this.accept(participantId, sub));
+  }
+
+  async saveMetrics(participantId: string, version: number, metrics: Record<string, number>): Promise<void> {
+    await this.store.saveMetrics(this.federationId, participantId, version, metrics);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+  }
+
+  /** Resolves when every queued state change has finished (graceful shutdown, tests). */
+  idle(): Promise<void> {
+    return this.queue.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private ctx(version: number): RoundContext {
+    return { settings: this.settings, version, publicSetSize: this.options.publicSetSize };
+  }
+
+  private async accept(participantId: string, sub: Submission): Promise<AckView> {
+    if (this.paused)
+      throw new RuntimeError(
+        'FEDERATION_PAUSED',
+        'the federation is paused; submissions resume when an operator resumes it',
+      );
+    const isFedAvg = this.settings.strategy === 'fedavg';
+    if (isFedAvg !== Boolean(sub.params)) {
+      throw new RuntimeError('WRONG_STRATEGY', `this federation runs ${this.settings.strategy}`);
+    }
+    const v = this.versions.get(sub.version);
+    if (!v || sub.version > this.current || sub.version < 1) {
+      if (sub.version < this.current && this.settings.mode === 'sync') {
+        throw new RuntimeError(
+          'STALE_ROUND',
+          `round ${sub.version} is closed; the current round is ${this.current}`,
+        );
+      }
+      if (sub.version < this.current) {
+        throw new RuntimeError(
+          'TOO_STALE',
+          `version ${sub.version} is ${this.current - sub.version} versions old (max ${this.settings.async.maxStaleness})`,
+        );
+      }
+      throw new RuntimeError(
+        'UNKNOWN_ROUND',
+        `round ${sub.version} was never issued (current is ${this.current})`,
+      );
+    }
+    const existing = v.contributions.get(participantId);
+    if (existing)
+      return { round: sub.version, duplicate: true, staleness: existing.staleness, weight: existing.weight };
+    const staleness = this.current - sub.version;
+    if (this.settings.mode === 'sync' && !v.open) {
+      throw new RuntimeError(
+        'STALE_ROUND',
+        `round ${sub.version} is closed; the current round is ${this.current}`,
+      );
+    }
+    if (this.settings.mode === 'async' && staleness > this.settings.async.maxStaleness) {
+      throw new RuntimeError(
+        'TOO_STALE',
+        `version ${sub.version} is ${staleness} versions old (max ${this.settings.async.maxStaleness})`,
+      );
+    }
+    if (sub.probs && sub.rows !== v.indices.length) {
+      throw new RuntimeError(
+        'BAD_SHAPE',
+        `round ${sub.version} has ${v.indices.length} public samples, got ${sub.rows} rows`,
+      );
+    }
+    const weight =
+      this.settings.mode === 'async' ? stalenessWeight(staleness, this.settings.async.stalenessExponent) : 1;
+    const stored: StoredSubmission = {
+      participantId,
+      version: sub.version,
+      staleness,
+      weight,
+      encoding: sub.encoding,
+      payload: sub.payload,
+      rows: sub.rows,
+      classes: sub.classes,
+      k: sub.k,
+      numSamples: sub.numSamples ?? 0,
+      bytes: sub.bytes,
+      metrics: sub.metrics,
+      receivedAt: new Date(this.now()),
+    };
+    const { duplicate } = await this.store.saveSubmission(this.federationId, stored);
+    if (duplicate) return { round: sub.version, duplicate: true, staleness, weight };
+    v.contributions.set(participantId, {
+      ...contributionMeta(stored),
+      probs: sub.probs,
+      params: sub.params,
+      numSamples: sub.numSamples,
+    });
+    v.dirty = true;
+    this.newSincePublish++;
+    this.options.onEvent?.({
+      type: 'submission',
+      federationId: this.federationId,
+      participantId,
+      version: sub.version,
+      staleness,
+    });
+    const ack: AckView = { round: sub.version, duplicate: false, staleness, weight };
+    // Publishing runs after the ack is returned: the ack must not wait on aggregation.
+    queueMicrotask(() => {
+      this.enqueue(async () => {
+        if (this.settings.mode === 'sync') await this.maybeCloseSync();
+        else if (this.newSincePublish >= this.settings.async.bufferK) await this.publish('buffer');
+        this.offerTask(participantId);
+      });
+    });
+    return ack;
+  }
+
+  private async maybeOpenFirst(): Promise<void> {
+    if (this.closed || this.paused) return;
+    if (this.current > 0 && this.versions.get(this.current)?.open) return;
+    if (this.current > 0 && this.settings.mode === 'async') return;
+    const min = this.settings.mode === 'sync' ? Math.max(1, this.settings.sync.minParticipants) : 1;
+    if (this.sessions.size < min) return;
+    await this.openVersion(this.current + 1);
+    for (const id of this.sessions.keys()) this.offerTask(id);
+  }
+
+  private async openVersion(version: number): Promise<void> {
+    const plan = this.strategy.configureRound(this.ctx(version));
+    const openedAt = this.now();
+    await this.store.openRound(this.federationId, {
+      version,
+      indices: plan.predictIndices,
+      status: 'open',
+      openedAt: new Date(openedAt),
+    });
+    this.versions.set(version, {
+      version,
+      indices: plan.predictIndices,
+      openedAt,
+      open: true,
+      dirty: false,
+      contributions: new Map(),
+    });
+    this.current = version;
+    this.options.onEvent?.({ type: 'round-opened', federationId: this.federationId, version });
+    if (this.settings.mode === 'sync') this.armDeadline();
+    this.prune();
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    const ms = this.settings.sync.deadlineMs;
+    const v = this.versions.get(this.current);
+    if (!ms || !v || this.closed) return;
+    const wait = Math.max(0, v.openedAt + ms - this.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      this.enqueue(async () => {
+        const open = this.versions.get(this.current);
+        if (!open?.open || open.version !== v.version) return;
+        if (open.contributions.size === 0) {
+          // Nothing to aggregate: keep the round open for another deadline period.
+          open.openedAt = this.now();
+          this.armDeadline();
+          return;
+        }
+        await this.publish('deadline');
+      });
+    }, wait);
+    this.deadlineTimer.unref?.();
+  }
+
+  private async maybeCloseSync(): Promise<void> {
+    const v = this.versions.get(this.current);
+    if (!v?.open || v.contributions.size === 0) return;
+    const quorum = this.settings.sync.quorum;
+    const online = [...this.sessions.keys()];
+    const done = quorum > 0 ? v.contributions.size >= quorum : online.every((id) => v.contributions.has(id));
+    if (done) await this.publish('quorum');
+  }
+
+  /** Aggregates the contributions behind the next consensus, persists it, opens the next version. */
+  private async publish(reason: string): Promise<void> {
+    if (this.closed) return;
+    const version = this.current;
+    const dirty = this.settings.mode === 'sync' ? [version] : this.dirtyVersions();
+    const started = performance.now();
+    const consensus = this.aggregate(version, dirty);
+    const aggregationMs = performance.now() - started;
+    const open = this.versions.get(version)!;
+    if (consensus) {
+      await this.store.saveConsensus(this.federationId, {
+        version,
+        sourceVersions: dirty,
+        payload: consensusPayload(consensus),
+        createdAt: new Date(this.now()),
+      });
+      this.consensus = consensus;
+      this.targetsCache.clear();
+    }
+    if (this.settings.mode === 'sync') open.open = false;
+    await this.store.closeRound(this.federationId, version, {
+      closedAt: new Date(this.now()),
+      submissions: open.contributions.size,
+      aggregationMs,
+      reason,
+    });
+    this.newSincePublish = 0;
+    for (const v of this.versions.values()) v.dirty = false;
+    this.options.onEvent?.({
+      type: 'round-closed',
+      federationId: this.federationId,
+      version,
+      submissions: open.contributions.size,
+      reason,
+      aggregationMs,
+    });
+    for (const s of this.sessions.values())
+      s.port.sendRoundClosed({ round: version, submissions: open.contributions.size, reason });
+    if (this.paused) return;
+    await this.openVersion(version + 1);
+    for (const id of this.sessions.keys()) this.offerTask(id);
+  }
+
+  private dirtyVersions(): number[] {
+    return [...this.versions.values()]
+      .filter((v) => v.dirty && v.contributions.size > 0)
+      .map((v) => v.version);
+  }
+
+  private aggregate(version: number, sourceVersions: number[]): Consensus | null {
+    const byVersion = new Map<number, { indices: Uint32Array; contributions: Contribution[] }>();
+    for (const sv of sourceVersions) {
+      const v = this.versions.get(sv);
+      if (v && v.contributions.size > 0)
+        byVersion.set(sv, { indices: v.indices, contributions: [...v.contributions.values()] });
+    }
+    return this.strategy.aggregate(this.ctx(version), byVersion, []);
+  }
+
+  /** Sends the current task to a participant that has not yet worked on it. */
+  private offerTask(participantId: string): void {
+    const s = this.sessions.get(participantId);
+    const v = this.versions.get(this.current);
+    if (!s || !v || this.paused || this.closed) return;
+    if (v.contributions.has(participantId)) return; // done with this version: wait for the next
+    if (this.settings.mode === 'sync' && !v.open) return;
+    if (s.lastTaskVersion === v.version) return; // already working on it
+    s.lastTaskVersion = v.version;
+    let targets: TaskView['targets'] = null;
+    let globalWeights: TaskView['globalWeights'] = null;
+    const c = this.consensus;
+    if (c && c.version > s.lastTargetsVersion && c.kind === 'mutual') {
+      targets = this.targetsFor(participantId);
+      s.lastTargetsVersion = c.version;
+    }
+    if (c && c.kind === 'fedavg' && c.version > s.lastWeightsVersion) {
+      globalWeights = { round: c.version, params: c.params };
+      s.lastWeightsVersion = c.version;
+    }
+    const deadline =
+      this.settings.mode === 'sync' && this.settings.sync.deadlineMs
+        ? v.openedAt + this.settings.sync.deadlineMs
+        : 0;
+    s.port.sendTask({
+      round: v.version,
+      mode: this.settings.mode,
+      predictIndices: v.indices,
+      targets,
+      globalWeights,
+      deadlineUnixMs: deadline,
+      localEpochs: this.settings.localEpochs,
+    });
+  }
+
+  private targetsFor(participantId: string): TaskView['targets'] {
+    const c = this.consensus;
+    if (!c || !this.strategy.targetsFor) return null;
+    const key = `${c.version}:${participantId}`;
+    if (this.targetsCache.has(key)) return this.targetsCache.get(key)!;
+    const t = this.strategy.targetsFor(this.ctx(c.version), c, participantId);
+    const view = t ? { version: c.version, ...t } : null;
+    this.targetsCache.set(key, view);
+    return view;
+  }
+
+  /** Drops versions no submission can reach any more, keeping those behind the consensus. */
+  private prune(): void {
+    const keep = this.settings.mode === 'async' ? this.settings.async.maxStaleness : 0;
+    const needed = new Set(
+      this.consensus?.kind === 'mutual' ? this.consensus.batches.map((b) => b.version) : [],
+    );
+    for (const v of [...this.versions.keys()]) {
+      if (v < this.current - keep && !needed.has(v)) this.versions.delete(v);
+      else if (this.settings.mode === 'async' && v < this.current - keep) this.versions.get(v)!.open = false;
+    }
+  }
+}
+
+function contributionMeta(s: StoredSubmission): Contribution {
+  return {
+    participantId: s.participantId,
+    version: s.version,
+    staleness: s.staleness,
+    weight: s.weight,
+    numSamples: s.numSamples,
+  };
+}
+
+/** The stored form of a consensus: float32 little-endian rows (mutual) or parameters (fedavg). */
+function consensusPayload(c: Consensus): Uint8Array {
+  if (c.kind === 'fedavg')
+    return new Uint8Array(
+      c.params.buffer.slice(c.params.byteOffset, c.params.byteOffset + c.params.byteLength),
+    );
+  const total = c.batches.reduce((a, b) => a + b.all.length, 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const b of c.batches) {
+    out.set(b.all, o);
+    o += b.all.length;
+  }
+  return new Uint8Array(out.buffer);
+}

@@ -1,0 +1,119 @@
+/**
+ * What a federation runtime needs from persistence. The Prisma-backed implementation
+ * lives in ../db; tests may use the in-memory one below. Every method that records an
+ * accepted contribution resolves only once it is durable, because the participant is
+ * acknowledged right after.
+ */
+import type { EncodingName } from './settings.ts';
+
+export interface StoredSubmission {
+  participantId: string;
+  version: number;
+  staleness: number;
+  weight: number;
+  encoding: EncodingName;
+  /** Exactly the payload bytes the participant sent (decoded again on recovery). */
+  payload: Uint8Array;
+  rows: number;
+  classes: number;
+  k: number;
+  /** fedavg */
+  numSamples: number;
+  bytes: number;
+  metrics: Record<string, number>;
+  receivedAt: Date;
+}
+
+export interface StoredRound {
+  version: number;
+  indices: Uint32Array;
+  status: 'open' | 'closed';
+  openedAt: Date;
+}
+
+export interface RecoveredState {
+  currentVersion: number;
+  rounds: StoredRound[];
+  /** Submissions for the versions still needed: open ones and those behind the latest consensus. */
+  submissions: StoredSubmission[];
+  latestConsensus: { version: number; sourceVersions: number[] } | null;
+}
+
+export interface RuntimeStore {
+  openRound(federationId: string, round: StoredRound): Promise<void>;
+  closeRound(
+    federationId: string,
+    version: number,
+    info: { closedAt: Date; submissions: number; aggregationMs: number; reason: string },
+  ): Promise<void>;
+  /** Returns duplicate=true (and stores nothing) when (participant, version) exists. */
+  saveSubmission(federationId: string, s: StoredSubmission): Promise<{ duplicate: boolean }>;
+  saveConsensus(
+    federationId: string,
+    c: { version: number; sourceVersions: number[]; payload: Uint8Array; createdAt: Date },
+  ): Promise<void>;
+  saveMetrics(
+    federationId: string,
+    participantId: string,
+    version: number,
+    metrics: Record<string, number>,
+  ): Promise<void>;
+  loadState(federationId: string, versionsFrom: number): Promise<RecoveredState>;
+}
+
+/** In-memory store for unit tests of the runtime. */
+export class MemoryRuntimeStore implements RuntimeStore {
+  readonly rounds = new Map<string, StoredRound[]>();
+  readonly submissions = new Map<string, StoredSubmission[]>();
+  readonly consensus = new Map<string, { version: number; sourceVersions: number[] }[]>();
+  readonly metrics: {
+    federationId: string;
+    participantId: string;
+    version: number;
+    metrics: Record<string, number>;
+  }[] = [];
+
+  async openRound(fid: string, round: StoredRound): Promise<void> {
+    const list = this.rounds.get(fid) ?? [];
+    list.push({ ...round });
+    this.rounds.set(fid, list);
+  }
+  async closeRound(fid: string, version: number): Promise<void> {
+    const r = this.rounds.get(fid)?.find((x) => x.version === version);
+    if (r) r.status = 'closed';
+  }
+  async saveSubmission(fid: string, s: StoredSubmission): Promise<{ duplicate: boolean }> {
+    const list = this.submissions.get(fid) ?? [];
+    if (list.some((x) => x.participantId === s.participantId && x.version === s.version))
+      return { duplicate: true };
+    list.push(s);
+    this.submissions.set(fid, list);
+    return { duplicate: false };
+  }
+  async saveConsensus(fid: string, c: { version: number; sourceVersions: number[] }): Promise<void> {
+    const list = this.consensus.get(fid) ?? [];
+    list.push({ version: c.version, sourceVersions: c.sourceVersions });
+    this.consensus.set(fid, list);
+  }
+  async saveMetrics(
+    federationId: string,
+    participantId: string,
+    version: number,
+    metrics: Record<string, number>,
+  ) {
+    this.metrics.push({ federationId, participantId, version, metrics });
+  }
+  async loadState(fid: string, versionsFrom: number): Promise<RecoveredState> {
+    const rounds = this.rounds.get(fid) ?? [];
+    const latest = (this.consensus.get(fid) ?? []).at(-1) ?? null;
+    const needed = new Set(latest?.sourceVersions ?? []);
+    return {
+      currentVersion: rounds.reduce((m, r) => Math.max(m, r.version), 0),
+      rounds,
+      submissions: (this.submissions.get(fid) ?? []).filter(
+        (s) => s.version >= versionsFrom || needed.has(s.version),
+      ),
+      latestConsensus: latest,
+    };
+  }
+}

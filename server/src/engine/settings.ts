@@ -1,0 +1,116 @@
+/**
+ * Federation settings as the coordinator holds them (camelCase, plain JSON so they
+ * persist as one column). Defaults are what a first-time user gets from an empty
+ * create request; every choice here is documented in the OpenAPI schema too.
+ */
+export type StrategyName = 'mutual' | 'fedavg';
+export type ModeName = 'sync' | 'async';
+export type AggregationName = 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+export type EncodingName = 'float32' | 'float16' | 'uint8' | 'topk';
+
+export interface FederationSettings {
+  task: { inputShape: number[]; numClasses: number; labelNames: string[] };
+  strategy: StrategyName;
+  mode: ModeName;
+  temperature: number;
+  lambda: number;
+  aggregation: AggregationName;
+  /** Fraction trimmed from each side for 'trimmed-mean'. */
+  trimFraction: number;
+  /** Sharpening temperature for 'era' (< 1 sharpens). */
+  eraTemperature: number;
+  /** Public samples per task. */
+  batchSize: number;
+  /** Upload encodings accepted, most preferred first. */
+  encodings: EncodingName[];
+  topk: number;
+  sync: { quorum: number; deadlineMs: number; minParticipants: number };
+  async: { bufferK: number; stalenessExponent: number; maxStaleness: number };
+  localEpochs: number;
+  participantLimit: number;
+  /** fedavg: required architecture and shared initialization seed. */
+  modelArch: string;
+  seed: number;
+}
+
+export const DEFAULT_SETTINGS: FederationSettings = {
+  task: { inputShape: [28, 28, 1], numClasses: 10, labelNames: [] },
+  strategy: 'mutual',
+  mode: 'sync',
+  temperature: 3,
+  lambda: 1,
+  aggregation: 'mean',
+  trimFraction: 0.1,
+  eraTemperature: 0.5,
+  batchSize: 512,
+  encodings: ['uint8', 'float16', 'float32'],
+  topk: 3,
+  sync: { quorum: 0, deadlineMs: 0, minParticipants: 1 },
+  async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 },
+  localEpochs: 1,
+  participantLimit: 1000,
+  modelArch: '',
+  seed: 1,
+};
+
+export class SettingsError extends Error {
+  readonly code = 'MUTUA_ERR_BAD_SETTINGS';
+}
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
+export type SettingsInput = DeepPartial<FederationSettings>;
+
+/** Fills defaults and checks what a JSON schema cannot (cross-field rules). */
+export function resolveSettings(
+  input: SettingsInput,
+  publicSetShape?: readonly number[],
+): FederationSettings {
+  const d = DEFAULT_SETTINGS;
+  const s: FederationSettings = {
+    ...d,
+    ...input,
+    task: { ...d.task, ...input.task } as FederationSettings['task'],
+    sync: { ...d.sync, ...input.sync },
+    async: { ...d.async, ...input.async },
+    encodings: (input.encodings ?? d.encodings) as EncodingName[],
+  } as FederationSettings;
+  const fail = (msg: string): never => {
+    throw new SettingsError(msg);
+  };
+  if (!s.task.inputShape.every((v) => Number.isInteger(v) && v > 0))
+    fail('task.inputShape must be positive integers');
+  if (!Number.isInteger(s.task.numClasses) || s.task.numClasses < 2)
+    fail('task.numClasses must be an integer ≥ 2');
+  if (s.task.labelNames.length > 0 && s.task.labelNames.length !== s.task.numClasses) {
+    fail(`task.labelNames has ${s.task.labelNames.length} names for ${s.task.numClasses} classes`);
+  }
+  if (publicSetShape && publicSetShape.join('x') !== s.task.inputShape.join('x')) {
+    fail(
+      `public set samples are ${publicSetShape.join('x')} but task.inputShape is ${s.task.inputShape.join('x')}`,
+    );
+  }
+  if (!(s.temperature > 0 && Number.isFinite(s.temperature))) fail('temperature must be > 0');
+  if (!(s.lambda >= 0 && Number.isFinite(s.lambda))) fail('lambda must be ≥ 0');
+  if (!(s.trimFraction >= 0 && s.trimFraction < 0.5)) fail('trimFraction must be in [0, 0.5)');
+  if (!(s.eraTemperature > 0)) fail('eraTemperature must be > 0');
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) fail('batchSize must be a positive integer');
+  if (s.encodings.length === 0) fail('encodings must list at least one encoding');
+  if (
+    s.encodings.includes('topk') &&
+    !(Number.isInteger(s.topk) && s.topk >= 1 && s.topk <= s.task.numClasses)
+  ) {
+    fail('topk must be an integer in [1, numClasses]');
+  }
+  if (s.strategy === 'fedavg') {
+    if (s.mode !== 'sync')
+      fail('fedavg runs in sync mode only (weights of different rounds cannot be averaged)');
+    if (!s.modelArch) fail('fedavg needs modelArch: every participant must train the same architecture');
+  }
+  if (s.async.bufferK < 1) fail('async.bufferK must be ≥ 1');
+  if (s.async.stalenessExponent < 0) fail('async.stalenessExponent must be ≥ 0');
+  if (!Number.isInteger(s.localEpochs) || s.localEpochs < 1) fail('localEpochs must be a positive integer');
+  if (!Number.isInteger(s.participantLimit) || s.participantLimit < 1) fail('participantLimit must be ≥ 1');
+  return s;
+}

@@ -1,0 +1,75 @@
+/**
+ * A Strategy decides what a round asks for and how submissions become the next
+ * consensus. It is pure: membership, timers, persistence and encoding belong to the
+ * federation runtime (Flower's split between Strategy and server loop).
+ */
+import type { FederationSettings } from './settings.ts';
+
+export interface RoundContext {
+  readonly settings: FederationSettings;
+  /** The round (sync) or consensus version (async) being configured or aggregated. */
+  readonly version: number;
+  readonly publicSetSize: number;
+}
+
+export interface RoundPlan {
+  /** Public-set indices the participants predict on (mutual); empty for fedavg. */
+  readonly predictIndices: Uint32Array;
+  readonly localEpochs: number;
+}
+
+/** One accepted submission as a strategy sees it. */
+export interface Contribution {
+  readonly participantId: string;
+  /** Version of the task it answers. */
+  readonly version: number;
+  readonly staleness: number;
+  /** Staleness weight in (0, 1]. */
+  readonly weight: number;
+  /** mutual: n×C probabilities on the task's indices. */
+  readonly probs?: Float32Array;
+  /** fedavg: flattened parameters and the sample count they were trained on. */
+  readonly params?: Float32Array;
+  readonly numSamples?: number;
+}
+
+export interface Failure {
+  readonly participantId: string;
+  readonly code: string;
+}
+
+/** Per batch: the indices and every contribution on them, from which targets are derived. */
+export interface BatchConsensus {
+  readonly version: number;
+  readonly indices: Uint32Array;
+  readonly contributions: readonly Contribution[];
+  /** Aggregate over all contributions (n×C). */
+  readonly all: Float32Array;
+}
+
+export type Consensus =
+  | { readonly kind: 'mutual'; readonly version: number; readonly batches: readonly BatchConsensus[] }
+  | { readonly kind: 'fedavg'; readonly version: number; readonly params: Float32Array };
+
+export interface Strategy {
+  configureRound(ctx: RoundContext): RoundPlan;
+  /**
+   * Turns the contributions of one or more versions' batches into a consensus.
+   * `byVersion` maps a version to its batch indices and contributions.
+   * Returns null to keep the previous consensus.
+   */
+  aggregate(
+    ctx: RoundContext,
+    byVersion: ReadonlyMap<number, { indices: Uint32Array; contributions: readonly Contribution[] }>,
+    failures: readonly Failure[],
+  ): Consensus | null;
+  /**
+   * What participant `participantId` is sent from a consensus: leave-one-out targets
+   * (mutual) — null when nobody else contributed.
+   */
+  targetsFor?(
+    ctx: RoundContext,
+    consensus: Consensus,
+    participantId: string,
+  ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null;
+}
