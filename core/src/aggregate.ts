@@ -1,0 +1,35 @@
+/**
+ * The coordinator's aggregation maths: pure functions over plain typed arrays (no tfjs), so
+ * the server can aggregate thousands of participants' predictions without a tensor backend.
+ *
+ * A prediction is an n×C row-major Float32Array of probabilities (n public-batch samples,
+ * C classes, rows summing to 1). Every aggregator returns a new Float32Array of the same
+ * shape whose rows sum to 1, and rejects bad input with an AggregationError carrying a
+ * stable `code`. Weights are relative and >= 0; a weight of 0 ignores a prediction.
+ *
+ * - aggregate(kind, contributions, options): the dispatcher a strategy calls.
+ * - aggregateLeaveOneOut(...): the same without one participant (recomputed).
+ * - ConsensusAccumulator: running sums for O(n·C) leave-one-out targets (mean, entropy).
+ * - mean, entropyWeightedMean, sharpen (ERA), median, trimmedMean: the rules themselves.
+ * - stalenessWeight: FedAsync's decay of asynchronous contributions.
+ */
+
+export type { AccumulatorWeighting, ConsensusAccumulatorOptions } from './aggregate/consensus-accumulator.ts';
+export { ConsensusAccumulator } from './aggregate/consensus-accumulator.ts';
+export type { AggregateOptions, AggregationKind, Contribution } from './aggregate/dispatch.ts';
+export {
+  AGGREGATION_KINDS,
+  aggregate,
+  aggregateLeaveOneOut,
+  DEFAULT_ERA_TEMPERATURE,
+  DEFAULT_TRIM,
+  isAggregationKind,
+} from './aggregate/dispatch.ts';
+export { confidenceWeights, entropyWeightedMean } from './aggregate/entropy.ts';
+export type { AggregationErrorCode } from './aggregate/errors.ts';
+export { AggregationError } from './aggregate/errors.ts';
+export { mean } from './aggregate/mean.ts';
+export { median, trimmedMean } from './aggregate/robust.ts';
+export { sharpen } from './aggregate/sharpen.ts';
+export type { StalenessFunction, StalenessPolicy } from './aggregate/staleness.ts';
+export { isTooStale, stalenessWeight } from './aggregate/staleness.ts';
