@@ -1,0 +1,148 @@
+import { asUint8Array, toBytesInput } from './bytes.ts';
+import type { DbContext } from './context.ts';
+import { DbError, prismaCode } from './errors.ts';
+import type { Consensus } from './generated/sqlite/client.ts';
+import type { PayloadKind } from './submissions-repository.ts';
+
+/**
+ * A published consensus: the encoded aggregate of predictions (mutual) or the global
+ * weights (fedavg). Stored so that a restarted coordinator serves targets at once.
+ */
+export interface ConsensusInput {
+  federationId: string;
+  version: number;
+  kind?: PayloadKind;
+  /** Round numbers whose submissions went into it. */
+  sourceVersions: readonly number[];
+  encoding?: string;
+  rows?: number;
+  classes?: number;
+  contributors?: number;
+  payload: Uint8Array;
+  createdAt?: Date;
+}
+
+export interface ConsensusMeta {
+  federationId: string;
+  version: number;
+  kind: PayloadKind;
+  sourceVersions: number[];
+  encoding: string;
+  rows: number;
+  classes: number;
+  contributors: number;
+  createdAt: Date;
+}
+
+export interface ConsensusRow extends ConsensusMeta {
+  payload: Uint8Array;
+}
+
+function meta(c: Omit<Consensus, 'payload'>): ConsensusMeta {
+  return { ...c, sourceVersions: c.sourceVersions as number[] };
+}
+
+function toRow(c: Consensus): ConsensusRow {
+  return { ...meta(c), payload: asUint8Array(c.payload) };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+export class ConsensusRepository {
+  constructor(private readonly ctx: DbContext) {}
+
+  /**
+   * Stores a version and raises federation.consensusVersion to it, in one committed
+   * transaction. Saving the same version again with the same bytes is a no-op (a replay
+   * after restart); with different bytes it is a conflict.
+   */
+  save(input: ConsensusInput): Promise<ConsensusRow> {
+    const { federationId, version } = input;
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new DbError(
+        'MUTUA_ERR_DB_INVALID',
+        `consensus version must be a positive integer, not ${version}`,
+      );
+    }
+    return this.ctx.unit(async (db) => {
+      try {
+        const [c] = await db.$transaction([
+          db.consensus.create({
+            data: {
+              federationId,
+              version,
+              kind: input.kind ?? 'predictions',
+              sourceVersions: [...input.sourceVersions],
+              encoding: input.encoding ?? 'float32',
+              rows: input.rows ?? 0,
+              classes: input.classes ?? 0,
+              contributors: input.contributors ?? 0,
+              payload: toBytesInput(input.payload),
+              createdAt: input.createdAt ?? new Date(),
+            },
+          }),
+          db.federation.updateMany({
+            where: { id: federationId, consensusVersion: { lt: version } },
+            data: { consensusVersion: version },
+          }),
+        ]);
+        return toRow(c);
+      } catch (e) {
+        const code = prismaCode(e);
+        if (code === 'P2003')
+          throw new DbError('MUTUA_ERR_DB_NOT_FOUND', `federation ${federationId} does not exist`);
+        if (code === 'P2002') {
+          const existing = await db.consensus.findUnique({
+            where: { federationId_version: { federationId, version } },
+          });
+          if (existing && sameBytes(existing.payload, input.payload)) return toRow(existing);
+          throw new DbError(
+            'MUTUA_ERR_DB_CONFLICT',
+            `consensus version ${version} of ${federationId} exists with other bytes`,
+          );
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** The highest version, with its bytes, or null before the first consensus. */
+  latest(federationId: string): Promise<ConsensusRow | null> {
+    return this.ctx.unit(async (db) => {
+      const c = await db.consensus.findFirst({ where: { federationId }, orderBy: { version: 'desc' } });
+      return c ? toRow(c) : null;
+    });
+  }
+
+  get(federationId: string, version: number): Promise<ConsensusRow | null> {
+    return this.ctx.unit(async (db) => {
+      const c = await db.consensus.findUnique({ where: { federationId_version: { federationId, version } } });
+      return c ? toRow(c) : null;
+    });
+  }
+
+  /** Newest first, without bytes. */
+  list(federationId: string, options: { limit?: number } = {}): Promise<ConsensusMeta[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.consensus.findMany({
+        where: { federationId },
+        orderBy: { version: 'desc' },
+        take: options.limit,
+        omit: { payload: true },
+      });
+      return rows.map(meta);
+    });
+  }
+
+  /** Deletes versions < beforeVersion (the latest is what recovery needs). Returns how many. */
+  deleteBefore(federationId: string, beforeVersion: number): Promise<number> {
+    return this.ctx.unit(async (db) => {
+      const { count } = await db.consensus.deleteMany({
+        where: { federationId, version: { lt: beforeVersion } },
+      });
+      return count;
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import type { DbContext } from './context.ts';
+import { DbError, prismaCode } from './errors.ts';
+import type { JoinToken } from './generated/sqlite/client.ts';
+
+/** Tokens are looked up by their SHA-256 (token-hash.ts); the token itself is never stored. */
+export interface JoinTokenRow {
+  id: string;
+  federationId: string;
+  tokenHash: string;
+  label: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface CreateJoinTokenInput {
+  federationId: string;
+  tokenHash: string;
+  label?: string;
+  expiresAt?: Date | null;
+}
+
+function toRow(t: JoinToken): JoinTokenRow {
+  return { ...t };
+}
+
+/** Whether the token admits someone at `now`. */
+export function isUsable(t: JoinTokenRow, now: Date = new Date()): boolean {
+  return t.revokedAt === null && (t.expiresAt === null || t.expiresAt.getTime() > now.getTime());
+}
+
+export class JoinTokensRepository {
+  constructor(private readonly ctx: DbContext) {}
+
+  create(input: CreateJoinTokenInput): Promise<JoinTokenRow> {
+    if (!/^[0-9a-f]{64}$/.test(input.tokenHash)) {
+      throw new DbError(
+        'MUTUA_ERR_DB_INVALID',
+        'tokenHash must be a lowercase hex SHA-256 (use hashToken())',
+      );
+    }
+    return this.ctx.unit(async (db) => {
+      try {
+        const t = await db.joinToken.create({
+          data: {
+            federationId: input.federationId,
+            tokenHash: input.tokenHash,
+            label: input.label ?? '',
+            expiresAt: input.expiresAt ?? null,
+          },
+        });
+        return toRow(t);
+      } catch (e) {
+        if (prismaCode(e) === 'P2003') {
+          throw new DbError('MUTUA_ERR_DB_NOT_FOUND', `federation ${input.federationId} does not exist`);
+        }
+        if (prismaCode(e) === 'P2002')
+          throw new DbError('MUTUA_ERR_DB_CONFLICT', 'a token with that hash exists');
+        throw e;
+      }
+    });
+  }
+
+  /** The token with this hash whatever its state (check isUsable()), or null. */
+  findByHash(tokenHash: string): Promise<JoinTokenRow | null> {
+    return this.ctx.unit(async (db) => {
+      const t = await db.joinToken.findUnique({ where: { tokenHash } });
+      return t ? toRow(t) : null;
+    });
+  }
+
+  get(id: string): Promise<JoinTokenRow | null> {
+    return this.ctx.unit(async (db) => {
+      const t = await db.joinToken.findUnique({ where: { id } });
+      return t ? toRow(t) : null;
+    });
+  }
+
+  /** Newest first. */
+  listForFederation(federationId: string): Promise<JoinTokenRow[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.joinToken.findMany({
+        where: { federationId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      });
+      return rows.map(toRow);
+    });
+  }
+
+  /** Idempotent: revoking twice keeps the first revokedAt. Null when there is no such token. */
+  revoke(id: string, at: Date = new Date()): Promise<JoinTokenRow | null> {
+    return this.ctx.unit(async (db) => {
+      await db.joinToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+      const t = await db.joinToken.findUnique({ where: { id } });
+      return t ? toRow(t) : null;
+    });
+  }
+
+  markUsed(id: string, at: Date = new Date()): Promise<void> {
+    return this.ctx.unit(async (db) => {
+      await db.joinToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+    });
+  }
+}

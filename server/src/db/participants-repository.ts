@@ -1,0 +1,167 @@
+import type { DbContext } from './context.ts';
+import { DbError, prismaCode } from './errors.ts';
+import type { Participant } from './generated/sqlite/client.ts';
+
+export type ParticipantKind = 'node' | 'browser' | 'other';
+
+export interface ParticipantRow {
+  id: string;
+  federationId: string;
+  joinTokenId: string | null;
+  name: string;
+  kind: ParticipantKind;
+  modelArch: string;
+  /** SHA-256 (hex) of the resume token; the token itself is never stored. */
+  resumeTokenHash: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  /** Stored as BIGINT; numbers are exact up to 2^53 bytes (8 PiB). */
+  bytesIn: number;
+  bytesOut: number;
+  removedAt: Date | null;
+}
+
+export interface CreateParticipantInput {
+  federationId: string;
+  name: string;
+  kind: ParticipantKind;
+  modelArch?: string;
+  resumeTokenHash: string;
+  joinTokenId?: string | null;
+  seenAt?: Date;
+}
+
+function toRow(p: Participant): ParticipantRow {
+  return { ...p, bytesIn: Number(p.bytesIn), bytesOut: Number(p.bytesOut) };
+}
+
+function byteCount(n: number, what: string): bigint {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new DbError('MUTUA_ERR_DB_INVALID', `${what} must be a byte count, not ${n}`);
+  return BigInt(n);
+}
+
+export class ParticipantsRepository {
+  constructor(private readonly ctx: DbContext) {}
+
+  create(input: CreateParticipantInput): Promise<ParticipantRow> {
+    if (!/^[0-9a-f]{64}$/.test(input.resumeTokenHash)) {
+      throw new DbError(
+        'MUTUA_ERR_DB_INVALID',
+        'resumeTokenHash must be a lowercase hex SHA-256 (use hashToken())',
+      );
+    }
+    const seenAt = input.seenAt ?? new Date();
+    return this.ctx.unit(async (db) => {
+      try {
+        const p = await db.participant.create({
+          data: {
+            federationId: input.federationId,
+            name: input.name,
+            kind: input.kind,
+            modelArch: input.modelArch ?? '',
+            resumeTokenHash: input.resumeTokenHash,
+            joinTokenId: input.joinTokenId ?? null,
+            firstSeenAt: seenAt,
+            lastSeenAt: seenAt,
+          },
+        });
+        return toRow(p);
+      } catch (e) {
+        if (prismaCode(e) === 'P2003') {
+          throw new DbError('MUTUA_ERR_DB_NOT_FOUND', 'that federation or join token does not exist');
+        }
+        if (prismaCode(e) === 'P2002')
+          throw new DbError('MUTUA_ERR_DB_CONFLICT', 'a participant with that resume token exists');
+        throw e;
+      }
+    });
+  }
+
+  get(id: string): Promise<ParticipantRow | null> {
+    return this.ctx.unit(async (db) => {
+      const p = await db.participant.findUnique({ where: { id } });
+      return p ? toRow(p) : null;
+    });
+  }
+
+  /** Whatever its state: a removed participant is returned with removedAt set. */
+  findByResumeTokenHash(resumeTokenHash: string): Promise<ParticipantRow | null> {
+    return this.ctx.unit(async (db) => {
+      const p = await db.participant.findUnique({ where: { resumeTokenHash } });
+      return p ? toRow(p) : null;
+    });
+  }
+
+  /** Oldest first. */
+  listForFederation(
+    federationId: string,
+    options: { includeRemoved?: boolean } = {},
+  ): Promise<ParticipantRow[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.participant.findMany({
+        where: { federationId, ...(options.includeRemoved ? {} : { removedAt: null }) },
+        orderBy: [{ firstSeenAt: 'asc' }, { id: 'asc' }],
+      });
+      return rows.map(toRow);
+    });
+  }
+
+  /** Participants not removed (the participant limit counts these). */
+  count(federationId: string): Promise<number> {
+    return this.ctx.unit((db) => db.participant.count({ where: { federationId, removedAt: null } }));
+  }
+
+  /** Sets lastSeenAt. False when there is no such participant. */
+  touch(id: string, at: Date = new Date()): Promise<boolean> {
+    return this.ctx.unit(async (db) => {
+      const { count } = await db.participant.updateMany({ where: { id }, data: { lastSeenAt: at } });
+      return count > 0;
+    });
+  }
+
+  /**
+   * Adds to the byte counters (and optionally sets lastSeenAt) in one statement, so
+   * concurrent calls never lose an increment. False when there is no such participant.
+   */
+  addTraffic(id: string, traffic: { bytesIn: number; bytesOut: number }, seenAt?: Date): Promise<boolean> {
+    const bytesIn = byteCount(traffic.bytesIn, 'bytesIn');
+    const bytesOut = byteCount(traffic.bytesOut, 'bytesOut');
+    return this.ctx.unit(async (db) => {
+      const { count } = await db.participant.updateMany({
+        where: { id },
+        data: {
+          bytesIn: { increment: bytesIn },
+          bytesOut: { increment: bytesOut },
+          ...(seenAt ? { lastSeenAt: seenAt } : {}),
+        },
+      });
+      return count > 0;
+    });
+  }
+
+  /** Its resume token stops working; its history stays. Idempotent. Null when there is no such participant. */
+  remove(id: string, at: Date = new Date()): Promise<ParticipantRow | null> {
+    return this.ctx.unit(async (db) => {
+      await db.participant.updateMany({ where: { id, removedAt: null }, data: { removedAt: at } });
+      const p = await db.participant.findUnique({ where: { id } });
+      return p ? toRow(p) : null;
+    });
+  }
+
+  /** Bytes in and out over all participants of a federation, removed ones included. */
+  trafficTotals(federationId: string): Promise<{ bytesIn: number; bytesOut: number; participants: number }> {
+    return this.ctx.unit(async (db) => {
+      const agg = await db.participant.aggregate({
+        where: { federationId },
+        _sum: { bytesIn: true, bytesOut: true },
+        _count: { _all: true },
+      });
+      return {
+        bytesIn: Number(agg._sum.bytesIn ?? 0n),
+        bytesOut: Number(agg._sum.bytesOut ?? 0n),
+        participants: agg._count._all,
+      };
+    });
+  }
+}
