@@ -1,0 +1,188 @@
+/**
+ * CoordinatorDb over the Prisma repositories: what admission and the federation
+ * runtimes need, mapped onto rows. Settings are re-resolved on read so a federation
+ * created by an older version gets today's defaults for fields it lacks.
+ */
+import type { CoordinatorDb, FederationRecord, ParticipantRecord } from './coordinator-db.ts';
+import type { Db } from './db/index.ts';
+import type { RecoveredState, StoredRound, StoredSubmission } from './engine/runtime-store.ts';
+import { type EncodingName, resolveSettings, type SettingsInput } from './engine/settings.ts';
+
+export class DbCoordinatorStore implements CoordinatorDb {
+  constructor(private readonly db: Db) {}
+
+  async getFederation(id: string): Promise<FederationRecord | null> {
+    const f = await this.db.federations.get(id);
+    if (!f?.publicSetId) return null;
+    const ps = await this.db.publicSets.get(f.publicSetId);
+    if (!ps) return null;
+    return {
+      id: f.id,
+      name: f.name,
+      status: f.status,
+      settings: resolveSettings(f.settings as SettingsInput),
+      publicSet: {
+        id: ps.id,
+        sha256: ps.id,
+        sampleCount: ps.sampleCount,
+        shape: ps.shape,
+        byteLength: ps.byteLength,
+      },
+    };
+  }
+
+  async findJoinToken(tokenHash: string) {
+    const t = await this.db.joinTokens.findByHash(tokenHash);
+    if (!t) return null;
+    const expired = t.expiresAt !== null && t.expiresAt.getTime() <= Date.now();
+    return { id: t.id, federationId: t.federationId, revoked: t.revokedAt !== null || expired };
+  }
+
+  async findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null> {
+    const p = await this.db.participants.findByResumeTokenHash(hash);
+    if (!p) return null;
+    const token = p.joinTokenId ? await this.db.joinTokens.get(p.joinTokenId) : null;
+    return {
+      id: p.id,
+      federationId: p.federationId,
+      joinTokenId: p.joinTokenId,
+      name: p.name,
+      revoked: p.removedAt !== null || (token?.revokedAt ?? null) !== null,
+    };
+  }
+
+  countParticipants(federationId: string): Promise<number> {
+    return this.db.participants.count(federationId);
+  }
+
+  async createParticipant(p: {
+    federationId: string;
+    joinTokenId: string;
+    name: string;
+    kind: string;
+    modelArch: string;
+    resumeTokenHash: string;
+  }): Promise<ParticipantRecord> {
+    const row = await this.db.participants.create({ ...p, kind: p.kind as 'node' | 'browser' | 'other' });
+    await this.db.joinTokens.markUsed(p.joinTokenId);
+    return {
+      id: row.id,
+      federationId: row.federationId,
+      joinTokenId: row.joinTokenId,
+      name: row.name,
+      revoked: false,
+    };
+  }
+
+  async touchParticipant(id: string, at: Date): Promise<void> {
+    await this.db.participants.touch(id, at);
+  }
+
+  async addTraffic(id: string, bytesIn: number, bytesOut: number): Promise<void> {
+    await this.db.participants.addTraffic(id, { bytesIn, bytesOut }, new Date());
+  }
+
+  // ---------------------------------------------------------------- RuntimeStore
+
+  async openRound(federationId: string, round: StoredRound): Promise<void> {
+    await this.db.rounds.open({
+      federationId,
+      number: round.version,
+      batchIndices: round.indices,
+      openedAt: round.openedAt,
+    });
+  }
+
+  async closeRound(
+    federationId: string,
+    version: number,
+    info: { closedAt: Date; submissions: number; aggregationMs: number; reason: string },
+  ): Promise<void> {
+    await this.db.rounds.close(federationId, version, {
+      reason: info.reason,
+      closedAt: info.closedAt,
+      aggregationMs: info.aggregationMs,
+      submissionCount: info.submissions,
+    });
+  }
+
+  async saveSubmission(federationId: string, s: StoredSubmission): Promise<{ duplicate: boolean }> {
+    const { duplicate } = await this.db.submissions.record({
+      federationId,
+      roundNumber: s.version,
+      participantId: s.participantId,
+      kind: s.rows === 0 ? 'weights' : 'predictions',
+      encoding: s.encoding,
+      rows: s.rows,
+      classes: s.classes,
+      k: s.k,
+      numSamples: s.numSamples,
+      staleness: s.staleness,
+      weight: s.weight,
+      bytes: s.bytes,
+      payload: s.payload,
+      metrics: s.metrics,
+      receivedAt: s.receivedAt,
+    });
+    return { duplicate };
+  }
+
+  async saveConsensus(
+    federationId: string,
+    c: { version: number; sourceVersions: number[]; payload: Uint8Array; createdAt: Date },
+  ): Promise<void> {
+    await this.db.consensus.save({ federationId, ...c });
+  }
+
+  async saveMetrics(
+    federationId: string,
+    participantId: string,
+    version: number,
+    metrics: Record<string, number>,
+  ) {
+    await this.db.metrics.report({ federationId, participantId, roundNumber: version, metrics });
+  }
+
+  async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {
+    const latest = await this.db.consensus.latest(federationId);
+    const sourceVersions = latest?.sourceVersions ?? [];
+    const from = Math.min(versionsFrom, ...sourceVersions);
+    const needed = new Set(sourceVersions);
+    const kept = (await this.db.rounds.list(federationId, { fromNumber: from })).filter(
+      (r) => r.number >= versionsFrom || needed.has(r.number),
+    );
+    const newest = await this.db.rounds.latest(federationId);
+    const submissions = await this.db.submissions.listForRecovery(
+      federationId,
+      { fromRound: versionsFrom, rounds: sourceVersions },
+      { withPayload: true },
+    );
+    return {
+      currentVersion: newest?.number ?? 0,
+      rounds: kept.map((r) => ({
+        version: r.number,
+        indices: r.batchIndices,
+        status: r.status === 'open' ? 'open' : 'closed',
+        openedAt: r.openedAt,
+      })),
+      submissions: submissions
+        .filter((s) => s.payload !== null)
+        .map((s) => ({
+          participantId: s.participantId,
+          version: s.roundNumber,
+          staleness: s.staleness,
+          weight: s.weight,
+          encoding: s.encoding as EncodingName,
+          payload: s.payload!,
+          rows: s.rows,
+          classes: s.classes,
+          k: s.k,
+          numSamples: s.numSamples,
+          bytes: s.bytes,
+          metrics: s.metrics ?? {},
+          receivedAt: s.receivedAt,
+        })),
+      latestConsensus: latest ? { version: latest.version, sourceVersions } : null,
+    };
+  }
+}

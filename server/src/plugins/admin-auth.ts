@@ -1,0 +1,36 @@
+/**
+ * Admin authentication: `Authorization: Bearer <admin token>` on every route that
+ * declares `config: { admin: true }`. Compared in constant time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    admin?: boolean;
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export default fp(
+  async (app: FastifyInstance, opts: { adminToken: string }) => {
+    const expected = digest(opts.adminToken);
+    app.addHook('onRequest', async (req) => {
+      if (!req.routeOptions.config?.admin) return;
+      const header = req.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      if (!token)
+        throw new HttpError(
+          401,
+          'MUTUA_ERR_UNAUTHORIZED',
+          'admin token required: send Authorization: Bearer <token>',
+        );
+      if (!timingSafeEqual(digest(token), expected))
+        throw new HttpError(401, 'MUTUA_ERR_UNAUTHORIZED', 'wrong admin token');
+    });
+  },
+  { name: 'mutua-admin-auth' },
+);

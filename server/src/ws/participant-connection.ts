@@ -1,0 +1,382 @@
+/**
+ * One participant's WebSocket, as an explicit state machine:
+ *
+ *   AWAIT_HELLO --Hello ok--> ACTIVE --Leave/close/fatal error--> CLOSED
+ *
+ * Every inbound frame is size-checked, rate-limited and decoded by the protocol codec;
+ * anything wrong is answered with a coded Error (fatal ones close with their close
+ * code). Accepted submissions are acknowledged only after the runtime made them durable.
+ * Bytes in and out are counted per participant.
+ */
+
+import {
+  type DecodedEnvelope,
+  decodeFrame,
+  type EnvelopeInit,
+  encodeEnvelope,
+  errorEnvelope,
+  type HelloInit,
+  type LocalMetricsInit,
+  ProtocolError,
+  validateMetrics,
+  validatePredictionUpload,
+  validateWeightsUpload,
+} from '@mutua/proto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import {
+  type FederationRuntime,
+  RuntimeError,
+  type SessionPort,
+  type TaskView,
+} from '../engine/federation-runtime.ts';
+import type { EncodingName, FederationSettings } from '../engine/settings.ts';
+import type { CoordinatorMetrics } from '../metrics-registry.ts';
+import { TokenBucket } from './rate-limiter.ts';
+import { encodeTask, wireToEncoding } from './wire-mapping.ts';
+
+export interface Admission {
+  participantId: string;
+  resumeToken: string;
+  resumed: boolean;
+  runtime: FederationRuntime;
+  settings: FederationSettings;
+  welcome: NonNullable<EnvelopeInit['welcome']>;
+  uploadEncoding: EncodingName;
+  downloadEncoding: EncodingName;
+}
+
+export interface ConnectionDeps {
+  maxFrameBytes: number;
+  maxMessagesPerSecond: number;
+  heartbeatIntervalMs: number;
+  metrics: CoordinatorMetrics;
+  log: FastifyBaseLogger;
+  admit(hello: HelloInit): Promise<Admission | ProtocolError>;
+  /** Adds traffic to the participant's persisted counters (batched by the caller). */
+  countTraffic(participantId: string, bytesIn: number, bytesOut: number): void;
+  /** Registers the live connection; returns the connection it replaces, if any. */
+  register(participantId: string, conn: ParticipantConnection): ParticipantConnection | undefined;
+  unregister(participantId: string, conn: ParticipantConnection): void;
+}
+
+type State = 'await-hello' | 'admitting' | 'active' | 'closed';
+
+/** Rejected messages tolerated per window before a flooding peer is disconnected. */
+const FLOOD_STRIKES = 20;
+
+export class ParticipantConnection implements SessionPort {
+  private state: State = 'await-hello';
+  private seq = 0;
+  private admission: Admission | null = null;
+  private readonly bucket: TokenBucket;
+  private strikes = 0;
+  private alive = true;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private pendingIn = 0;
+  private pendingOut = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.bucket = new TokenBucket(deps.maxMessagesPerSecond, deps.maxMessagesPerSecond * 2);
+    deps.metrics.connections.inc();
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => deps.log.debug({ err }, 'websocket error'));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    this.heartbeat = setInterval(() => this.beat(), deps.heartbeatIntervalMs);
+    this.heartbeat.unref?.();
+  }
+
+  get participantId(): string {
+    return this.admission?.participantId ?? '';
+  }
+
+  // ----------------------------------------------------------- SessionPort (runtime -> peer)
+
+  sendTask(task: TaskView): void {
+    const a = this.admission;
+    if (!a) return;
+    this.send({ task: encodeTask(task, a.settings, a.downloadEncoding) });
+  }
+
+  sendRoundClosed(info: { round: number; submissions: number; reason: string }): void {
+    this.send({ roundClosed: info });
+  }
+
+  /** Ends the connection with a coded error (e.g. REPLACED, SHUTTING_DOWN). */
+  terminateWith(err: ProtocolError): void {
+    this.sendError(err, 0);
+    this.close(err.closeCode, err.code);
+  }
+
+  // ----------------------------------------------------------- inbound
+
+  private onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : data.byteLength;
+    this.deps.metrics.bytesIn.inc({}, size);
+    this.pendingIn += size;
+    const wait = this.bucket.take();
+    if (wait > 0) {
+      this.reject(
+        new ProtocolError('RATE_LIMITED', `more than ${this.deps.maxMessagesPerSecond} messages per second`, {
+          retryAfterMs: wait,
+        }),
+        0,
+      );
+      return;
+    }
+    const decoded = decodeFrame(data, { maxFrameBytes: this.deps.maxFrameBytes, isBinary });
+    if (!decoded.ok) {
+      this.reject(decoded.error, decoded.replyTo);
+      return;
+    }
+    const env = decoded.envelope;
+    const replyTo = env.seq ?? 0;
+    switch (this.state) {
+      case 'await-hello':
+        if (decoded.body !== 'hello') {
+          this.reject(new ProtocolError('NOT_AUTHENTICATED', 'the first message must be Hello'), replyTo);
+          return;
+        }
+        this.state = 'admitting';
+        void this.onHello(env.hello!, replyTo);
+        return;
+      case 'admitting':
+        this.reject(new ProtocolError('UNEXPECTED_MESSAGE', 'wait for Welcome before sending more'), replyTo);
+        return;
+      case 'active':
+        void this.onActive(decoded.body, env, replyTo);
+        return;
+    }
+  }
+
+  private async onHello(hello: HelloInit, replyTo: number): Promise<void> {
+    let result: Admission | ProtocolError;
+    try {
+      result = await this.deps.admit(hello);
+    } catch (err) {
+      this.deps.log.error({ err }, 'admission failed');
+      result = new ProtocolError('INTERNAL', 'the coordinator could not admit this participant', {
+        fatal: true,
+      });
+    }
+    if (this.state === 'closed') return;
+    if (result instanceof ProtocolError) {
+      this.reject(result, replyTo);
+      return;
+    }
+    this.admission = result;
+    this.state = 'active';
+    const replaced = this.deps.register(result.participantId, this);
+    replaced?.terminateWith(
+      new ProtocolError('REPLACED', 'this participant connected again from another connection'),
+    );
+    this.send({ welcome: result.welcome }, replyTo);
+    this.deps.log.info(
+      { participant: result.participantId, resumed: result.resumed },
+      'participant admitted',
+    );
+    result.runtime.join(this);
+  }
+
+  private async onActive(body: string, env: DecodedEnvelope, replyTo: number): Promise<void> {
+    const a = this.admission!;
+    try {
+      switch (body) {
+        case 'predictions': {
+          const msg = env.predictions!;
+          const version = Number(msg.round ?? 0);
+          const probs = validatePredictionUpload(msg, {
+            rows: a.runtime.batchRows(version) ?? msg.rows ?? 0,
+            classes: a.settings.task.numClasses,
+            allowedEncodings: a.settings.encodings,
+            maxK: a.settings.topk,
+          });
+          if (!probs.ok) return this.reject(probs.error, replyTo);
+          const ack = await a.runtime.submit(a.participantId, {
+            version,
+            probs: probs.value,
+            encoding: wireToEncoding(msg.encoding ?? 0),
+            payload: msg.payload ?? new Uint8Array(0),
+            rows: msg.rows ?? 0,
+            classes: msg.classes ?? 0,
+            k: msg.k ?? 0,
+            bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
+            metrics: metricsRecord(msg.metrics),
+          });
+          this.acked(ack, replyTo, 'predictions');
+          return;
+        }
+        case 'weights': {
+          const msg = env.weights!;
+          const expect = a.runtime.modelShape ?? {
+            count: msg.count ?? 0,
+            signature: msg.modelSignature ?? '',
+          };
+          const params = validateWeightsUpload(msg, expect);
+          if (!params.ok) return this.reject(params.error, replyTo);
+          const ack = await a.runtime.submit(a.participantId, {
+            version: Number(msg.round ?? 0),
+            params: params.value,
+            signature: msg.modelSignature ?? '',
+            numSamples: msg.numSamples ?? 0,
+            encoding: wireToEncoding(msg.encoding ?? 0),
+            payload: msg.payload ?? new Uint8Array(0),
+            rows: 0,
+            classes: 0,
+            k: 0,
+            bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
+            metrics: metricsRecord(msg.metrics),
+          });
+          this.acked(ack, replyTo, 'weights');
+          return;
+        }
+        case 'metrics': {
+          const m = env.metrics!;
+          const bad = validateMetrics(m.metrics);
+          if (bad) return this.reject(bad, replyTo);
+          await a.runtime.saveMetrics(a.participantId, Number(m.round ?? 0), metricsRecord(m.metrics));
+          return;
+        }
+        case 'taskRequest':
+          a.runtime.requestTask(a.participantId);
+          return;
+        case 'heartbeat':
+          if (!env.heartbeat?.reply) this.send({ heartbeat: { unixMs: Date.now(), reply: true } }, replyTo);
+          return;
+        case 'leave':
+          this.close(1000, 'leave');
+          return;
+        default:
+          this.reject(
+            new ProtocolError('UNEXPECTED_MESSAGE', `a participant does not send ${body}`),
+            replyTo,
+          );
+      }
+    } catch (err) {
+      if (err instanceof RuntimeError) {
+        this.reject(new ProtocolError(err.code, err.message), replyTo);
+        if (err.code === 'STALE_ROUND' || err.code === 'TOO_STALE') a.runtime.requestTask(a.participantId);
+        return;
+      }
+      this.deps.log.error({ err, participant: a.participantId }, 'submission failed');
+      this.reject(
+        new ProtocolError('INTERNAL', 'the coordinator could not store this submission; resend it'),
+        replyTo,
+      );
+    }
+  }
+
+  private acked(
+    ack: { round: number; duplicate: boolean; staleness: number; weight: number },
+    replyTo: number,
+    kind: string,
+  ) {
+    const m = this.deps.metrics;
+    if (ack.duplicate) m.duplicates.inc();
+    else m.submissions.inc({ kind });
+    this.send(
+      { ack: { round: ack.round, duplicate: ack.duplicate, staleness: ack.staleness, weight: ack.weight } },
+      replyTo,
+    );
+  }
+
+  // ----------------------------------------------------------- outbound
+
+  private send(body: Omit<EnvelopeInit, 'seq' | 'replyTo'>, replyTo = 0): void {
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    const bytes = encodeEnvelope({ ...body, seq: ++this.seq, replyTo });
+    this.deps.metrics.bytesOut.inc({}, bytes.byteLength);
+    this.pendingOut += bytes.byteLength;
+    this.ws.send(bytes);
+    this.flushTraffic();
+  }
+
+  private sendError(err: ProtocolError, replyTo: number): void {
+    this.deps.metrics.rejections.inc({ code: err.code });
+    this.send(errorEnvelope(err, replyTo), replyTo);
+  }
+
+  private reject(err: ProtocolError, replyTo: number): void {
+    this.sendError(err, replyTo);
+    if (err.fatal) {
+      this.close(err.closeCode, err.code);
+      return;
+    }
+    if (++this.strikes > FLOOD_STRIKES) {
+      const flood = new ProtocolError('RATE_LIMITED', 'too many rejected messages; disconnecting', {
+        fatal: true,
+      });
+      this.sendError(flood, 0);
+      this.close(flood.closeCode, flood.code);
+    }
+    // Strikes decay: an honest client that hits a few errors is never disconnected.
+    setTimeout(() => {
+      this.strikes = Math.max(0, this.strikes - 1);
+    }, 10_000).unref?.();
+  }
+
+  private flushTraffic(): void {
+    const pid = this.admission?.participantId;
+    if (!pid || (this.pendingIn === 0 && this.pendingOut === 0)) return;
+    this.deps.countTraffic(pid, this.pendingIn, this.pendingOut);
+    this.pendingIn = 0;
+    this.pendingOut = 0;
+  }
+
+  private beat(): void {
+    if (!this.alive) {
+      this.deps.metrics.rejections.inc({ code: 'HEARTBEAT_TIMEOUT' });
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    try {
+      this.ws.ping();
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.flushTraffic();
+    this.state = 'closed';
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.terminate();
+    }
+    // A peer that never completes the closing handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 5_000).unref?.();
+  }
+
+  private onClose(): void {
+    this.flushTraffic();
+    this.state = 'closed';
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    this.deps.metrics.connections.inc({}, -1);
+    const a = this.admission;
+    if (a) {
+      a.runtime.leave(a.participantId, this);
+      this.deps.unregister(a.participantId, this);
+    }
+  }
+}
+
+function metricsRecord(m: LocalMetricsInit | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!m) return out;
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
+  }
+  return out;
+}
