@@ -56,6 +56,8 @@ export interface Submission {
   probs?: Float32Array;
   params?: Float32Array;
   numSamples?: number;
+  /** fedavg: the model signature the weights belong to. */
+  signature?: string;
   encoding: EncodingName;
   payload: Uint8Array;
   rows: number;
@@ -129,6 +131,7 @@ export class FederationRuntime {
   /** Serializes state changes that await the store, so a publish never interleaves with a submission. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  private fedavgShape: { count: number; signature: string } | null = null;
 
   constructor(private readonly options: RuntimeOptions) {
     this.federationId = options.federationId;
@@ -146,6 +149,14 @@ export class FederationRuntime {
   }
   get consensusVersion(): number {
     return this.consensus?.version ?? 0;
+  }
+  /** Rows a prediction upload for `version` must have (undefined if the version is unknown). */
+  batchRows(version: number): number | undefined {
+    return this.versions.get(version)?.indices.length;
+  }
+  /** fedavg: parameter count and model signature, learned from the first accepted upload. */
+  get modelShape(): { count: number; signature: string } | null {
+    return this.fedavgShape;
   }
   isOnline(participantId: string): boolean {
     return this.sessions.has(participantId);
@@ -344,6 +355,8 @@ export class FederationRuntime {
     });
     v.dirty = true;
     this.newSincePublish++;
+    if (sub.params && !this.fedavgShape)
+      this.fedavgShape = { count: sub.params.length, signature: sub.signature ?? '' };
     this.options.onEvent?.({
       type: 'submission',
       federationId: this.federationId,
