@@ -22,18 +22,56 @@ describe('selectByWeight', () => {
     for (let trial = 0; trial < 300; trial++) {
       const m = 1 + Math.floor(rand() * 40);
       const values = Float64Array.from({ length: m }, () => Math.floor(rand() * 6) / 5);
-      const weights = Float64Array.from({ length: m }, () => (rand() < 0.5 ? 1 : 0.5 + rand()));
-      const total = weights.reduce((a, b) => a + b, 0);
+      const unit = trial % 3 === 0;
+      const weights = unit ? null : Float64Array.from({ length: m }, () => (rand() < 0.5 ? 1 : 0.5 + rand()));
+      const weight = (i: number) => (weights === null ? 1 : weights[i]);
+      const total = weights === null ? m : weights.reduce((a, b) => a + b, 0);
       const target = Math.max(1e-9, rand() * total);
       const k = selectByWeight(values, weights, 0, m, target);
       for (let i = 0; i < k; i++) assert.ok(values[i] <= values[k]);
       for (let i = k + 1; i < m; i++) assert.ok(values[i] >= values[k]);
       let before = 0;
-      for (let i = 0; i < k; i++) before += weights[i];
-      assert.ok(before < target && before + weights[k] >= target - 1e-12, `trial ${trial}`);
+      for (let i = 0; i < k; i++) before += weight(i);
+      assert.ok(before < target && before + weight(k) >= target - 1e-12, `trial ${trial}`);
     }
   });
 });
+
+/**
+ * From 64 participants on, columns are histogrammed before selection; these inputs hit its
+ * corners: ties, exact zeros, everything in one bucket, unequal weights, even counts.
+ */
+function manyParticipants(seed: number, m: number, kind: 'spread' | 'ties' | 'zeros' | 'concentrated') {
+  const rand = seeded(seed);
+  const preds = Array.from({ length: m }, () => {
+    if (kind === 'concentrated') {
+      // All values within one histogram bucket: [0.5, 0.5625) and the complement.
+      const p = new Float32Array(4 * 2);
+      for (let r = 0; r < 4; r++) {
+        const v = 0.5 + 0.06 * rand();
+        p[r * 2] = v;
+        p[r * 2 + 1] = 1 - v;
+      }
+      return p;
+    }
+    const p = randomPred(rand, 4, 5, { ties: kind === 'ties', sharpness: kind === 'zeros' ? 1 : 3 });
+    if (kind === 'zeros') for (let k = 0; k < p.length; k++) if (rand() < 0.6) p[k] = 0;
+    return p;
+  });
+  const numClasses = kind === 'concentrated' ? 2 : 5;
+  const unequal = preds.map(() => (rand() < 0.2 ? 0 : 0.25 + rand() * 4));
+  const integer = preds.map(() => 1 + Math.floor(rand() * 3));
+  return { preds, numClasses, unequal, integer };
+}
+
+const LARGE_CASES = [
+  [40, 64, 'spread'],
+  [41, 200, 'spread'],
+  [42, 257, 'ties'],
+  [43, 300, 'zeros'],
+  [44, 128, 'concentrated'],
+  [45, 129, 'concentrated'],
+] as const;
 
 describe('median', () => {
   it('odd count, by hand', () => {
@@ -72,6 +110,15 @@ describe('median', () => {
       assertClose(median(preds, 5, weights), referenceMedian(preds, 5, weights));
     }
   });
+
+  for (const [seed, m, kind] of LARGE_CASES) {
+    it(`matches the reference for ${m} participants, ${kind} values`, () => {
+      const { preds, numClasses, unequal, integer } = manyParticipants(seed, m, kind);
+      assertClose(median(preds, numClasses), referenceMedian(preds, numClasses));
+      assertClose(median(preds, numClasses, unequal), referenceMedian(preds, numClasses, unequal));
+      assertClose(median(preds, numClasses, integer), referenceMedian(preds, numClasses, integer));
+    });
+  }
 
   it('weight 2 is a duplicate; order and zero weights do not matter; rows sum to 1', () => {
     const rand = seeded(12);
@@ -129,6 +176,23 @@ describe('trimmedMean', () => {
       assertClose(trimmedMean(preds, 10, trim, weights), referenceTrimmedMean(preds, 10, trim, weights));
     }
   });
+
+  for (const [seed, m, kind] of LARGE_CASES) {
+    it(`matches the reference for ${m} participants, ${kind} values`, () => {
+      const { preds: many, numClasses, unequal, integer } = manyParticipants(seed, m, kind);
+      for (const trim of [0.01, 0.1, 0.25, 0.49]) {
+        assertClose(trimmedMean(many, numClasses, trim), referenceTrimmedMean(many, numClasses, trim));
+        assertClose(
+          trimmedMean(many, numClasses, trim, unequal),
+          referenceTrimmedMean(many, numClasses, trim, unequal),
+        );
+        assertClose(
+          trimmedMean(many, numClasses, trim, integer),
+          referenceTrimmedMean(many, numClasses, trim, integer),
+        );
+      }
+    });
+  }
 
   it('order and zero weights do not matter; rows sum to 1', () => {
     const out = trimmedMean(preds, 10, 0.2, weights);

@@ -7,7 +7,7 @@
 // xorshift32 for pivot choice: random pivots keep selection O(m) expected whatever order
 // (possibly adversarial) the values arrive in. The result never depends on the pivots.
 let pivotState = 0x9e3779b9;
-function nextPivot(lo: number, hi: number): number {
+function randomIndex(lo: number, hi: number): number {
   pivotState ^= pivotState << 13;
   pivotState ^= pivotState >>> 17;
   pivotState ^= pivotState << 5;
@@ -15,71 +15,63 @@ function nextPivot(lo: number, hi: number): number {
 }
 
 /**
- * Over the parallel arrays `values` and `weights` (all weights > 0) restricted to [lo, hi),
+ * Over `values[lo, hi)` with parallel `weights` (all > 0; null means every weight is 1),
  * finds the element at which the weight accumulated in ascending value order first reaches
- * `target` (> 0), i.e. the smallest sorted position k with w_1 + … + w_k >= target; if
- * rounding leaves `target` above the total, the largest element. Both arrays are permuted
+ * `target` (> 0): the smallest sorted position k with w_1 + … + w_k >= target, or the
+ * largest element if rounding leaves `target` above the total. Both arrays are permuted
  * together in place so that every element in [lo, k) is <= values[k] and every element in
  * (k, hi) is >= values[k]; k is returned.
  *
- * Three-way partitioning keeps runs of equal values (common: many participants say 0)
- * linear. O(hi − lo) expected.
+ * Hoare partitioning (equal values may go either way) keeps long runs of equal values,
+ * common when many participants say 0, balanced. O(hi − lo) expected.
  */
 export function selectByWeight(
   values: Float64Array,
-  weights: Float64Array,
+  weights: Float64Array | null,
   lo: number,
   hi: number,
   target: number,
 ): number {
   let t = target;
-  while (hi - lo > 1) {
-    const pivot = values[nextPivot(lo, hi)];
-    // Dijkstra's partition: [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot.
-    let lt = lo;
-    let i = lo;
-    let gt = hi;
-    let massLess = 0;
-    let massEqual = 0;
-    while (i < gt) {
-      const v = values[i];
-      if (v < pivot) {
-        massLess += weights[i];
-        swap(values, weights, i, lt);
-        lt++;
-        i++;
-      } else if (v > pivot) {
-        gt--;
-        swap(values, weights, i, gt);
-      } else {
-        massEqual += weights[i];
-        i++;
-      }
+  let l = lo;
+  let h = hi - 1;
+  while (l < h) {
+    // With the pivot moved to the front, Hoare's scheme always leaves both sides non-empty.
+    swap(values, weights, l, randomIndex(l, h + 1));
+    const pivot = values[l];
+    let i = l - 1;
+    let j = h + 1;
+    for (;;) {
+      do i++;
+      while (values[i] < pivot);
+      do j--;
+      while (values[j] > pivot);
+      if (i >= j) break;
+      swap(values, weights, i, j);
     }
-    if (t <= massLess) {
-      hi = lt;
-    } else if (t <= massLess + massEqual || gt === hi) {
-      // The crossing is inside the run of values equal to the pivot (any order among them
-      // is a valid sorted order); walk it to find the exact element.
-      let cum = massLess;
-      for (let k = lt; k < gt; k++) {
-        cum += weights[k];
-        if (cum >= t) return k;
-      }
-      return gt - 1;
+    // Now [l, j] <= pivot <= [j + 1, h].
+    let left = j - l + 1;
+    if (weights !== null) {
+      left = 0;
+      for (let k = l; k <= j; k++) left += weights[k];
+    }
+    if (t <= left) {
+      h = j;
     } else {
-      t -= massLess + massEqual;
-      lo = gt;
+      t -= left;
+      l = j + 1;
     }
   }
-  return lo;
+  return l;
 }
 
-function swap(values: Float64Array, weights: Float64Array, a: number, b: number): void {
+function swap(values: Float64Array, weights: Float64Array | null, a: number, b: number): void {
   const v = values[a];
   values[a] = values[b];
   values[b] = v;
-  const w = weights[a];
-  weights[a] = weights[b];
-  weights[b] = w;
+  if (weights !== null) {
+    const w = weights[a];
+    weights[a] = weights[b];
+    weights[b] = w;
+  }
 }
