@@ -22,7 +22,7 @@ export {
   aggregate,
   aggregateLeaveOneOut,
   DEFAULT_ERA_TEMPERATURE,
-  DEFAULT_TRIM,
+  DEFAULT_TRIM_FRACTION,
   isAggregationKind,
 } from './aggregate/dispatch.ts';
 export { confidenceWeights, entropyWeightedMean } from './aggregate/entropy.ts';

@@ -39,7 +39,7 @@ export interface AggregateOptions {
   readonly eraTemperature?: number;
 }
 
-export const DEFAULT_TRIM = 0.1;
+export const DEFAULT_TRIM_FRACTION = 0.1;
 export const DEFAULT_ERA_TEMPERATURE = 0.5;
 
 /**
@@ -72,7 +72,7 @@ export function aggregate(
     case 'median':
       return median(preds, numClasses, weights);
     case 'trimmed-mean':
-      return trimmedMean(preds, numClasses, options.trimFraction ?? DEFAULT_TRIM, weights);
+      return trimmedMean(preds, numClasses, options.trimFraction ?? DEFAULT_TRIM_FRACTION, weights);
     default:
       throw new AggregationError(
         'ERR_AGG_OPTION',

@@ -48,28 +48,28 @@ export function median(
 
 /**
  * Coordinate-wise weighted trimmed mean, rows renormalised: for each coordinate, drop the
- * lowest and the highest `trim`·W of the weight W and average what remains (weighted).
- * `trim` = 0 is exactly mean(); as `trim` approaches 0.5 the result approaches median().
+ * lowest and the highest `trimFraction`·W of the weight W and average what remains (weighted).
+ * `trimFraction` = 0 is exactly mean(); as `trimFraction` approaches 0.5 the result approaches median().
  * Weights of 0 drop a prediction.
  *
- * @param trim β in [0, 0.5): the fraction of weight cut from each side.
+ * @param trimFraction β in [0, 0.5): the fraction of weight cut from each side.
  * @throws AggregationError on empty input, mismatched shapes, bad probabilities or weights,
- *   or `trim` outside [0, 0.5).
+ *   or `trimFraction` outside [0, 0.5).
  */
 export function trimmedMean(
   preds: readonly Float32Array[],
   numClasses: number,
-  trim: number,
+  trimFraction: number,
   weights?: readonly number[],
 ): Float32Array {
-  if (!(Number.isFinite(trim) && trim >= 0 && trim < 0.5)) {
-    throw new AggregationError('ERR_AGG_OPTION', `trim must be in [0, 0.5), got ${trim}`);
+  if (!(Number.isFinite(trimFraction) && trimFraction >= 0 && trimFraction < 0.5)) {
+    throw new AggregationError('ERR_AGG_OPTION', `trimFraction must be in [0, 0.5), got ${trimFraction}`);
   }
-  if (trim === 0) return mean(preds, numClasses, weights);
+  if (trimFraction === 0) return mean(preds, numClasses, weights);
   const input = checkInput(preds, numClasses, weights);
   const columns = positiveColumns(preds, input);
   const quantiles = new ColumnQuantiles(columns.preds.length, columns.weights);
-  const from = trim * quantiles.total;
+  const from = trimFraction * quantiles.total;
   const to = quantiles.total - from;
   const out = coordinatewise(columns.preds, input.n * numClasses, (column, bits) =>
     quantiles.meanBetween(column, bits, from, to),

@@ -6,10 +6,10 @@
 /**
  * Turns an n×C matrix of non-negative row masses into probabilities (Float32, rows sum to
  * 1). Negative entries (float64 round-off after subtracting a contribution) count as 0. A
- * row whose mass is not above `zeroBelow` carries no information and becomes uniform 1/C,
- * which is also what averaging uninformative (uniform) predictions would give.
+ * row with no positive mass carries no information and becomes uniform 1/C, which is also
+ * what averaging uninformative (uniform) predictions would give.
  */
-export function normalizeRows(mass: Float64Array, numClasses: number, zeroBelow = 0): Float32Array {
+export function normalizeRows(mass: Float64Array, numClasses: number): Float32Array {
   const out = new Float32Array(mass.length);
   const uniform = 1 / numClasses;
   for (let start = 0; start < mass.length; start += numClasses) {
@@ -19,7 +19,7 @@ export function normalizeRows(mass: Float64Array, numClasses: number, zeroBelow 
       const v = mass[k];
       if (v > 0) sum += v;
     }
-    if (sum > zeroBelow) {
+    if (sum > 0) {
       const inv = 1 / sum;
       for (let k = start; k < end; k++) {
         const v = mass[k];
