@@ -20,17 +20,20 @@
  */
 import { type WireField, wireSchema } from './gen/wire-schema.js';
 
-export type WireFault =
-  | 'TRUNCATED'
-  | 'VARINT_TOO_LONG'
-  | 'BAD_TAG'
-  | 'FIELD_ZERO'
-  | 'GROUP'
-  | 'INVALID_WIRE_TYPE'
-  | 'WRONG_WIRE_TYPE'
-  | 'BAD_PACKED'
-  | 'BAD_UTF8'
-  | 'TOO_DEEP';
+export const WIRE_FAULTS = [
+  'TRUNCATED',
+  'VARINT_TOO_LONG',
+  'BAD_TAG',
+  'FIELD_ZERO',
+  'GROUP',
+  'INVALID_WIRE_TYPE',
+  'WRONG_WIRE_TYPE',
+  'BAD_PACKED',
+  'BAD_UTF8',
+  'TOO_DEEP',
+] as const;
+/** The `detail` of a BAD_FRAME from the strict wire pass. */
+export type WireFault = (typeof WIRE_FAULTS)[number];
 
 export type WireCheckResult = { ok: true } | { ok: false; fault: WireFault; message: string };
 
