@@ -1,0 +1,89 @@
+/**
+ * Wire enums <-> the lowercase names used in configuration, the REST API and logs.
+ *
+ * protobuf enums are open: a newer peer may send a value this build does not know. The
+ * `...Name` functions therefore return undefined for unknown numbers (and for UNSPECIFIED),
+ * and callers decide whether that is an error.
+ */
+import { mutua } from './gen/mutua.js';
+import type { PredictionEncoding } from './prediction-codec.ts';
+
+export type ModeName = 'sync' | 'async';
+export type StrategyName = 'mutual' | 'fedavg';
+export type AggregationName = 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+
+const { Encoding, Mode, Strategy, Aggregation } = mutua.v1;
+
+function table<N extends string>(pairs: readonly (readonly [N, number])[]) {
+  const byName = new Map<N, number>(pairs);
+  const byValue = new Map<number, N>(pairs.map(([n, v]) => [v, n]));
+  return {
+    names: pairs.map(([n]) => n) as readonly N[],
+    name: (value: number | null | undefined): N | undefined =>
+      value == null ? undefined : byValue.get(value),
+    value: (name: N): number => {
+      const v = byName.get(name);
+      if (v === undefined) throw new TypeError(`unknown name ${JSON.stringify(name)}`);
+      return v;
+    },
+    isName: (s: string): s is N => byName.has(s as N),
+  };
+}
+
+const encodings = table<PredictionEncoding>([
+  ['float32', Encoding.ENCODING_FLOAT32],
+  ['float16', Encoding.ENCODING_FLOAT16],
+  ['uint8', Encoding.ENCODING_UINT8],
+  ['topk', Encoding.ENCODING_TOPK],
+]);
+const modes = table<ModeName>([
+  ['sync', Mode.MODE_SYNC],
+  ['async', Mode.MODE_ASYNC],
+]);
+const strategies = table<StrategyName>([
+  ['mutual', Strategy.STRATEGY_MUTUAL],
+  ['fedavg', Strategy.STRATEGY_FEDAVG],
+]);
+const aggregations = table<AggregationName>([
+  ['mean', Aggregation.AGGREGATION_MEAN],
+  ['entropy', Aggregation.AGGREGATION_ENTROPY],
+  ['era', Aggregation.AGGREGATION_ERA],
+  ['median', Aggregation.AGGREGATION_MEDIAN],
+  ['trimmed-mean', Aggregation.AGGREGATION_TRIMMED_MEAN],
+]);
+
+export const MODE_NAMES = modes.names;
+export const STRATEGY_NAMES = strategies.names;
+export const AGGREGATION_NAMES = aggregations.names;
+
+/** `Encoding` number -> 'float32' | 'float16' | 'uint8' | 'topk'; undefined for UNSPECIFIED or unknown. */
+export const encodingName = encodings.name;
+/** 'float32' ... -> `Encoding` number. */
+export const encodingValue = encodings.value as (name: PredictionEncoding) => mutua.v1.Encoding;
+export const isEncodingName = encodings.isName;
+
+export const modeName = modes.name;
+export const modeValue = modes.value as (name: ModeName) => mutua.v1.Mode;
+export const isModeName = modes.isName;
+
+export const strategyName = strategies.name;
+export const strategyValue = strategies.value as (name: StrategyName) => mutua.v1.Strategy;
+export const isStrategyName = strategies.isName;
+
+export const aggregationName = aggregations.name;
+export const aggregationValue = aggregations.value as (name: AggregationName) => mutua.v1.Aggregation;
+export const isAggregationName = aggregations.isName;
+
+/**
+ * The encoding a participant uploads with: the first of the federation's accepted encodings
+ * (its order is the coordinator's preference) that the participant supports. A participant
+ * that lists nothing is taken to support float32 only, which every implementation must.
+ * Undefined when there is no common encoding.
+ */
+export function negotiateEncoding(
+  accepted: readonly PredictionEncoding[],
+  supported: readonly PredictionEncoding[],
+): PredictionEncoding | undefined {
+  const offer = supported.length === 0 ? ['float32'] : supported;
+  return accepted.find((e) => offer.includes(e));
+}
