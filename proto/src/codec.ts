@@ -92,7 +92,8 @@ export type DecodeFrameResult =
 
 /**
  * Serializes an envelope. Throws TypeError unless exactly one body is set: that is a bug in
- * the caller, never a peer's doing.
+ * the caller, never a peer's doing. In Node the result is a Buffer that may be a slice of a
+ * shared pool: pass it on as a view (ws.send, out.set), never as `result.buffer` alone.
  */
 export function encodeEnvelope(msg: EnvelopeInit): Uint8Array {
   let bodies = 0;
