@@ -38,7 +38,7 @@ describe('selectByWeight', () => {
 });
 
 /**
- * From 64 participants on, columns are histogrammed before selection; these inputs hit its
+ * From 256 participants on, columns are histogrammed before selection; these inputs hit its
  * corners: ties, exact zeros, everything in one bucket, unequal weights, even counts.
  */
 function manyParticipants(seed: number, m: number, kind: 'spread' | 'ties' | 'zeros' | 'concentrated') {
@@ -65,12 +65,12 @@ function manyParticipants(seed: number, m: number, kind: 'spread' | 'ties' | 'ze
 }
 
 const LARGE_CASES = [
-  [40, 64, 'spread'],
-  [41, 200, 'spread'],
+  [40, 256, 'spread'],
+  [41, 301, 'spread'],
   [42, 257, 'ties'],
   [43, 300, 'zeros'],
-  [44, 128, 'concentrated'],
-  [45, 129, 'concentrated'],
+  [44, 260, 'concentrated'],
+  [45, 261, 'concentrated'],
 ] as const;
 
 describe('median', () => {
