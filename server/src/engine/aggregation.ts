@@ -1,5 +1,5 @@
 /** Maps a federation's aggregation setting onto core's pure aggregation maths. */
-import { aggregate } from '@mutua/core/aggregate';
+import { aggregate, stalenessWeight as coreStalenessWeight } from '@mutua/core/aggregate';
 import type { FederationSettings } from './settings.ts';
 
 export function aggregatePredictions(
@@ -20,5 +20,5 @@ export function aggregatePredictions(
 
 /** FedAsync's polynomial staleness weight (Xie et al. 2019): (1 + tau)^-a. */
 export function stalenessWeight(tau: number, exponent: number): number {
-  return (1 + tau) ** -exponent;
+  return coreStalenessWeight(tau, { kind: 'polynomial', a: exponent });
 }
