@@ -430,7 +430,6 @@ export class FederationRuntime {
         await this.publish('deadline');
       });
     }, wait);
-    this.deadlineTimer.unref?.();
   }
 
   private async maybeCloseSync(): Promise<void> {
