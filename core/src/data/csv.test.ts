@@ -61,6 +61,9 @@ describe('parseCsv', () => {
     assert.deepEqual([...ds.y], [1, 0]);
     rejects('1,0\n5,1\n', 'DATA_LABEL_OUT_OF_RANGE', 2, { numClasses: 3 });
     rejects('1,0\n1.5,1\n', 'DATA_LABEL_NOT_INTEGER', 2, { labels: 'index' });
+    assert.throws(() => parseCsv('1,0\n', { labelNames: ['a', 'b'], numClasses: 3 }), {
+      code: 'DATA_INVALID_OPTION',
+    });
   });
 
   it('reads the label from another column', () => {
@@ -96,7 +99,10 @@ describe('parseCsv', () => {
   it('reads every number form exactly as Number() does', () => {
     const fields = ['-0.5', '0.1', '.5', '5.', ' 3 ', '1e-2', '-7', '0.1234567890123456789', '+2', '0x10'];
     const ds = parseCsv(`0,${fields.join(',')}\n`, { scale: 'none' });
-    assert.deepEqual([...ds.x], fields.map((f) => Math.fround(Number(f))));
+    assert.deepEqual(
+      [...ds.x],
+      fields.map((f) => Math.fround(Number(f))),
+    );
     const quoted = parseCsv(`"0",${fields.map((f) => `"${f}"`).join(',')}\n`, { scale: 'none' });
     assert.deepEqual([...quoted.x], [...ds.x]);
   });

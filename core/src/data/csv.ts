@@ -49,6 +49,14 @@ export function parseCsv(input: string | Uint8Array, options: CsvOptions = {}): 
     throw new DataError('DATA_INVALID_OPTION', `delimiter must be one character other than quote or newline`);
   }
   if (options.numClasses !== undefined) checkInt('numClasses', options.numClasses, 1);
+  if (options.labelNames !== undefined && options.numClasses !== undefined) {
+    if (options.labelNames.length !== options.numClasses) {
+      throw new DataError(
+        'DATA_INVALID_OPTION',
+        `numClasses ${options.numClasses} differs from the ${options.labelNames.length} labelNames`,
+      );
+    }
+  }
   const text =
     typeof input === 'string' ? input.replace(/^\uFEFF/, '') : new TextDecoder('utf-8').decode(input);
 
