@@ -4,14 +4,15 @@
  * file bytes (the browser can fetch the files); node/fashion-mnist.ts reads them.
  *
  * Train/test split. The package ships all 70,000 images without saying which are Zalando's
- * 60k training and 10k test images. Each class file holds 7,000 images, and class 0's file
- * also holds two empty rows, at positions 1000 and 7001: the trace of a conversion that
- * appended the test file (1,000 images per class) and then the training file (6,000 per
- * class), each ending in a blank line whose empty label read as class 0. The pixel
- * statistics agree: the first 1,000 images of each class have mean 0.2869, the published
- * test-set mean is 0.2868; the other 6,000 have mean 0.2860, the published training-set
- * mean. So: per class, non-empty rows [0, 1000) are the test split, [1000, 7000) the
- * training split. Empty rows are skipped.
+ * 60k training and 10k test images, so the split is inferred. Each class file holds 7,000
+ * images, and class 0's file also holds two empty rows, at positions 1000 and 7001: most
+ * likely the trace of a conversion that appended the test file (1,000 images per class),
+ * then the training file (6,000 per class), each ending in a blank line whose empty label
+ * read as class 0; a train-first order would have put the first blank row at 6000. The
+ * pixel statistics agree: the 6,000-per-class block has mean 0.2860, the training-set mean
+ * commonly used to normalise Fashion-MNIST, the 1,000-per-class block 0.2869. So: per
+ * class, non-empty rows [0, 1000) are the test split and [1000, 7000) the training split.
+ * Empty rows are skipped.
  *
  * Order. The package does not keep the original order across classes, so samples are
  * interleaved by class: sample k*10 + c is the k-th image of class c. Any prefix (see
