@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig, conv2dBackpropFilterConfigFor } from './conv2d-backprop-filter.ts';
 import {
   assertMatchesCpu,
   assertNoLeak,
@@ -25,6 +26,7 @@ for (const pad of ['valid', 'same'] as const) {
     cases.push({ x: [3, 7, 9, 2], filter: [3, 2], outC: 5, stride, pad }); // odd, non-square
     cases.push({ x: [1, 6, 5, 1], filter: [4, 4], outC: 2, stride, pad }); // even filter: uneven 'same' pads
     cases.push({ x: [2, 11, 11, 4], filter: [5, 5], outC: 3, stride, pad });
+    cases.push({ x: [3, 10, 9, 17], filter: [3, 3], outC: 6, stride, pad }); // many channels
   }
 }
 
@@ -50,16 +52,39 @@ function backpropFilter(c: Case) {
     );
 }
 
-describe('Conv2DBackpropFilter on wasm', () => {
+const inputsOf = (c: Case, seed: number) => [randomInput(c.x, seed), randomInput(dyShape(c), seed + 1)];
+
+// 'auto' picks one formulation per shape; each must be right for every shape.
+for (const strategy of ['im2col', 'convolution'] as const) {
+  describe(`Conv2DBackpropFilter on wasm via ${strategy}, forced`, () => {
+    before(async () => {
+      await initBackends();
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      tf.registerKernel(conv2dBackpropFilterConfigFor(strategy));
+    });
+    after(() => {
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      tf.registerKernel(conv2dBackpropFilterConfig);
+    });
+
+    for (const [i, c] of cases.entries()) {
+      it(`matches cpu: x ${c.x} filter ${c.filter}x${c.outC} stride ${c.stride} ${c.pad}`, async () => {
+        await assertMatchesCpu('dW', inputsOf(c, 10 * i), backpropFilter(c));
+      });
+    }
+
+    it('leaks no tensors or buffers', async () => {
+      for (const c of [cases[1]!, cases[6]!]) await assertNoLeak(inputsOf(c, 1), backpropFilter(c));
+    });
+  });
+}
+
+describe('Conv2DBackpropFilter on wasm, as registered', () => {
   before(initBackends);
 
   for (const [i, c] of cases.entries()) {
     it(`matches cpu: x ${c.x} filter ${c.filter}x${c.outC} stride ${c.stride} ${c.pad}`, async () => {
-      await assertMatchesCpu(
-        'dW',
-        [randomInput(c.x, 10 + i), randomInput(dyShape(c), 100 + i)],
-        backpropFilter(c),
-      );
+      await assertMatchesCpu('dW', inputsOf(c, 10 * i), backpropFilter(c));
     });
   }
 
@@ -74,11 +99,6 @@ describe('Conv2DBackpropFilter on wasm', () => {
           .sum(),
       )(wt!),
     );
-  });
-
-  it('leaks no tensors or buffers', async () => {
-    const c = cases[1]!;
-    await assertNoLeak([randomInput(c.x, 1), randomInput(dyShape(c), 2)], backpropFilter(c));
   });
 
   it('rejects NCHW with a clear error', async () => {

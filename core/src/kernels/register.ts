@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { batchMatMulConfig } from './batch-mat-mul.ts';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
@@ -29,7 +30,7 @@ const MISSING: readonly tf.KernelConfig[] = [
 ];
 
 /** Stock kernels the speed overrides replace (and fall back on). */
-export const OVERRIDDEN_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+export const OVERRIDDEN_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'] as const;
 export type OverriddenKernel = (typeof OVERRIDDEN_KERNELS)[number];
 
 export interface WasmKernelOptions {
@@ -76,6 +77,7 @@ function overrides(): Map<OverriddenKernel, tf.KernelConfig> {
     ['Conv2DBackpropInput', conv2dBackpropInputConfig(stockKernel('Conv2DBackpropInput'), () => true)],
     // Keeps the stock setupFunc so the stock kernel stays callable once restored.
     ['MaxPoolGrad', { ...stockKernel('MaxPoolGrad'), kernelFunc: maxPoolGradConfig.kernelFunc }],
+    ['BatchMatMul', batchMatMulConfig(stockKernel('BatchMatMul'))],
   ]);
   return overrideConfigs;
 }
