@@ -552,6 +552,90 @@ describe('ParticipantSession', () => {
     assert.equal(h.fetches.length, 0);
   });
 
+  test('RATE_LIMITED on an upload resends it after retry_after_ms; UNKNOWN_ROUND drops it and asks for the task', async () => {
+    const h = await harness();
+    await join(h);
+    h.coord.send(h.coord.conn, { task: { round: 1, mode: 1, predictIndices: INDICES } });
+    const first = await h.coord.next('predictions');
+    h.coord.send(
+      first.conn,
+      { error: { code: 30, message: 'slow down', fatal: false, retryAfterMs: 3 } },
+      first.env.seq,
+    );
+    const again = await h.coord.next('predictions');
+    assert.equal(again.env.predictions!.round, 1);
+    assert.ok(again.env.seq > first.env.seq);
+    h.coord.send(again.conn, { error: { code: 25, message: 'never issued', fatal: false } }, again.env.seq);
+    const request = await h.coord.next('taskRequest');
+    assert.equal(Number(request.env.taskRequest!.lastRound), 0);
+    assert.equal(h.session.state, 'ready');
+    assert.deepEqual(
+      h.errors.map((e) => e.code),
+      ['RATE_LIMITED', 'UNKNOWN_ROUND'],
+    );
+    await playRound(h, 2);
+  });
+
+  test('a silent coordinator is detected by heartbeats and the session reconnects', async () => {
+    const h = await harness();
+    await join(h, { heartbeatIntervalMs: 5 });
+    const ping = await h.coord.next('heartbeat');
+    assert.equal(ping.env.heartbeat!.reply, false);
+    // The coordinator never answers: after three silent intervals the session gives up on the connection.
+    const r = await h.session.once('reconnecting');
+    assert.equal(r.error.code, 'HEARTBEAT_LOST');
+    assert.equal((await h.coord.next('hello')).env.hello!.resumeToken, 'resume-1');
+  });
+
+  test('a failed public-set fetch is retried on the next connection; tasks wait for it', async () => {
+    let failures = 1;
+    const h = await harness();
+    const fetchOk = h.pub.bytes;
+    const session = new ParticipantSession({
+      url: URL_,
+      transport: h.coord.transport,
+      joinToken: 'join-abc',
+      model: { arch: 'mlp', inputShape: [4], numClasses: C },
+      learner: h.learner,
+      fetchPublicSet: async () => {
+        if (failures-- > 0) throw new Error('503 Service Unavailable');
+        return fetchOk;
+      },
+      reconnect: { initialDelayMs: 1, maxDelayMs: 4 },
+      stopTimeoutMs: 100,
+    });
+    sessions.push(session);
+    session.start();
+    const hello = await h.coord.next('hello');
+    const reconnecting = session.once('reconnecting');
+    h.coord.send(hello.conn, { welcome: fakeWelcome({ publicSet: h.pub }) }, hello.env.seq);
+    h.coord.send(hello.conn, { task: { round: 1, mode: 1, predictIndices: INDICES } });
+    const r = await reconnecting;
+    assert.equal(r.error.code, 'PUBLIC_SET');
+    assert.match(r.error.message, /503/);
+    const hello2 = await h.coord.next('hello');
+    h.coord.send(hello2.conn, { welcome: fakeWelcome({ publicSet: h.pub, resumed: true }) }, hello2.env.seq);
+    // The Task received before the drop is still in hand once the public set is there.
+    const up = await h.coord.next('predictions');
+    assert.equal(up.env.predictions!.round, 1);
+    h.coord.send(up.conn, { ack: { round: 1 } }, up.env.seq);
+  });
+
+  test('a Welcome whose current round is behind the last acknowledged one resets the round bookkeeping', async () => {
+    const h = await harness();
+    await join(h);
+    await playRound(h, 5);
+    const reconnecting = h.session.once('reconnecting');
+    h.coord.conn.terminate();
+    await reconnecting;
+    const hello = await h.coord.next('hello');
+    h.coord.send(hello.conn, { welcome: fakeWelcome({ publicSet: h.pub, currentRound: 0 }) }, hello.env.seq);
+    // A coordinator that restarted its numbering: round 1 is new work, not a repeat of an old round.
+    assert.equal(Number((await h.coord.next('taskRequest')).env.taskRequest!.lastRound), 0);
+    await playRound(h, 1);
+    assert.equal(h.learner.trains.length, 2);
+  });
+
   test('stop() when idle sends Leave and closes cleanly', async () => {
     const h = await harness();
     await join(h);
