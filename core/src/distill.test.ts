@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset.ts';
+import { loadMnist } from './data/node/mnist.ts';
 import {
   combinedLoss,
   crossEntropyLoss,
@@ -611,6 +612,30 @@ describe('no tensor leaks', () => {
     for (let i = 0; i < 2; i++) await round();
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([x, y, px, pq]);
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
+describe('on real MNIST', () => {
+  test('a few training steps reduce the loss', async () => {
+    const train = await loadMnist({ split: 'train', limit: 1280 });
+    const held = await loadMnist({ split: 'test', limit: 500 });
+    const model = createModel('mlp', { inputShape: train.shape, numClasses: train.numClasses, seed: 0 });
+    const trainer = new Trainer(model, { learningRate: 1e-3 });
+    const before = await evaluate(model, held);
+    const losses: number[] = [];
+    // 20 steps of 64.
+    await trainer.trainEpoch(train, { batchSize: 64, seed: 0, onBatch: (p) => losses.push(p.loss) });
+    const after = await evaluate(model, held);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.equal(losses.length, 20);
+    assert.ok(
+      mean(losses.slice(-5)) < 0.6 * mean(losses.slice(0, 5)),
+      `batch losses ${losses.map((l) => l.toFixed(2))}`,
+    );
+    assert.ok(after.loss < 0.5 * before.loss, `held-out loss ${before.loss} -> ${after.loss}`);
+    assert.ok(after.accuracy > 0.75, `held-out accuracy ${before.accuracy} -> ${after.accuracy}`);
     trainer.dispose();
     model.dispose();
   });
