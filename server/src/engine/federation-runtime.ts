@@ -24,7 +24,7 @@ export interface TaskView {
   mode: 'sync' | 'async';
   predictIndices: Uint32Array;
   targets: { version: number; indices: Uint32Array; probs: Float32Array; contributors: number } | null;
-  globalWeights: { round: number; params: Float32Array } | null;
+  globalWeights: { round: number; params: Float32Array; signature: string } | null;
   deadlineUnixMs: number;
   localEpochs: number;
 }
@@ -517,7 +517,7 @@ export class FederationRuntime {
       s.lastTargetsVersion = c.version;
     }
     if (c && c.kind === 'fedavg' && c.version > s.lastWeightsVersion) {
-      globalWeights = { round: c.version, params: c.params };
+      globalWeights = { round: c.version, params: c.params, signature: this.fedavgShape?.signature ?? '' };
       s.lastWeightsVersion = c.version;
     }
     const deadline =

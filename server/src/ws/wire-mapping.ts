@@ -47,6 +47,7 @@ export function encodeTask(
           encoding: encodingToWire('float32'),
           count: task.globalWeights.params.length,
           payload: encodeWeights(task.globalWeights.params, 'float32'),
+          modelSignature: task.globalWeights.signature,
         }
       : null,
     deadlineUnixMs: task.deadlineUnixMs,
