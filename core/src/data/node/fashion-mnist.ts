@@ -1,5 +1,5 @@
 /** Node-only: Fashion-MNIST from the installed `fashion-mnist` package (nothing is downloaded). */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Dataset } from '../dataset.ts';
@@ -47,21 +47,39 @@ export async function loadFashionMnist(options: FashionMnistOptions): Promise<Da
   return take(full, options.limit);
 }
 
+/**
+ * Reads the ten files one after another into one reused buffer: 155 MB of JSON then costs
+ * one 17 MB allocation instead of ten, which matters where fresh memory is slow to fault in.
+ */
 async function loadClasses(): Promise<FashionMnistClass[]> {
   const dir = fashionMnistDataDir();
-  return Promise.all(
-    FASHION_MNIST_LABELS.map(async (_, c) => {
-      const file = join(dir, `${c}.json`);
-      let bytes: Uint8Array;
+  const classes: FashionMnistClass[] = [];
+  let buffer = Buffer.alloc(0);
+  for (let c = 0; c < FASHION_MNIST_LABELS.length; c++) {
+    const file = join(dir, `${c}.json`);
+    let size: number;
+    try {
+      const handle = await open(file, 'r');
       try {
-        bytes = await readFile(file);
-      } catch (err) {
-        throw new DataError('DATA_FILE_NOT_FOUND', 'cannot read the fashion-mnist package file', {
-          file,
-          cause: err,
-        });
+        size = (await handle.stat()).size;
+        if (buffer.length < size) buffer = Buffer.allocUnsafe(size);
+        let read = 0;
+        while (read < size) {
+          const { bytesRead } = await handle.read(buffer, read, size - read, read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        size = read;
+      } finally {
+        await handle.close();
       }
-      return parseFashionMnistJson(bytes, file);
-    }),
-  );
+    } catch (err) {
+      throw new DataError('DATA_FILE_NOT_FOUND', 'cannot read the fashion-mnist package file', {
+        file,
+        cause: err,
+      });
+    }
+    classes.push(parseFashionMnistJson(buffer.subarray(0, size), file));
+  }
+  return classes;
 }
