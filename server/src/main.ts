@@ -2,7 +2,6 @@
  * Entry point: parse configuration, build the app, listen, and shut down gracefully on
  * SIGTERM/SIGINT (stop accepting, tell participants, finish writes, close the database).
  */
-import { buildApp } from './app.ts';
 import { ConfigError, helpText, loadConfig } from './config.ts';
 
 async function main(): Promise<void> {
@@ -20,6 +19,9 @@ async function main(): Promise<void> {
     process.stdout.write(helpText());
     return;
   }
+  // Loaded only now: --help and a refused configuration answer at once, without
+  // loading fastify, Prisma and the protocol first.
+  const { buildApp } = await import('./app.ts');
   const app = await buildApp({
     ...config,
     logger: { level: config.logLevel },
