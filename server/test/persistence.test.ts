@@ -353,12 +353,30 @@ for (const backend of backends) {
       assert.equal(got?.bytesOut, 60);
       assert.equal(got?.lastSeenAt.toISOString(), seen.toISOString());
       await db.participants.addTraffic(other.id, { bytesIn: 1, bytesOut: 2 });
+      assert.equal(await db.participants.addTraffic('no-such-id', { bytesIn: 1, bytesOut: 1 }), false);
+      const flushedAt = new Date('2031-06-06T06:06:06.006Z');
+      const updated = await db.participants.addTrafficMany([
+        { id: other.id, bytesIn: 10, bytesOut: 20, seenAt: flushedAt },
+        { id: other.id, bytesIn: 5, bytesOut: 0 },
+        { id: 'no-such-id', bytesIn: 1, bytesOut: 1 },
+        { id: p.id, bytesIn: 0, bytesOut: 0 },
+      ]);
+      assert.equal(updated, 2);
+      const flushed = await db.participants.get(other.id);
+      assert.equal(flushed?.bytesIn, 16);
+      assert.equal(flushed?.bytesOut, 22);
+      assert.equal(flushed?.lastSeenAt.toISOString(), flushedAt.toISOString());
+      assert.equal(
+        (await db.participants.get(p.id))?.lastSeenAt.toISOString(),
+        seen.toISOString(),
+        'no seenAt: unchanged',
+      );
+      assert.equal(await db.participants.addTrafficMany([]), 0);
       assert.deepEqual(await db.participants.trafficTotals(state.federationId), {
-        bytesIn: 100_000_000_001,
-        bytesOut: 62,
+        bytesIn: 100_000_000_016,
+        bytesOut: 82,
         participants: 2,
       });
-      assert.equal(await db.participants.addTraffic('no-such-id', { bytesIn: 1, bytesOut: 1 }), false);
       assert.equal(await db.participants.count(state.federationId), 2);
 
       const ghost = await db.participants.create({
@@ -444,6 +462,11 @@ for (const backend of backends) {
       assert.equal(dup.submission.weight, 1);
       const stored = await db.submissions.get(state.participantId, 1, { withPayload: true });
       assert.deepEqual(stored?.payload, state.payload);
+      assert.deepEqual(
+        { ...stored, payload: null },
+        first.submission,
+        'what record() returns is what is stored',
+      );
       assert.deepEqual(stored?.metrics, input.metrics);
       assert.equal((await db.rounds.get(state.federationId, 1))?.submissionCount, 1);
 
@@ -458,6 +481,34 @@ for (const backend of backends) {
       assert.equal((await db.rounds.get(state.federationId, 1))?.submissionCount, 2);
 
       await rejectsWith(db.submissions.record({ ...input, roundNumber: 77 }), 'MUTUA_ERR_DB_NOT_FOUND');
+
+      // Two coordinators (two pools) racing on the same key: still one row. PostgreSQL only:
+      // two SQLite connections in ONE thread would block each other (better-sqlite3 waits
+      // synchronously for the lock the other, now frozen, connection holds).
+      if (backend.name !== 'postgres') return;
+      const second = await openDatabase(target.options);
+      try {
+        const ghost = await db.participants.create({
+          federationId: state.federationId,
+          name: 'racer',
+          kind: 'node',
+          resumeTokenHash: createToken().hash,
+        });
+        const receivedAt = new Date('2032-02-02T02:02:02.002Z');
+        const both = await Promise.all([
+          db.submissions.record({ ...input, roundNumber: 2, participantId: ghost.id, receivedAt }),
+          second.submissions.record({ ...input, roundNumber: 2, participantId: ghost.id, receivedAt }),
+        ]);
+        assert.deepEqual(both.map((r) => r.duplicate).sort(), [false, true]);
+        assert.equal(both[0].submission.id, both[1].submission.id);
+        assert.equal(
+          (await db.submissions.get(ghost.id, 2))?.receivedAt.toISOString(),
+          receivedAt.toISOString(),
+        );
+        await db.participants.remove(ghost.id);
+      } finally {
+        await second.close();
+      }
     });
 
     test('submissions: what a restart reads back, and pruning old payloads', async () => {
@@ -488,7 +539,8 @@ for (const backend of backends) {
         withPayload: true,
       });
       const byParticipant = new Map(latest.map((s) => [s.participantId, s]));
-      assert.equal(byParticipant.size, 2);
+      const racers = backend.name === 'postgres' ? 1 : 0;
+      assert.equal(byParticipant.size, 2 + racers);
       assert.equal(byParticipant.get(state.participantId)?.roundNumber, 10);
       assert.equal(byParticipant.get(state.otherParticipantId)?.roundNumber, 1);
       assert.deepEqual(byParticipant.get(state.participantId)?.payload, base.payload);
@@ -503,7 +555,7 @@ for (const backend of backends) {
       );
       assert.equal((await db.submissions.listForRound(state.federationId, 3)).length, 1);
 
-      assert.equal(await db.submissions.prunePayloads(state.federationId, 3), 2);
+      assert.equal(await db.submissions.prunePayloads(state.federationId, 3), 2 + racers);
       assert.equal(
         (await db.submissions.get(state.otherParticipantId, 1, { withPayload: true }))?.payload,
         null,

@@ -1,4 +1,5 @@
 /** Byte helpers shared by the repositories. */
+import { randomBytes } from 'node:crypto';
 import { DbError } from './errors.ts';
 
 /** Batch indices as stored: uint32 little-endian, 4 bytes each (compact, and the same on every host). */
@@ -40,4 +41,14 @@ export function toBytesInput(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bytes.byteLength);
   out.set(bytes);
   return out;
+}
+
+/** A UUIDv7 (time-ordered, like the schema's @default(uuid(7))) for rows inserted with raw SQL. */
+export function uuidv7(now: number = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

@@ -22,6 +22,8 @@ export interface DbContext {
    * PostgreSQL pools connections and runs units concurrently.
    */
   unit<T>(work: (prisma: PrismaDb) => Promise<T>): Promise<T>;
+  /** Makes close() wait for `p` too (work queued outside unit(), e.g. a group commit). */
+  track<T>(p: Promise<T>): Promise<T>;
 }
 
 /** A FIFO mutex over promises. */
@@ -61,6 +63,7 @@ export function createContext(
     prisma,
     provider,
     unit: (work) => inFlight.track(queue ? queue.run(() => work(prisma)) : work(prisma)),
+    track: (p) => inFlight.track(p),
     drain: () => inFlight.drain(),
   };
 }

@@ -1,3 +1,4 @@
+import { join, sqltag as sql } from '@prisma/client/runtime/client';
 import type { DbContext } from './context.ts';
 import { DbError, prismaCode } from './errors.ts';
 import type { Participant } from './generated/sqlite/client.ts';
@@ -30,6 +31,9 @@ export interface CreateParticipantInput {
   joinTokenId?: string | null;
   seenAt?: Date;
 }
+
+/** Rows per UPDATE (4 parameters each). */
+const TRAFFIC_BATCH = 1000;
 
 function toRow(p: Participant): ParticipantRow {
   return { ...p, bytesIn: Number(p.bytesIn), bytesOut: Number(p.bytesOut) };
@@ -137,6 +141,48 @@ export class ParticipantsRepository {
         },
       });
       return count > 0;
+    });
+  }
+
+  /**
+   * addTraffic() for many participants in ONE statement (a periodic flush of the counters
+   * the connections keep in memory): per-row Prisma updates would cost milliseconds each.
+   * Entries for the same id are summed. Returns how many participants were updated.
+   */
+  addTrafficMany(
+    entries: readonly { id: string; bytesIn: number; bytesOut: number; seenAt?: Date }[],
+  ): Promise<number> {
+    const merged = new Map<string, { bytesIn: bigint; bytesOut: bigint; seenAt: Date | null }>();
+    for (const e of entries) {
+      const m = merged.get(e.id) ?? { bytesIn: 0n, bytesOut: 0n, seenAt: null };
+      m.bytesIn += byteCount(e.bytesIn, 'bytesIn');
+      m.bytesOut += byteCount(e.bytesOut, 'bytesOut');
+      if (e.seenAt && (!m.seenAt || e.seenAt > m.seenAt)) m.seenAt = e.seenAt;
+      merged.set(e.id, m);
+    }
+    const all = [...merged];
+    return this.ctx.unit(async (db) => {
+      let updated = 0;
+      for (let i = 0; i < all.length; i += TRAFFIC_BATCH) {
+        const chunk = all.slice(i, i + TRAFFIC_BATCH);
+        // Same shape on both providers; PostgreSQL cannot infer VALUES column types, SQLite
+        // has no column aliases for VALUES (column1..4), hence the two spellings.
+        const statement =
+          this.ctx.provider === 'postgres'
+            ? sql`UPDATE "Participant" AS p SET
+                "bytesIn" = p."bytesIn" + v.column2, "bytesOut" = p."bytesOut" + v.column3,
+                "lastSeenAt" = COALESCE(v.column4, p."lastSeenAt")
+              FROM (VALUES ${join(chunk.map(([id, m]) => sql`(${id}::text, ${m.bytesIn}::bigint, ${m.bytesOut}::bigint, ${m.seenAt}::timestamp(3))`))})
+                AS v(column1, column2, column3, column4)
+              WHERE p."id" = v.column1`
+            : sql`UPDATE "Participant" SET
+                "bytesIn" = "bytesIn" + v.column2, "bytesOut" = "bytesOut" + v.column3,
+                "lastSeenAt" = COALESCE(v.column4, "lastSeenAt")
+              FROM (VALUES ${join(chunk.map(([id, m]) => sql`(${id}, ${m.bytesIn}, ${m.bytesOut}, ${m.seenAt})`))}) AS v
+              WHERE "Participant"."id" = v.column1`;
+        updated += await db.$executeRaw(statement);
+      }
+      return updated;
     });
   }
 

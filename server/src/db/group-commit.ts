@@ -1,0 +1,55 @@
+/**
+ * Group commit: callers submit one item each; items that arrive while a batch is being
+ * written are written together in the next one, so N concurrent writers cost about one
+ * transaction (and, on SQLite with synchronous=FULL, one fsync) instead of N. Each
+ * caller's promise settles once ITS batch is committed, so durability is per item as if
+ * written alone, and a lone writer waits for nothing.
+ *
+ * If a batch fails, its items are retried one by one so that one bad item (e.g. a
+ * missing round) fails alone; `write` must therefore be all-or-nothing (a transaction).
+ */
+export class GroupCommit<In, Out> {
+  readonly #write: (items: In[]) => Promise<Out[]>;
+  readonly #maxBatch: number;
+  #pending: { item: In; resolve: (out: Out) => void; reject: (e: unknown) => void }[] = [];
+  #running = false;
+
+  constructor(write: (items: In[]) => Promise<Out[]>, maxBatch: number) {
+    this.#write = write;
+    this.#maxBatch = maxBatch;
+  }
+
+  submit(item: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        try {
+          const outs = await this.#write(batch.map((b) => b.item));
+          for (const [i, b] of batch.entries()) b.resolve(outs[i]!);
+        } catch (e) {
+          if (batch.length === 1) {
+            batch[0]!.reject(e);
+            continue;
+          }
+          for (const b of batch) {
+            try {
+              b.resolve((await this.#write([b.item]))[0]!);
+            } catch (single) {
+              b.reject(single);
+            }
+          }
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
