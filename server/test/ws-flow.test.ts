@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { auth, createFederation, startServer } from './helper.ts';
+import { it } from 'node:test';
+import { auth, createFederation, describeEachDatabase, startServer } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
-describe('WebSocket: a synchronous federation end to end', () => {
+describeEachDatabase('WebSocket: a synchronous federation end to end', (database) => {
   it('admits two participants, runs two rounds, sends leave-one-out targets and counts bytes', async (t) => {
-    const { app, wsUrl } = await startServer(t);
+    const { app, wsUrl } = await startServer(t, { database });
     const fed = await createFederation(app, { mode: 'sync' });
     const a = await TestClient.connect(wsUrl);
     const b = await TestClient.connect(wsUrl);
