@@ -17,6 +17,7 @@ import federationRoutes from './routes/federations.ts';
 import healthRoutes from './routes/health.ts';
 import publicSetRoutes from './routes/public-sets.ts';
 import wsRoutes from './routes/ws.ts';
+import { AJV_OPTIONS, coerceNumericQuery, formatValidationErrors } from './schema-validation.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,8 +47,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.maxUploadBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaErrorFormatter: formatValidationErrors,
   });
+  app.addHook('preValidation', coerceNumericQuery);
   const ownsDb = !options.db;
   const db =
     options.db ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
