@@ -134,9 +134,11 @@ export default async function publicSetRoutes(app: FastifyInstance): Promise<voi
     },
     async (req, reply) => {
       const { id } = req.params;
+      // Existence first: a 404 must not carry the immutable caching headers, nor a 304 answer for a set that is not there.
+      if (!cache.has(id) && !(await app.db.publicSets.get(id))) throw notFound(`public set ${id}`);
       const etag = `"${id}"`;
       reply.header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable');
-      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
       let data = cache.get(id);
       if (!data) {
         const stored = await app.db.publicSets.getData(id);
@@ -150,4 +152,13 @@ export default async function publicSetRoutes(app: FastifyInstance): Promise<voi
         .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     },
   );
+}
+
+/** If-None-Match (RFC 9110 13.1.2): a list of entity tags, weak comparison, or `*`. */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
 }
