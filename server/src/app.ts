@@ -116,6 +116,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(websocket, {
     // ws itself closes with 1009 above this; frames between maxFrameBytes and this get a coded FRAME_TOO_LARGE.
     options: { maxPayload: options.maxFrameBytes + 1024 * 1024 },
+    // The plugin's default closes every socket without a word before onClose runs; participants
+    // must be told SHUTTING_DOWN (1001) instead, and their last writes must land before the database closes.
+    preClose: async () => {
+      await coordinator.close();
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    },
   });
   await app.register(healthRoutes);
   await app.register(federationRoutes);

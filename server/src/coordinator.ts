@@ -40,6 +40,11 @@ export interface CoordinatorOptions {
 export class Coordinator {
   private readonly runtimes = new Map<string, Promise<FederationRuntime>>();
   private readonly connections = new Map<string, ParticipantConnection>();
+  /** Every open socket, admitted or not, so shutdown can tell each one. */
+  private readonly sockets = new Set<ParticipantConnection>();
+  /** Database work started by connections (admissions, last-seen updates) that close() waits for. */
+  private readonly pending = new Set<Promise<unknown>>();
+  private closing: Promise<void> | null = null;
   private readonly traffic = new Map<string, { in: number; out: number }>();
   private readonly flushTimer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -93,7 +98,29 @@ export class Coordinator {
     return this.connections.has(participantId);
   }
 
-  async admit(hello: HelloInit): Promise<Admission | ProtocolError> {
+  /** Registers an open socket (admitted or not) until it ends. */
+  track(conn: ParticipantConnection): void {
+    this.sockets.add(conn);
+    void conn.ended.then(() => this.sockets.delete(conn));
+  }
+
+  admit(hello: HelloInit): Promise<Admission | ProtocolError> {
+    if (this.closing) {
+      return Promise.resolve(
+        new ProtocolError('SHUTTING_DOWN', 'the coordinator is stopping', { retryAfterMs: 1000 }),
+      );
+    }
+    return this.tracked(this.admitNow(hello));
+  }
+
+  private tracked<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    const done = () => this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async admitNow(hello: HelloInit): Promise<Admission | ProtocolError> {
     const valid = validateHello(hello);
     if (!valid.ok) return valid.error;
     const { db } = this.o;
@@ -188,7 +215,7 @@ export class Coordinator {
   unregister(participantId: string, conn: ParticipantConnection): void {
     if (this.connections.get(participantId) === conn) this.connections.delete(participantId);
     this.o.metrics.participantsOnline.set(this.connections.size);
-    void this.o.db.touchParticipant(participantId, new Date()).catch(() => undefined);
+    void this.tracked(this.o.db.touchParticipant(participantId, new Date())).catch(() => undefined);
   }
 
   countTraffic(participantId: string, bytesIn: number, bytesOut: number): void {
@@ -248,13 +275,24 @@ export class Coordinator {
     for (const id of participantIds) this.connections.get(id)?.terminateWith(err);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Graceful stop: every socket is told SHUTTING_DOWN and closed with 1001; then the
+   * writes they caused (admissions, last seen, traffic) and the runtimes' queued work
+   * finish, so nothing touches the database after this resolves. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     clearInterval(this.flushTimer);
-    for (const conn of this.connections.values()) {
-      conn.terminateWith(
-        new ProtocolError('SHUTTING_DOWN', 'the coordinator is stopping', { retryAfterMs: 1000 }),
-      );
-    }
+    const err = new ProtocolError('SHUTTING_DOWN', 'the coordinator is stopping', { retryAfterMs: 1000 });
+    const open = [...this.sockets];
+    for (const conn of open) conn.terminateWith(err);
+    // Peers answer the close handshake at once; a silent one is terminated after a few seconds.
+    await Promise.all(open.map((c) => c.ended));
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     for (const r of this.runtimes.values()) {
       const rt = await r.catch(() => null);
       if (!rt) continue;

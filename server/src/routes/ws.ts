@@ -11,7 +11,7 @@ export interface WsRouteOptions {
 export default async function wsRoutes(app: FastifyInstance, opts: WsRouteOptions): Promise<void> {
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket) => {
     const coordinator = app.coordinator;
-    new ParticipantConnection(socket, {
+    const conn = new ParticipantConnection(socket, {
       ...opts,
       metrics: app.metrics,
       log: app.log,
@@ -20,5 +20,6 @@ export default async function wsRoutes(app: FastifyInstance, opts: WsRouteOption
       register: (id, conn) => coordinator.register(id, conn),
       unregister: (id, conn) => coordinator.unregister(id, conn),
     });
+    coordinator.track(conn);
   });
 }

@@ -75,6 +75,11 @@ export class ParticipantConnection implements SessionPort {
   private heartbeat: NodeJS.Timeout | null = null;
   private pendingIn = 0;
   private pendingOut = 0;
+  private markEnded!: () => void;
+  /** Resolves once the socket is closed and the runtime and registry were told. */
+  readonly ended = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
 
   constructor(
     private readonly ws: WebSocket,
@@ -368,6 +373,7 @@ export class ParticipantConnection implements SessionPort {
       a.runtime.leave(a.participantId, this);
       this.deps.unregister(a.participantId, this);
     }
+    this.markEnded();
   }
 }
 
