@@ -52,11 +52,13 @@ function conv2dBackpropFilter(
 }
 
 /**
- * Largest fh*fw*C that goes through im2col. Measured, CPU ms at batch 64, im2col vs
- * convolution: 3x3x1 2.6 vs 7.0; 5x5x1 8.7 vs 21; 5x5x3 22 vs 37; 3x3x8 2.7 vs 2.9;
- * 3x3x16 6.6 vs 6.0; 5x5x32 76 vs 60.
+ * Largest fh*fw*C that goes through im2col. Measured with fresh operands (as in
+ * training: XNNPACK caches operators per weight tensor, so reusing one flatters the
+ * product), CPU ms at batch 64, im2col vs convolution: 28x28 images: 3x3x1 3.6 vs 4.1,
+ * 5x5x1 19 vs 32, 3x3x3 23 vs 33; 13x13: 3x3x4 3.4 vs 3.0, 3x3x8 5.4 vs 3.9, 3x3x16
+ * 8.9 vs 6.0; 14x14: 5x5x2 5.6 vs 3.5.
  */
-export const IM2COL_MAX_ROWS = 100;
+export const IM2COL_MAX_ROWS = 32;
 
 function viaIm2col(
   backend: BackendWasm,

@@ -59,6 +59,16 @@ describe('Conv2DBackpropInput on wasm, as registered', () => {
     });
   }
 
+  it('leaves NCHW to the stock kernel, which matches cpu', async () => {
+    await assertMatchesCpu('dx', [randomInput([2, 4, 6, 6], 1), randomInput([3, 3, 3, 4], 2)], (dy, filter) =>
+      runKernel(
+        'Conv2DBackpropInput',
+        { dy: dy!, filter: filter! },
+        { strides: 1, pad: 'valid', dataFormat: 'NCHW', inputShape: [2, 3, 8, 8] },
+      ),
+    );
+  });
+
   it('is what tf.grad of conv2d uses, and matches cpu', async () => {
     const x = randomInput([2, 9, 9, 3], 1);
     const w = randomInput([3, 3, 3, 4], 2);

@@ -74,7 +74,12 @@ function overrides(): Map<OverriddenKernel, tf.KernelConfig> {
   if (overrideConfigs) return overrideConfigs;
   for (const name of OVERRIDDEN_KERNELS) rememberStockKernel(name);
   overrideConfigs = new Map<OverriddenKernel, tf.KernelConfig>([
-    ['Conv2DBackpropInput', conv2dBackpropInputConfig(stockKernel('Conv2DBackpropInput'), () => true)],
+    // Faster for every NHWC shape measured, strided too (2.4-9x); the stock kernel
+    // keeps NCHW, which the composition does not implement.
+    [
+      'Conv2DBackpropInput',
+      conv2dBackpropInputConfig(stockKernel('Conv2DBackpropInput'), (attrs) => attrs.dataFormat !== 'NCHW'),
+    ],
     // Keeps the stock setupFunc so the stock kernel stays callable once restored.
     ['MaxPoolGrad', { ...stockKernel('MaxPoolGrad'), kernelFunc: maxPoolGradConfig.kernelFunc }],
     ['BatchMatMul', batchMatMulConfig(stockKernel('BatchMatMul'))],
