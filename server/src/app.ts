@@ -1,6 +1,7 @@
 /**
  * buildApp(options): the coordinator as a fastify instance — admin REST API under /v1/,
- * the participant WebSocket at /v1/ws, OpenAPI at /docs/json, /healthz and /metrics.
+ * the participant WebSocket at /v1/ws, OpenAPI at /docs/json, /healthz and /metrics, and the
+ * browser client (dashboard at /, join page at /join/<token>).
  * Only main.ts listens; tests use app.inject() and real sockets on port 0.
  */
 import swagger from '@fastify/swagger';
@@ -16,6 +17,7 @@ import adminAuth from './plugins/admin-auth.ts';
 import federationRoutes from './routes/federations.ts';
 import healthRoutes from './routes/health.ts';
 import publicSetRoutes from './routes/public-sets.ts';
+import webRoutes from './routes/web.ts';
 import wsRoutes from './routes/ws.ts';
 import { AJV_OPTIONS, coerceNumericQuery, formatValidationErrors } from './schema-validation.ts';
 
@@ -41,6 +43,8 @@ export type AppOptions = Pick<
   logger?: FastifyServerOptions['logger'];
   /** An already opened database (tests); otherwise opened (and migrated) from dataDir/databaseUrl. */
   db?: Db;
+  /** The built browser client served at / and /join/*; default client-web/dist (routes/web.ts). */
+  webDir?: string;
 };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -131,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxMessagesPerSecond: options.maxMessagesPerSecond,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
+  await app.register(webRoutes, { distDir: options.webDir });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

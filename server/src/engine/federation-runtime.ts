@@ -165,7 +165,9 @@ export class FederationRuntime {
   /** Rebuilds state after a restart: open versions, their contributions, the newest consensus. */
   async recover(): Promise<void> {
     const keep = this.settings.mode === 'async' ? this.settings.async.maxStaleness : 0;
-    const probe = await this.store.loadState(this.federationId, 0);
+    // The probe only needs the current version: asking from the largest round number
+    // loads no submissions beyond the consensus' sources (not the whole history).
+    const probe = await this.store.loadState(this.federationId, 2 ** 31 - 1);
     const from = Math.max(1, probe.currentVersion - keep);
     const state = await this.store.loadState(this.federationId, from);
     this.current = state.currentVersion;
@@ -189,16 +191,35 @@ export class FederationRuntime {
     if (state.latestConsensus) {
       this.consensus = this.aggregate(state.latestConsensus.version, state.latestConsensus.sourceVersions);
     }
-    // Contributions to versions after the newest consensus feed the next one. (Late
-    // contributions to older versions that arrived just before a crash are kept and
-    // counted, but only re-enter a consensus if their version is still reachable.)
+    // Contributions that arrived after the newest consensus was published feed the next
+    // one. A contribution to version v with staleness tau arrived while v + tau was
+    // current, and consensus cv took everything that arrived up to version cv — so a late
+    // (async) contribution to an older version, acknowledged just before a crash, still
+    // counts towards the buffer and re-enters the next consensus.
     const cv = state.latestConsensus?.version ?? 0;
     this.newSincePublish = 0;
-    for (const v of this.versions.values()) {
-      if (v.version > cv && v.contributions.size > 0) {
-        v.dirty = true;
-        this.newSincePublish += v.contributions.size;
+    for (const s of state.submissions) {
+      const v = this.versions.get(s.version);
+      if (!v || s.version + s.staleness <= cv) continue;
+      v.dirty = true;
+      this.newSincePublish++;
+    }
+    // A crash inside publish() after the consensus was saved left its round open or the
+    // next one unopened: finish that publish, or nobody who already contributed would
+    // ever be asked again.
+    if (state.latestConsensus && this.current > 0 && state.latestConsensus.version >= this.current) {
+      const round = state.rounds.find((r) => r.version === this.current);
+      const v = this.versions.get(this.current);
+      if (round?.status === 'open') {
+        await this.store.closeRound(this.federationId, this.current, {
+          closedAt: new Date(this.now()),
+          submissions: v?.contributions.size ?? 0,
+          aggregationMs: 0,
+          reason: 'recovered',
+        });
       }
+      if (v && this.settings.mode === 'sync') v.open = false;
+      await this.openVersion(this.current + 1);
     }
     if (this.settings.mode === 'sync' && this.versions.get(this.current)?.open) this.armDeadline();
   }
