@@ -15,10 +15,10 @@ import { startServer } from './helper.ts';
 async function webApp(distDir: string): Promise<FastifyInstance> {
   const app = Fastify();
   app.setErrorHandler((err, _req, reply) => {
-    const status = err instanceof HttpError ? err.statusCode : 500;
+    if (!(err instanceof HttpError)) throw err;
     return reply
-      .code(status)
-      .send({ statusCode: status, code: (err as HttpError).code, message: err.message });
+      .code(err.statusCode)
+      .send({ statusCode: err.statusCode, code: err.code, message: err.message });
   });
   await app.register(webRoutes, { distDir });
   return app;
