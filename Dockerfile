@@ -1,0 +1,78 @@
+# syntax=docker/dockerfile:1
+#
+# The Mutua coordinator. The server runs its TypeScript through tsx (no build step) and
+# applies the database migrations itself at start, so the container's command is the
+# server and nothing else. Without DATABASE_URL it keeps an SQLite file in /data; with a
+# postgresql:// DATABASE_URL (docker-compose.yml) it uses PostgreSQL.
+#
+#   docker build -t mutua-coordinator .
+#   docker run -p 8080:8080 -v mutua-data:/data -e MUTUA_ADMIN_TOKEN=... mutua-coordinator
+#
+# server/test/container-command.test.ts runs this file's CMD with its ENV (parsed from
+# here), so keep CMD in exec form and ENV as KEY=value pairs.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- base: the lockfile and every workspace manifest (npm ci checks them all).
+FROM ${NODE_IMAGE} AS base
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY core/package.json core/
+COPY server/package.json server/
+COPY client-node/package.json client-node/
+COPY client-web/package.json client-web/
+COPY prisma/ prisma/
+
+# ---- deps: production dependencies of the server and the workspaces it imports (proto, core).
+# Install scripts are skipped (no downloads, e.g. of the optional tfjs-node the server
+# never loads); the one native module, better-sqlite3, is compiled from source here.
+FROM base AS deps
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+# node-gyp uses the headers shipped with this Node instead of downloading them.
+ENV npm_config_nodedir=/usr/local
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    --workspace=@mutua/server --include-workspace-root \
+  && npm rebuild better-sqlite3 --build-from-source
+
+# ---- prisma-client: the generated Prisma clients (the generator is a dev dependency).
+FROM base AS prisma-client
+COPY prisma.config.ts ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --workspace=@mutua/server --include-workspace-root \
+  && node prisma/scripts/db.mjs generate
+
+# ---- web: the dashboard and join page the coordinator serves at / and /join/<token>.
+FROM base AS web
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.json ./
+COPY proto/src proto/src
+COPY core/src core/src
+COPY client-web/ client-web/
+RUN npm run build --workspace=@mutua/client-web
+
+# ---- the coordinator
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    MUTUA_DATA_DIR=/data \
+    HOST=0.0.0.0 \
+    PORT=8080
+WORKDIR /app
+COPY --from=deps /app ./
+COPY tsconfig.base.json tsconfig.json ./
+COPY proto/src proto/src
+COPY core/src core/src
+COPY server/bin server/bin
+COPY server/src server/src
+COPY --from=prisma-client /app/server/src/db/generated server/src/db/generated
+COPY --from=web /app/client-web/dist client-web/dist
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM itself (graceful shutdown: participants
+# are told, pending writes finish, the database is closed).
+CMD ["node", "server/bin/mutua-server.js"]
