@@ -16,6 +16,7 @@ import { CoordinatorMetrics } from './metrics-registry.ts';
 import adminAuth from './plugins/admin-auth.ts';
 import federationRoutes from './routes/federations.ts';
 import healthRoutes from './routes/health.ts';
+import joinRoutes from './routes/join.ts';
 import publicSetRoutes from './routes/public-sets.ts';
 import webRoutes from './routes/web.ts';
 import wsRoutes from './routes/ws.ts';
@@ -130,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(federationRoutes);
   await app.register(publicSetRoutes);
+  await app.register(joinRoutes);
   await app.register(wsRoutes, {
     maxFrameBytes: options.maxFrameBytes,
     maxMessagesPerSecond: options.maxMessagesPerSecond,
