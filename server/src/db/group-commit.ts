@@ -3,7 +3,12 @@
  * written are written together in the next one, so N concurrent writers cost about one
  * transaction (and, on SQLite with synchronous=FULL, one fsync) instead of N. Each
  * caller's promise settles once ITS batch is committed, so durability is per item as if
- * written alone, and a lone writer waits for nothing.
+ * written alone, and a lone writer waits one turn of the event loop.
+ *
+ * A batch starts on the turn after its first item (setImmediate), so that everything
+ * received in the same turn joins it: with a synchronous driver (better-sqlite3) a write
+ * started at once would finish before the next WebSocket frame is even read, and no batch
+ * would ever hold more than one item.
  *
  * If a batch fails, its items are retried one by one so that one bad item (e.g. a
  * missing round) fails alone; `write` must therefore be all-or-nothing (a transaction).
@@ -22,7 +27,10 @@ export class GroupCommit<In, Out> {
   submit(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (!this.#running) void this.#drain();
+      if (!this.#running) {
+        this.#running = true;
+        setImmediate(() => void this.#drain());
+      }
     });
   }
 
