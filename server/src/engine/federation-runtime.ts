@@ -130,6 +130,13 @@ export class FederationRuntime {
   private closed = false;
   /** Serializes state changes that await the store, so a publish never interleaves with a submission. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Submissions checked and being written, by `version:participant`. Their writes run
+   * outside the queue (so concurrent ones can share one transaction: a group commit);
+   * publish and openVersion wait for them, so a consensus still contains every
+   * submission accepted before it, as if they had been written one by one.
+   */
+  private readonly writing = new Map<string, Promise<AckView>>();
   private readonly now: () => number;
   private fedavgShape: { count: number; signature: string } | null = null;
 
@@ -265,7 +272,9 @@ export class FederationRuntime {
   }
 
   submit(participantId: string, sub: Submission): Promise<AckView> {
-    return this.enqueue(() => this.accept(participantId, sub));
+    // The checks run in the queue; the returned ack settles after the durable write, which
+    // does not hold the queue (boxed so the queue does not wait for it).
+    return this.enqueue(() => ({ ack: this.accept(participantId, sub) })).then((r) => r.ack);
   }
 
   async saveMetrics(participantId: string, version: number, metrics: Record<string, number>): Promise<void> {
@@ -281,9 +290,14 @@ export class FederationRuntime {
   /** Resolves when every queued state change has finished (graceful shutdown, tests). */
   idle(): Promise<void> {
     return this.queue.then(
-      () => undefined,
-      () => undefined,
+      () => this.writesSettled(),
+      () => this.writesSettled(),
     );
+  }
+
+  /** Resolves when no accepted submission is still being written. */
+  private async writesSettled(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing.values()]);
   }
 
   // ------------------------------------------------------------------ internals
@@ -330,6 +344,9 @@ export class FederationRuntime {
     const existing = v.contributions.get(participantId);
     if (existing)
       return { round: sub.version, duplicate: true, staleness: existing.staleness, weight: existing.weight };
+    const key = `${sub.version}:${participantId}`;
+    const inFlight = this.writing.get(key);
+    if (inFlight) return { ...(await inFlight), duplicate: true };
     const staleness = this.current - sub.version;
     if (this.settings.mode === 'sync' && !v.open) {
       throw new RuntimeError(
@@ -366,6 +383,21 @@ export class FederationRuntime {
       metrics: sub.metrics,
       receivedAt: new Date(this.now()),
     };
+    const write = this.commit(participantId, sub, v, stored);
+    this.writing.set(key, write);
+    const done = () => this.writing.delete(key);
+    write.then(done, done);
+    return write;
+  }
+
+  /** Makes an accepted submission durable, then counts it (and maybe publishes). */
+  private async commit(
+    participantId: string,
+    sub: Submission,
+    v: VersionState,
+    stored: StoredSubmission,
+  ): Promise<AckView> {
+    const { staleness, weight } = stored;
     const { duplicate } = await this.store.saveSubmission(this.federationId, stored);
     if (duplicate) return { round: sub.version, duplicate: true, staleness, weight };
     v.contributions.set(participantId, {
@@ -408,6 +440,7 @@ export class FederationRuntime {
   }
 
   private async openVersion(version: number): Promise<void> {
+    await this.writesSettled();
     const plan = this.strategy.configureRound(this.ctx(version));
     const openedAt = this.now();
     await this.store.openRound(this.federationId, {
@@ -465,6 +498,7 @@ export class FederationRuntime {
   /** Aggregates the contributions behind the next consensus, persists it, opens the next version. */
   private async publish(reason: string): Promise<void> {
     if (this.closed) return;
+    await this.writesSettled();
     const version = this.current;
     const dirty = this.settings.mode === 'sync' ? [version] : this.dirtyVersions();
     const started = performance.now();
