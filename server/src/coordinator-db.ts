@@ -37,4 +37,6 @@ export interface CoordinatorDb extends RuntimeStore {
   }): Promise<ParticipantRecord>;
   touchParticipant(id: string, at: Date): Promise<void>;
   addTraffic(id: string, bytesIn: number, bytesOut: number): Promise<void>;
+  /** addTraffic for many participants at once (one statement per chunk, not one per participant). */
+  addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void>;
 }

@@ -183,7 +183,8 @@ export class Coordinator {
         { fatal: true },
       );
     }
-    await db.touchParticipant(participant.id, new Date());
+    // A participant created just now was last seen now already.
+    if (resumed) await db.touchParticipant(participant.id, new Date());
     const runtime = await this.runtime(federation);
     return {
       participantId: participant.id,
@@ -215,7 +216,9 @@ export class Coordinator {
   unregister(participantId: string, conn: ParticipantConnection): void {
     if (this.connections.get(participantId) === conn) this.connections.delete(participantId);
     this.o.metrics.participantsOnline.set(this.connections.size);
-    void this.tracked(this.o.db.touchParticipant(participantId, new Date())).catch(() => undefined);
+    // Last seen = now, written with the next batched traffic flush (which sets lastSeenAt),
+    // not as a write of its own: thousands of disconnects must not cost one commit each.
+    this.countTraffic(participantId, 0, 0);
   }
 
   countTraffic(participantId: string, bytesIn: number, bytesOut: number): void {
@@ -230,13 +233,14 @@ export class Coordinator {
     this.flushing = this.flushing.then(async () => {
       const batch = [...this.traffic];
       this.traffic.clear();
-      for (const [id, t] of batch) {
-        try {
-          await this.o.db.addTraffic(id, t.in, t.out);
-        } catch (err) {
-          this.o.log.warn({ err, participant: id }, 'traffic counters not written; retrying');
-          this.countTraffic(id, t.in, t.out);
-        }
+      if (batch.length === 0) return;
+      // One batched write for everyone: with thousands of connected participants, one
+      // committed UPDATE each (an fsync each on SQLite) would take longer than the interval.
+      try {
+        await this.o.db.addTrafficMany(batch.map(([id, t]) => ({ id, bytesIn: t.in, bytesOut: t.out })));
+      } catch (err) {
+        this.o.log.warn({ err, participants: batch.length }, 'traffic counters not written; retrying');
+        for (const [id, t] of batch) this.countTraffic(id, t.in, t.out);
       }
     });
     return this.flushing;

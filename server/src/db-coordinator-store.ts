@@ -82,6 +82,11 @@ export class DbCoordinatorStore implements CoordinatorDb {
     await this.db.participants.addTraffic(id, { bytesIn, bytesOut }, new Date());
   }
 
+  async addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void> {
+    const seenAt = new Date();
+    await this.db.participants.addTrafficMany(entries.map((e) => ({ ...e, seenAt })));
+  }
+
   // ---------------------------------------------------------------- RuntimeStore
 
   async openRound(federationId: string, round: StoredRound): Promise<void> {
