@@ -124,6 +124,16 @@ export class FederationRuntime {
   private current = 0;
   private consensus: Consensus | null = null;
   private readonly targetsCache = new Map<string, TaskView['targets']>();
+  /** Targets of everyone who did not contribute to the consensus (the same for all of them). */
+  private sharedTargets: { version: number; view: TaskView['targets'] } | null = null;
+  private contributors: { version: number; ids: Set<string> } | null = null;
+  /**
+   * TaskViews handed to several participants (same version, deadline and targets, or
+   * none): one object each, so the WebSocket layer encodes each once, not once per
+   * participant. Keyed by the targets / global weights they carry.
+   */
+  private readonly sharedViews = new Map<unknown, TaskView>();
+  private sharedGlobalWeights: TaskView['globalWeights'] = null;
   private newSincePublish = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private paused = false;
@@ -572,27 +582,66 @@ export class FederationRuntime {
       s.lastTargetsVersion = c.version;
     }
     if (c && c.kind === 'fedavg' && c.version > s.lastWeightsVersion) {
-      globalWeights = { round: c.version, params: c.params, signature: this.fedavgShape?.signature ?? '' };
+      if (this.sharedGlobalWeights?.round !== c.version) {
+        this.sharedGlobalWeights = {
+          round: c.version,
+          params: c.params,
+          signature: this.fedavgShape?.signature ?? '',
+        };
+      }
+      globalWeights = this.sharedGlobalWeights;
       s.lastWeightsVersion = c.version;
     }
     const deadline =
       this.settings.mode === 'sync' && this.settings.sync.deadlineMs
         ? v.openedAt + this.settings.sync.deadlineMs
         : 0;
-    s.port.sendTask({
-      round: v.version,
-      mode: this.settings.mode,
-      predictIndices: v.indices,
-      targets,
-      globalWeights,
-      deadlineUnixMs: deadline,
-      localEpochs: this.settings.localEpochs,
-    });
+    const shared = targets === null || targets === this.sharedTargets?.view;
+    const key = globalWeights ?? targets;
+    let view = shared ? this.sharedViews.get(key) : undefined;
+    if (
+      !view ||
+      view.round !== v.version ||
+      view.deadlineUnixMs !== deadline ||
+      view.localEpochs !== this.settings.localEpochs ||
+      view.mode !== this.settings.mode
+    ) {
+      view = {
+        round: v.version,
+        mode: this.settings.mode,
+        predictIndices: v.indices,
+        targets,
+        globalWeights,
+        deadlineUnixMs: deadline,
+        localEpochs: this.settings.localEpochs,
+      };
+      if (shared) {
+        if (this.sharedViews.size > 16) this.sharedViews.clear();
+        this.sharedViews.set(key, view);
+      }
+    }
+    s.port.sendTask(view);
   }
 
   private targetsFor(participantId: string): TaskView['targets'] {
     const c = this.consensus;
     if (!c || !this.strategy.targetsFor) return null;
+    // Leave-one-out leaves nobody out for a participant that is not in the consensus:
+    // those all get the same targets, computed (and later encoded) once.
+    if (c.kind === 'mutual') {
+      if (this.contributors?.version !== c.version) {
+        const ids = new Set<string>();
+        for (const b of c.batches) for (const x of b.contributions) ids.add(x.participantId);
+        this.contributors = { version: c.version, ids };
+      }
+      if (!this.contributors.ids.has(participantId)) {
+        if (this.sharedTargets?.version !== c.version) {
+          const t = this.strategy.targetsFor(this.ctx(c.version), c, participantId);
+          this.sharedTargets = { version: c.version, view: t ? { version: c.version, ...t } : null };
+        }
+        return this.sharedTargets.view;
+      }
+    }
     const key = `${c.version}:${participantId}`;
     if (this.targetsCache.has(key)) return this.targetsCache.get(key)!;
     const t = this.strategy.targetsFor(this.ctx(c.version), c, participantId);

@@ -33,7 +33,7 @@ import {
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import { TokenBucket } from './rate-limiter.ts';
-import { encodeTask, wireToEncoding } from './wire-mapping.ts';
+import { encodeTaskEnvelope, wireToEncoding } from './wire-mapping.ts';
 
 export interface Admission {
   participantId: string;
@@ -105,8 +105,9 @@ export class ParticipantConnection implements SessionPort {
 
   sendTask(task: TaskView): void {
     const a = this.admission;
-    if (!a) return;
-    this.send({ task: encodeTask(task, a.settings, a.downloadEncoding) });
+    if (!a || this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    // Encoded once per TaskView, not once per participant (a version's Task goes to many).
+    this.sendBytes(encodeTaskEnvelope(task, a.settings, a.downloadEncoding, ++this.seq));
   }
 
   sendRoundClosed(info: { round: number; submissions: number; reason: string }): void {
@@ -296,7 +297,10 @@ export class ParticipantConnection implements SessionPort {
 
   private send(body: Omit<EnvelopeInit, 'seq' | 'replyTo'>, replyTo = 0): void {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
-    const bytes = encodeEnvelope({ ...body, seq: ++this.seq, replyTo });
+    this.sendBytes(encodeEnvelope({ ...body, seq: ++this.seq, replyTo }));
+  }
+
+  private sendBytes(bytes: Uint8Array): void {
     this.deps.metrics.bytesOut.inc({}, bytes.byteLength);
     this.pendingOut += bytes.byteLength;
     this.ws.send(bytes);

@@ -1,5 +1,6 @@
 /** Turns the runtime's domain objects into wire messages (and wire enums back). */
 import {
+  Envelope,
   type EnvelopeInit,
   encodePredictions,
   encodeWeights,
@@ -53,4 +54,36 @@ export function encodeTask(
     deadlineUnixMs: task.deadlineUnixMs,
     localEpochs: task.localEpochs,
   };
+}
+
+/** Encoded Task bodies (the Envelope's `task` field), per TaskView and download encoding. */
+const taskBodies = new WeakMap<TaskView, Map<EncodingName, Uint8Array>>();
+
+/**
+ * The Envelope of a Task, for sending one TaskView to many participants: the body is
+ * encoded once per TaskView and download encoding (the runtime hands one TaskView to
+ * everyone who gets the same task), and each send only prepends its own seq and
+ * reply_to. These are fields 1 and 2 and the body is field 21, so the result is byte for
+ * byte what encodeEnvelope would produce.
+ */
+export function encodeTaskEnvelope(
+  task: TaskView,
+  settings: FederationSettings,
+  download: EncodingName,
+  seq: number,
+  replyTo = 0,
+): Uint8Array {
+  let bodies = taskBodies.get(task);
+  if (!bodies) {
+    bodies = new Map();
+    taskBodies.set(task, bodies);
+  }
+  let body = bodies.get(download);
+  if (!body) {
+    // A copy: protobufjs may hand out a slice of a shared pool.
+    body = Buffer.from(Envelope.encode({ task: encodeTask(task, settings, download) }).finish());
+    bodies.set(download, body);
+  }
+  const head = Envelope.encode({ seq, replyTo }).finish();
+  return Buffer.concat([head, body]);
 }
