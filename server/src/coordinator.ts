@@ -128,6 +128,7 @@ export class Coordinator {
     let resumeToken: string;
     let resumed = false;
     let federation: FederationRecord | null;
+    let joinTokenId: string | null = null;
     if (hello.resumeToken) {
       const p = await db.findParticipantByResumeHash(sha256Hex(hello.resumeToken));
       if (!p) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');
@@ -143,32 +144,14 @@ export class Coordinator {
       if (t.revoked) return new ProtocolError('TOKEN_REVOKED', 'this join token was revoked');
       federation = await db.getFederation(t.federationId);
       participant = null;
+      joinTokenId = t.id;
       resumeToken = randomBytes(24).toString('base64url');
-      if (federation && federation.status !== 'deleted') {
-        const mismatch = checkModel(hello, federation);
-        if (mismatch) return mismatch;
-        if ((await db.countParticipants(federation.id)) >= federation.settings.participantLimit) {
-          return new ProtocolError(
-            'FEDERATION_FULL',
-            `the federation admits ${federation.settings.participantLimit} participants`,
-            {
-              retryAfterMs: 60_000,
-            },
-          );
-        }
-        participant = await db.createParticipant({
-          federationId: federation.id,
-          joinTokenId: t.id,
-          name: hello.name || 'participant',
-          kind: kindName(hello.kind ?? 0),
-          modelArch: hello.modelArch ?? '',
-          resumeTokenHash: sha256Hex(resumeToken),
-        });
-      }
     }
-    if (!federation || federation.status === 'deleted' || !participant) {
+    if (!federation || federation.status === 'deleted') {
       return new ProtocolError('FEDERATION_NOT_FOUND', 'the federation of this token no longer exists');
     }
+    // Every refusal comes before a new participant is registered: a client retrying with
+    // backoff while a federation is paused (or with the wrong model) must not fill it up.
     if (federation.status === 'paused') {
       return new ProtocolError('FEDERATION_PAUSED', 'the federation is paused', { retryAfterMs: 30_000 });
     }
@@ -182,6 +165,23 @@ export class Coordinator {
         `the federation accepts ${federation.settings.encodings.join(', ')}; the participant supports ${supported.join(', ') || 'none'}`,
         { fatal: true },
       );
+    }
+    if (!participant) {
+      if ((await db.countParticipants(federation.id)) >= federation.settings.participantLimit) {
+        return new ProtocolError(
+          'FEDERATION_FULL',
+          `the federation admits ${federation.settings.participantLimit} participants`,
+          { retryAfterMs: 60_000 },
+        );
+      }
+      participant = await db.createParticipant({
+        federationId: federation.id,
+        joinTokenId: joinTokenId!,
+        name: hello.name || 'participant',
+        kind: kindName(hello.kind ?? 0),
+        modelArch: hello.modelArch ?? '',
+        resumeTokenHash: sha256Hex(resumeToken),
+      });
     }
     // A participant created just now was last seen now already.
     if (resumed) await db.touchParticipant(participant.id, new Date());
