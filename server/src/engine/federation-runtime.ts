@@ -334,6 +334,13 @@ export class FederationRuntime {
     }
     const v = this.versions.get(sub.version);
     if (!v || sub.version > this.current || sub.version < 1) {
+      // Round 0 (the proto3 default: a client that forgot to set it) was never issued.
+      if (sub.version < 1) {
+        throw new RuntimeError(
+          'UNKNOWN_ROUND',
+          `round ${sub.version} was never issued (current is ${this.current})`,
+        );
+      }
       if (sub.version < this.current && this.settings.mode === 'sync') {
         throw new RuntimeError(
           'STALE_ROUND',
