@@ -1,0 +1,65 @@
+/**
+ * `mutua-client`: parses the command line, runs a federated participant (or the local-only
+ * baseline), and turns the outcome into an exit status. SIGINT / SIGTERM ask the run to
+ * stop gracefully (exit 0 once it has left); a second SIGINT quits at once (130).
+ */
+import { DataError } from '@mutua/core/data-node';
+import { ModelConfigError } from '@mutua/core/models';
+import { CliError, describeError } from './cli-error.ts';
+import { runLocalOnly } from './local-only.ts';
+import { HELP, parseOptions } from './options.ts';
+import { runParticipant } from './participant.ts';
+import { Reporter } from './reporter.ts';
+
+/** Problems with the user's inputs (exit 2) as opposed to bugs (exit 1). */
+function asCliError(err: unknown): CliError | null {
+  if (err instanceof CliError) return err;
+  if (err instanceof DataError) {
+    // DataError messages already start with their code.
+    return new CliError(
+      err.code,
+      err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message,
+    );
+  }
+  if (err instanceof ModelConfigError) return new CliError(err.code, err.message);
+  return null;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let reporter = new Reporter();
+  try {
+    const options = parseOptions(argv);
+    if (!options) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    reporter = new Reporter({ quiet: options.quiet });
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1 && signal === 'SIGINT') {
+        reporter.error('interrupted');
+        process.exit(130);
+      }
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const run = options.localOnly ? runLocalOnly : runParticipant;
+    const result = await run(options, reporter, controller.signal);
+    if (result.error) reporter.error(describeError(result.error));
+    return result.exitCode;
+  } catch (err) {
+    const known = asCliError(err);
+    if (known) {
+      reporter.error(describeError(known));
+      return known.exitCode;
+    }
+    reporter.error(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+// Exit explicitly: the wasm backend and undici keep-alive sockets may hold the event loop open.
+process.exit(await main(process.argv.slice(2)));

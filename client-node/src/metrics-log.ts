@@ -1,0 +1,52 @@
+/**
+ * --metrics-out: one JSON object per line per acknowledged round (or local-only round),
+ * appended, so several runs of a participant (or a restart) extend one file. The experiment
+ * harness reads these; the fields are a contract:
+ *
+ *   round         the round (sync) or consensus version (async) the upload was for
+ *   participant   the coordinator's participant id (local-only: --name, else "local")
+ *   name, shard   --name and the k of --shard k/N (null when not given)
+ *   trainLoss, trainAccuracy, valAccuracy, distillLoss, samples
+ *   testAccuracy  only with --eval-test: accuracy on the split's held-out test set
+ *   bytesUp, bytesDown   WebSocket bytes this client sent/received so far in this run
+ *                        (cumulative; local-only: 0)
+ *   staleness, weight    from the coordinator's Ack (local-only: 0 and 1)
+ *   trainMs       wall time of the local training itself; waitMs the --slowdown wait after it
+ *   targetsVersion  consensus version the training distilled toward (null: none yet)
+ *   t             unix ms when the round was acknowledged
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface MetricsLine {
+  round: number;
+  participant: string;
+  name: string | null;
+  shard: number | null;
+  trainLoss: number;
+  trainAccuracy: number | null;
+  valAccuracy: number | null;
+  testAccuracy?: number;
+  distillLoss: number | null;
+  samples: number;
+  bytesUp: number;
+  bytesDown: number;
+  staleness: number;
+  weight: number;
+  trainMs: number;
+  waitMs: number;
+  targetsVersion: number | null;
+  t: number;
+}
+
+export class MetricsLog {
+  constructor(readonly path: string | undefined) {
+    if (path) mkdirSync(dirname(path), { recursive: true });
+  }
+
+  /** Appends synchronously: a line is on disk before the next round starts or the process exits. */
+  write(line: MetricsLine): void {
+    if (!this.path) return;
+    appendFileSync(this.path, `${JSON.stringify(line)}\n`);
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * A federated run: the ParticipantSession of @mutua/core over a `ws` WebSocket, driving the
+ * TensorFlow.js learner on the private data, with the terminal output, metrics lines,
+ * checkpoints and exit status of the CLI around it.
+ *
+ * Lifecycle: prepare (backend, data, model, checkpoint) -> connect -> Welcome -> public set
+ * (cached) -> rounds. It ends, always through session.stop() or a fatal session error, when
+ * - --max-rounds rounds were acknowledged, or the stop signal fires (Ctrl-C / SIGTERM): the
+ *   training step in progress finishes, an upload already sent gets its Ack, Leave is sent,
+ *   a checkpoint is saved, the model exported; exit 0;
+ * - the coordinator cannot be reached (--connect-attempts before the first Welcome, or the
+ *   first failure with --no-retry), or the session hits a fatal error (BAD_TOKEN,
+ *   TOKEN_REVOKED, MODEL_MISMATCH, …): exit 2 with the error's code and message.
+ * Once joined, dropped connections are retried with exponential backoff without limit (the
+ * coordinator restarting is the usual cause), and the session resumes as the same participant.
+ */
+
+import { createModel } from '@mutua/core/models';
+import {
+  type ClosedEvent,
+  createTfLearner,
+  createWebSocketTransport,
+  type Learner,
+  type LearnerContext,
+  modelSignature,
+  ParticipantSession,
+  SessionError,
+  type WebSocketConstructor,
+} from '@mutua/core/session';
+import { WebSocket } from 'ws';
+import { CliError } from './cli-error.ts';
+import { FileTokenStorage } from './file-token-storage.ts';
+import { type MetricsLine, MetricsLog } from './metrics-log.ts';
+import { fileSystemHandler, snapshotArtifacts } from './model-files.ts';
+import type { ClientOptions } from './options.ts';
+import { createPublicSetFetcher } from './public-set-cache.ts';
+import { formatBytes, formatPercent, type Reporter } from './reporter.ts';
+import { type Prepared, prepare } from './setup.ts';
+import { withSlowdown } from './slowdown.ts';
+
+export const CLIENT_VERSION = 'mutua-client/0.1.0';
+
+export interface RunResult {
+  /** 0: left cleanly; 2: the run could not succeed (error says why). */
+  exitCode: 0 | 2;
+  error?: CliError;
+  /** Rounds acknowledged (federated) or trained (local-only) in this run. */
+  rounds: number;
+}
+
+/** Hints appended to the session's own message, pointing at the option to change. */
+function sessionFailure(err: SessionError, o: ClientOptions, p: Prepared): CliError {
+  let hint = '';
+  switch (err.code) {
+    case 'BAD_TOKEN':
+    case 'TOKEN_REVOKED':
+      hint = ' (check --token; ask the operator for a new join token)';
+      break;
+    case 'MODEL_MISMATCH':
+      hint = ` (this client: --model ${o.model}, samples [${p.data.shape.join('x')}], ${p.data.numClasses} classes from --data; see --shape and --num-classes)`;
+      break;
+    default:
+      break;
+  }
+  return new CliError(err.code, `${err.message}${hint}`);
+}
+
+export async function runParticipant(
+  o: ClientOptions,
+  reporter: Reporter,
+  stop: AbortSignal,
+): Promise<RunResult> {
+  if (!o.coordinator || !o.token) throw new CliError('USAGE', '--coordinator and --token are required');
+  const p = await prepare(o, reporter);
+  const { model, data, checkpoints } = p;
+  const metrics = new MetricsLog(o.metricsOut);
+  const fetchPublicSet = createPublicSetFetcher({
+    cacheDir: o.cacheDir,
+    onFetched: (e) =>
+      reporter.info(
+        `public set: ${formatBytes(e.bytes)} ${e.cached ? `from the cache ${e.path}` : `downloaded from ${e.url}`} (sha256 ${e.sha256.slice(0, 12)}…)`,
+      ),
+  });
+
+  /** Real training time and slowdown wait of the last training, per round. */
+  const timings = new Map<number, { trainMs: number; waitMs: number }>();
+  const targetsVersions = new Map<number, number | null>();
+
+  const learnerFactory = ({ federation, publicSet }: LearnerContext): Learner => {
+    if (federation.strategy === 'fedavg') {
+      if (federation.modelArch && federation.modelArch !== o.model) {
+        throw new SessionError(
+          'MODEL_MISMATCH',
+          `this fedavg federation trains ${federation.modelArch}; this client was started with --model ${o.model}`,
+          { fatal: true },
+        );
+      }
+      if (!p.restored) {
+        // FedAvg participants must start from the same weights: the federation's seed.
+        const seeded = createModel(o.model, {
+          inputShape: data.shape,
+          numClasses: data.numClasses,
+          seed: federation.seed,
+        });
+        try {
+          model.setWeights(seeded.getWeights());
+        } finally {
+          seeded.dispose();
+        }
+      }
+    }
+    const learner = createTfLearner({
+      model,
+      trainDs: data.train,
+      valDs: data.val,
+      testDs: data.test,
+      publicSet,
+      settings: p.learnerSettings,
+    });
+    return withSlowdown(learner, o.slowdown, (round, timing) => timings.set(round, timing));
+  };
+
+  const session = new ParticipantSession({
+    url: o.coordinator,
+    transport: createWebSocketTransport({ WebSocket: WebSocket as unknown as WebSocketConstructor }),
+    joinToken: o.token,
+    storage: new FileTokenStorage(checkpoints.tokenPath),
+    name: o.name,
+    kind: 'node',
+    clientVersion: CLIENT_VERSION,
+    model: {
+      arch: o.model,
+      inputShape: data.shape,
+      numClasses: data.numClasses,
+      signature: modelSignature(model),
+    },
+    learner: learnerFactory,
+    fetchPublicSet,
+    localEpochs: o.epochs,
+    // The CLI decides when to give up (see 'reconnecting' below).
+    reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
+  });
+
+  let failure: CliError | undefined;
+  let welcomed = false;
+  let participantId = p.restored?.participantId ?? '';
+  let federationId = p.restored?.federationId ?? '';
+  let acked = 0;
+  let lastRound = p.restored?.round ?? 0;
+  let roundsDone = p.restored?.roundsDone ?? 0;
+  let stopping = false;
+  let unit = 'round';
+
+  const leave = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    void session.stop(reason);
+  };
+  const state = () => ({
+    arch: o.model,
+    inputShape: data.shape,
+    numClasses: data.numClasses,
+    round: lastRound,
+    roundsDone,
+    participantId,
+    federationId,
+  });
+
+  session.on('welcome', (w) => {
+    participantId = w.participantId;
+    federationId = w.federation.id;
+    unit = w.federation.mode === 'async' ? 'version' : 'round';
+    if (welcomed) {
+      reporter.info(
+        `reconnected to ${o.coordinator} as participant ${w.participantId} (${unit} ${w.currentRound})`,
+      );
+      return;
+    }
+    welcomed = true;
+    const f = w.federation;
+    reporter.info(
+      `joined federation "${f.name}" (${f.id}) as participant ${w.participantId}${w.resumed ? ' (resumed)' : ''}: ` +
+        `${f.strategy}, ${f.mode}, T=${f.temperature}, lambda=${f.lambda}, upload ${w.uploadEncoding}, ` +
+        `${f.batchSize} public samples per ${unit}`,
+    );
+  });
+
+  session.on('task', (t) => {
+    targetsVersions.set(t.round, t.targetsVersion);
+    const label = `${unit} ${t.round}${t.targetsVersion === null ? '' : ` (targets v${t.targetsVersion})`}`;
+    reporter.startBar(1, { label, epoch: 1, epochs: t.localEpochs, loss: '-' });
+  });
+  session.on('progress', (e) => {
+    reporter.updateBar((e.epoch - 1) * e.batches + e.batch, e.epochs * e.batches, {
+      epoch: e.epoch,
+      epochs: e.epochs,
+      loss: e.loss.toFixed(4),
+    });
+  });
+  session.on('state', (e) => {
+    if (e.from === 'training') reporter.stopBar();
+  });
+
+  session.on('uploaded', (e) => {
+    acked++;
+    roundsDone++;
+    lastRound = Math.max(lastRound, e.round);
+    const m = e.metrics;
+    const timing = timings.get(e.round) ?? { trainMs: m.trainMs, waitMs: 0 };
+    timings.delete(e.round);
+    const targetsVersion = targetsVersions.get(e.round) ?? null;
+    targetsVersions.delete(e.round);
+    const line: MetricsLine = {
+      round: e.round,
+      participant: participantId,
+      name: o.name ?? null,
+      shard: o.shard?.index ?? null,
+      trainLoss: m.trainLoss,
+      trainAccuracy: m.trainAccuracy ?? null,
+      valAccuracy: m.valAccuracy ?? null,
+      ...(m.testAccuracy === undefined ? {} : { testAccuracy: m.testAccuracy }),
+      distillLoss: m.distillLoss ?? null,
+      samples: m.samples,
+      bytesUp: e.bytesUp,
+      bytesDown: e.bytesDown,
+      staleness: e.ack.staleness,
+      weight: e.ack.weight,
+      trainMs: timing.trainMs,
+      waitMs: timing.waitMs,
+      targetsVersion,
+      t: Date.now(),
+    };
+    metrics.write(line);
+    reporter.info(
+      `${unit} ${e.round}${targetsVersion === null ? '' : ` (targets v${targetsVersion})`}: ` +
+        `loss ${m.trainLoss.toFixed(4)}, val acc ${formatPercent(m.valAccuracy)}` +
+        (m.testAccuracy === undefined ? '' : `, test acc ${formatPercent(m.testAccuracy)}`) +
+        `, up ${formatBytes(e.bytesUp)}, down ${formatBytes(e.bytesDown)}` +
+        (e.ack.staleness > 0 ? `, staleness ${e.ack.staleness} (weight ${e.ack.weight.toFixed(2)})` : '') +
+        `, train ${(timing.trainMs / 1000).toFixed(1)} s${timing.waitMs > 0 ? ` + ${(timing.waitMs / 1000).toFixed(1)} s slowdown` : ''}` +
+        (e.ack.duplicate ? ' (duplicate)' : ''),
+    );
+    // Snapshotted now, written in the background: the next round may already be training.
+    checkpoints.save(model, state()).catch((err: unknown) => {
+      reporter.warn(`could not save the checkpoint in ${checkpoints.dir}: ${(err as Error).message}`);
+    });
+    if (o.maxRounds !== undefined && acked >= o.maxRounds) {
+      reporter.info(`completed ${acked} ${unit}${acked === 1 ? '' : 's'}; leaving`);
+      leave(`completed ${acked} rounds`);
+    }
+  });
+
+  session.on('error', (err) => {
+    if (!err.fatal) reporter.warn(`${err.code}: ${err.message}`);
+  });
+
+  session.on('reconnecting', (e) => {
+    const attempts = `${e.attempt} attempt${e.attempt === 1 ? '' : 's'}`;
+    if (o.noRetry || (!welcomed && e.attempt >= o.connectAttempts)) {
+      failure ??= new CliError(
+        e.error.code === 'CONNECTION_LOST' && !welcomed ? 'UNREACHABLE' : e.error.code,
+        `${e.error.message} (gave up after ${attempts}${o.noRetry ? ', --no-retry' : ''})`,
+      );
+      leave('giving up');
+      return;
+    }
+    reporter.warn(
+      `${e.error.code}: ${e.error.message}; reconnecting in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt})`,
+    );
+  });
+
+  const closed = new Promise<ClosedEvent>((resolve) => session.on('closed', resolve));
+  const onStop = () => {
+    if (stopping) return;
+    reporter.info('stopping: finishing the current step, then leaving (Ctrl-C again to quit at once)');
+    leave('participant stopped');
+  };
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+
+  session.start();
+  const end = await closed;
+  stop.removeEventListener('abort', onStop);
+  reporter.stopBar();
+  if (end.error && !failure) failure = sessionFailure(end.error, o, p);
+
+  try {
+    await checkpoints.flush();
+  } catch (err) {
+    reporter.warn(`a checkpoint could not be saved: ${(err as Error).message}`);
+  }
+  if (failure) return { exitCode: 2, error: failure, rounds: acked };
+
+  await checkpoints.save(model, state());
+  reporter.info(`checkpoint: ${checkpoints.dir} (round ${lastRound})`);
+  if (o.exportDir) {
+    await fileSystemHandler(o.exportDir).save(await snapshotArtifacts(model, state()));
+    reporter.info(`exported the model to ${o.exportDir} (TF.js layers format: model.json + weights.bin)`);
+  }
+  model.dispose();
+  return { exitCode: 0, rounds: acked };
+}

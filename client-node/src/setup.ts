@@ -1,0 +1,82 @@
+/**
+ * What a federated run and a local-only run share: the backend, the private data, the model
+ * (restored from the checkpoint when one matches), and the learner's settings.
+ */
+import type { BackendChoice } from '@mutua/core/backend-node';
+import { selectBackend } from '@mutua/core/backend-node';
+import { deriveSeed } from '@mutua/core/data-node';
+import { createModel } from '@mutua/core/models';
+import type { TfLearnerSettings } from '@mutua/core/session';
+import type * as tf from '@tensorflow/tfjs';
+import { type CheckpointState, CheckpointStore } from './checkpoints.ts';
+import { loadPrivateData, type PrivateData } from './data-source.ts';
+import type { ClientOptions } from './options.ts';
+import type { Reporter } from './reporter.ts';
+
+export interface Prepared {
+  backend: BackendChoice;
+  data: PrivateData;
+  model: tf.LayersModel;
+  checkpoints: CheckpointStore;
+  /** The checkpoint the model was restored from, if any. */
+  restored: CheckpointState | null;
+  learnerSettings: TfLearnerSettings;
+}
+
+/**
+ * Seeds derived from --seed and the shard index, so participants of one simulation differ
+ * and a rerun with the same seed is the same run: the model initialisation is stream
+ * 1000 + k, the shuffles 2000 + k.
+ */
+export function seeds(o: Pick<ClientOptions, 'seed' | 'shard'>): { model?: number; shuffle?: number } {
+  if (o.seed === undefined) return {};
+  const k = o.shard?.index ?? 0;
+  return { model: deriveSeed(o.seed, 1000 + k), shuffle: deriveSeed(o.seed, 2000 + k) };
+}
+
+export async function prepare(o: ClientOptions, reporter: Reporter): Promise<Prepared> {
+  const backend = await selectBackend(o.backend);
+  reporter.info(`backend: ${backend.name} (${backend.reason})`);
+  const data = await loadPrivateData(o);
+  reporter.info(`data: ${data.description}`);
+  const seed = seeds(o);
+  const model = createModel(o.model, {
+    inputShape: data.shape,
+    numClasses: data.numClasses,
+    seed: seed.model,
+  });
+
+  const checkpoints = new CheckpointStore(o.checkpointDir);
+  let restored: CheckpointState | null = null;
+  const state = await checkpoints.readState();
+  if (state) {
+    const same =
+      state.arch === o.model &&
+      state.numClasses === data.numClasses &&
+      state.inputShape.join('x') === data.shape.join('x');
+    if (!same) {
+      reporter.warn(
+        `ignoring the checkpoint in ${o.checkpointDir}: it holds a ${state.arch} model for [${state.inputShape.join('x')}] -> ${state.numClasses} classes`,
+      );
+    } else {
+      const saved = await checkpoints.loadModel();
+      if (saved) {
+        try {
+          model.setWeights(saved.getWeights());
+        } finally {
+          saved.dispose();
+        }
+        restored = state;
+        reporter.info(`model: restored from ${checkpoints.modelDir} (round ${state.round})`);
+      }
+    }
+  }
+  return {
+    backend,
+    data,
+    model,
+    checkpoints,
+    restored,
+    learnerSettings: { batchSize: o.batchSize, learningRate: o.learningRate, seed: seed.shuffle },
+  };
+}
