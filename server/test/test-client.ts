@@ -18,6 +18,16 @@ import {
 } from '@mutua/proto';
 import WebSocket, { type ClientOptions } from 'ws';
 
+export interface ErrorView {
+  code: number;
+  message: string;
+  detail: string;
+  fatal: boolean;
+  closeCode: number;
+  retryAfterMs: number;
+  replyTo: number;
+}
+
 export interface Received {
   envelope: DecodedEnvelope;
   body: string;
@@ -134,15 +144,24 @@ export class TestClient {
     return this.next((r) => r.envelope.replyTo === seq, timeoutMs);
   }
 
-  /** The next Error, asserting its code name (e.g. 'STALE_ROUND') and returning its body. */
-  async error(
-    code: number,
-    from?: number,
-  ): Promise<NonNullable<DecodedEnvelope['error']> & { replyTo: number }> {
+  /**
+   * The next Error (or the reply to `from`, which must be an Error), asserting its
+   * ErrorCode number.
+   */
+  async error(code: number, from?: number): Promise<ErrorView> {
     const r = from === undefined ? await this.nextBody('error') : await this.reply(from);
     assert.equal(r.body, 'error', `expected Error ${code}, got ${describe(r)}`);
-    assert.equal(r.envelope.error!.code, code, `expected Error ${code}, got ${describe(r)}`);
-    return Object.assign(r.envelope.error!, { replyTo: r.envelope.replyTo ?? 0 });
+    const e = r.envelope.error!;
+    assert.equal(e.code, code, `expected Error ${code}, got ${describe(r)}`);
+    return {
+      code: e.code ?? 0,
+      message: e.message ?? '',
+      detail: e.detail ?? '',
+      fatal: e.fatal ?? false,
+      closeCode: e.closeCode ?? 0,
+      retryAfterMs: e.retryAfterMs ?? 0,
+      replyTo: r.envelope.replyTo ?? 0,
+    };
   }
 
   /** A task whose round is at least `round`. */
