@@ -6,10 +6,11 @@
  *        [--optimizer adam|sgd]
  *
  * models: mlp, cnn-small, cnn-fedavg (default: all three). A step is what a participant
- * runs: forward, softmax cross-entropy, tf.variableGrads, Adam (--optimizer sgd shows
- * what Adam's ~10 small kernels per variable cost). "stock" registers only
- * the gradients wasm lacks; "fast" adds Mutua's faster kernels; "both" (default)
- * alternates the two round by round in one process, so both see the same machine state.
+ * runs: forward, softmax cross-entropy, tf.variableGrads, Adam. "stock" registers only
+ * the gradients wasm lacks and uses tf.train.adam; "fast" adds Mutua's faster kernels
+ * and its fused Adam (same maths); "both" (default) alternates the two round by round
+ * in one process, so both see the same machine state. --optimizer sgd swaps Adam for
+ * plain SGD in both modes, which shows what the optimizer itself costs.
  *
  * Two figures per mode, because a shared machine's load inflates wall time:
  * - wall samples/s: median and best round (the best is closest to an idle machine);
@@ -24,6 +25,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend-node.ts';
+import { fusedAdam } from '../src/fused-adam.ts';
 import { registerWasmGradientKernels } from '../src/kernels/register.ts';
 import { createModel, isModelArch, MODEL_ARCHS, type ModelArch } from '../src/models.ts';
 
@@ -71,7 +73,7 @@ function cpuMs(since: NodeJS.CpuUsage): number {
 }
 
 /** One participant's training step, as the trainer runs it, on fixed random data. */
-function trainer(arch: ModelArch) {
+function trainer(arch: ModelArch, mode: Mode) {
   const numClasses = 10;
   const inputShape = arch === 'mlp' ? [784] : [28, 28, 1];
   const model = createModel(arch, { inputShape, numClasses, seed: 1 });
@@ -79,7 +81,9 @@ function trainer(arch: ModelArch) {
   const labels = tf.tidy(() =>
     tf.oneHot(tf.randomUniform([batch], 0, numClasses, 'int32', 8) as tf.Tensor1D, numClasses),
   );
-  const optimizer = values.optimizer === 'sgd' ? tf.train.sgd(1e-2) : tf.train.adam(1e-3);
+  // Adam is tfjs' own in stock mode and Mutua's fused one (same maths) in fast mode.
+  const optimizer =
+    values.optimizer === 'sgd' ? tf.train.sgd(1e-2) : mode === 'fast' ? fusedAdam(1e-3) : tf.train.adam(1e-3);
   const step = () => {
     // minimize = tf.variableGrads + applyGradients + disposing the gradients.
     const loss = optimizer.minimize(
@@ -103,7 +107,7 @@ interface Round {
 }
 
 async function measure(arch: ModelArch): Promise<Map<Mode, Round[]>> {
-  const trainers = new Map(modes.map((m) => [m, trainer(arch)] as const));
+  const trainers = new Map(modes.map((m) => [m, trainer(arch, m)] as const));
   for (const mode of modes) {
     useMode(mode);
     for (let i = 0; i < 3; i++) trainers.get(mode)!.step();
@@ -184,7 +188,9 @@ const all = new Map<string, Map<Mode, Round[]>>();
 for (const arch of archs as ModelArch[]) all.set(arch, await measure(arch));
 
 const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
-console.log(`\nsamples/s, batch ${batch}, ${values.optimizer}, ${rounds} rounds x ${steps} steps, 1-min load avg ${load}:`);
+console.log(
+  `\nsamples/s, batch ${batch}, ${values.optimizer}, ${rounds} rounds x ${steps} steps, 1-min load avg ${load}:`,
+);
 console.log(
   `  ${'model'.padEnd(11)} ${'mode'.padEnd(6)} ${'wall median'.padStart(12)} ${'wall best'.padStart(10)} ${'cpu'.padStart(8)}`,
 );
