@@ -55,7 +55,7 @@ function backpropFilter(c: Case) {
 const inputsOf = (c: Case, seed: number) => [randomInput(c.x, seed), randomInput(dyShape(c), seed + 1)];
 
 // 'auto' picks one formulation per shape; each must be right for every shape.
-for (const strategy of ['im2col', 'convolution'] as const) {
+for (const strategy of ['im2col', 'convolution', 'depthwise'] as const) {
   describe(`Conv2DBackpropFilter on wasm via ${strategy}, forced`, () => {
     before(async () => {
       await initBackends();

@@ -4,23 +4,38 @@
  *
  *   dW[di,dj,c,o] = sum_{b,i,j} x[b, i*s+di-pt, j*s+dj-pl, c] * dy[b,i,j,o]
  *
- * has two formulations on XNNPACK (wasm's fastest code), and each wins somewhere:
+ * has three formulations on XNNPACK (wasm's fastest code); each wins somewhere (see
+ * pick() for the measurements):
  * - a convolution once batch and channels swap roles: the input is x with its channels
  *   as the batch, [C, H, W, B]; the "filter" is dy as [oh, ow, B, O], its taps spaced
  *   `stride` apart (dilation = stride); stride 1; the output [C, fh, fw, O] is dW up to
- *   a transpose. Best when fh*fw*C is large;
- * - im2col + one matrix product (see im2col.ts). Best when fh*fw*C is small, e.g. a
- *   first layer with C = 1, where the convolution has a 9-row output and ran 3x slower.
+ *   a transpose. Best with many input channels;
+ * - im2col + one matrix product (see im2col.ts): a few input channels;
+ * - a depthwise convolution with one channel per image: a single input channel (first
+ *   layers), where the plain convolution degenerates into a 9- or 25-row output.
+ *
+ * Where a formulation leaves the last rows/columns of x unused ('valid' with a stride
+ * that does not divide evenly), its trailing padding comes out negative and
+ * convWithPads crops x instead.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { asShape4, convInfo, convWithPads, requireNHWC } from './conv-util.ts';
 import { im2colTransposed } from './im2col.ts';
-import { type BackendWasm, matMul, release, reshape, type TensorInfo, transpose } from './wasm-ops.ts';
+import {
+  type BackendWasm,
+  matMul,
+  release,
+  reshape,
+  sum,
+  type TensorInfo,
+  tile,
+  transpose,
+} from './wasm-ops.ts';
 
 const NAME = 'Conv2DBackpropFilter';
 
-/** Which formulation computes dW; 'auto' picks by fh*fw*C (tests force each). */
-export type FilterGradStrategy = 'auto' | 'im2col' | 'convolution';
+/** Which formulation computes dW; 'auto' picks by shape (tests force each). */
+export type FilterGradStrategy = 'auto' | 'im2col' | 'convolution' | 'depthwise';
 
 function conv2dBackpropFilter(
   strategy: FilterGradStrategy,
@@ -43,21 +58,31 @@ function conv2dBackpropFilter(
     dimRoundingMode,
     false,
   );
-  const im2col =
-    strategy === 'auto'
-      ? info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_ROWS
-      : strategy === 'im2col';
-  if (im2col) return viaIm2col(backend, x, dy, info);
-  return viaConvolution(backend, x, dy, info);
+  switch (strategy === 'auto' ? pick(info) : strategy) {
+    case 'depthwise':
+      return viaDepthwise(backend, x, dy, info);
+    case 'im2col':
+      return viaIm2col(backend, x, dy, info);
+    default:
+      return viaConvolution(backend, x, dy, info);
+  }
 }
 
 /**
- * Largest fh*fw*C that goes through im2col. Measured with fresh operands (as in
- * training: XNNPACK caches operators per weight tensor, so reusing one flatters the
- * product), CPU ms at batch 64, im2col vs convolution: 28x28 images: 3x3x1 3.6 vs 4.1,
- * 5x5x1 19 vs 32, 3x3x3 23 vs 33; 13x13: 3x3x4 3.4 vs 3.0, 3x3x8 5.4 vs 3.9, 3x3x16
- * 8.9 vs 6.0; 14x14: 5x5x2 5.6 vs 3.5.
+ * Measured with fresh operands (as in training: XNNPACK caches an operator per weight
+ * tensor, so reusing one flatters a product), CPU ms at batch 64, depthwise / im2col /
+ * convolution: C = 1, 28x28: 3x3 3.2 / 3.5 / 3.8, 5x5 'same' 8.2 / 13 / 21, 5x5 stride 2
+ * 2.0 / 3.5 / 2.4. Depthwise with C > 1 must repeat dy C times and ran 15-60x slower.
+ * C > 1: 3x3x3 on 28x28 - / 18 / 22, 5x5x3 on 32x32 - / 32 / 36, 3x3x2 on 13x13
+ * - / 2.4 / 2.0, 3x3x4 - / 2.8 / 2.3, 3x3x16 - / 5.7 / 3.9.
  */
+function pick(info: tf.backend_util.Conv2DInfo): Exclude<FilterGradStrategy, 'auto'> {
+  if (info.inChannels === 1) return 'depthwise';
+  if (info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_ROWS) return 'im2col';
+  return 'convolution';
+}
+
+/** Largest fh*fw*C (C > 1) that goes through im2col; see pick(). */
 export const IM2COL_MAX_ROWS = 32;
 
 function viaIm2col(
@@ -79,6 +104,55 @@ function viaIm2col(
   release(backend, a, dy2);
   const dw = reshape(backend, product, [filterHeight, filterWidth, inChannels, outChannels]);
   release(backend, product);
+  return dw;
+}
+
+/**
+ * Each (image, input channel) pair as a depthwise channel: x as [1, H, W, B*C], dy as
+ * a [oh, ow, B*C, O] filter (dy repeated for each of the C channels), taps `stride`
+ * apart; the output [1, fh, fw, B*C*O] summed over images is dW.
+ */
+function viaDepthwise(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const xT = transpose(backend, x, [1, 2, 0, 3]); // [H, W, B, C]
+  const xImg = reshape(backend, xT, [1, inHeight, inWidth, batchSize * inChannels]);
+  release(backend, xT);
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [oh, ow, B, O]
+  let filter: TensorInfo;
+  if (inChannels === 1) {
+    filter = dyT;
+  } else {
+    const dy5 = reshape(backend, dyT, [outHeight, outWidth, batchSize, 1, outChannels]);
+    const tiled = tile(backend, dy5, [1, 1, 1, inChannels, 1]);
+    release(backend, dy5, dyT);
+    filter = reshape(backend, tiled, [outHeight, outWidth, batchSize * inChannels, outChannels]);
+    release(backend, tiled);
+  }
+  const bottom = filterHeight + (outHeight - 1) * strideHeight - inHeight - top;
+  const right = filterWidth + (outWidth - 1) * strideWidth - inWidth - left;
+  const perImage = convWithPads(
+    backend,
+    xImg,
+    filter,
+    [top, bottom],
+    [left, right],
+    [strideHeight, strideWidth],
+    true,
+  ); // [1, fh, fw, B*C*O]
+  release(backend, xImg, filter);
+  const split = reshape(backend, perImage, [filterHeight, filterWidth, batchSize, inChannels * outChannels]);
+  release(backend, perImage);
+  const summed = sum(backend, split, [2]);
+  release(backend, split);
+  const dw = reshape(backend, summed, [filterHeight, filterWidth, inChannels, outChannels]);
+  release(backend, summed);
   return dw;
 }
 

@@ -5,8 +5,8 @@
  *
  * so that dW = A . dy viewed as [(b, i, j), o] is one plain (untransposed) matrix
  * product, which wasm runs on XNNPACK. Pays off when a filter has few taps x input
- * channels (first layers: C = 1), where the convolution formulation degenerates into
- * a product with a 9- or 25-row output that XNNPACK runs poorly.
+ * channels (2-3 channels, e.g. RGB input layers), where the convolution formulation
+ * degenerates into a product with a short output that XNNPACK runs poorly.
  */
 import type { BackendWasm, TensorInfo } from './wasm-ops.ts';
 

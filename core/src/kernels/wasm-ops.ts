@@ -81,6 +81,10 @@ export function sum(backend: BackendWasm, x: TensorInfo, axis: number[]): Tensor
   return runStock(backend, 'Sum', { x }, { axis, keepDims: false });
 }
 
+export function tile(backend: BackendWasm, x: TensorInfo, reps: number[]): TensorInfo {
+  return runStock(backend, 'Tile', { x }, { reps });
+}
+
 export function padZeros(backend: BackendWasm, x: TensorInfo, paddings: [number, number][]): TensorInfo {
   return runStock(backend, 'PadV2', { x }, { paddings, constantValue: 0 });
 }
