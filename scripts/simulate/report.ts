@@ -234,7 +234,7 @@ export function claimChecks(results: readonly MethodResult[]): string[] {
       const f = fedavg.summary!;
       const gap = f.final.mean - s.final.mean;
       out.push(
-        `- ${m.method} vs FedAvg final accuracy: ${pct(s.final.mean)}% vs ${pct(f.final.mean)}%, ${(gap * 100).toFixed(1)} points below (target ≤ 2): ${verdict(gap <= 0.02)}`,
+        `- ${m.method} vs FedAvg final accuracy: ${pct(s.final.mean)}% vs ${pct(f.final.mean)}%, ${(Math.abs(gap) * 100).toFixed(1)} points ${gap > 0 ? 'below' : 'above'} (target: at most 2 below): ${verdict(gap <= 0.02)}`,
       );
       const x = Math.min(s.final.mean, f.final.mean);
       const mine = reach(m.timeline, x);

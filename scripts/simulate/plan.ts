@@ -1,0 +1,134 @@
+/**
+ * What each method runs: which participant trains which architecture at which speed, the
+ * federation settings sent to the coordinator, and the mutua-client command line of each
+ * participant. Pure, so the choices are tested without starting anything.
+ */
+import type { SimulateOptions } from './options.ts';
+import type { MethodName, ParticipantPlan } from './types.ts';
+
+/** Architectures round-robin; the last `stragglers` participants run `slowdown` times slower. */
+export function participantPlans(o: Pick<SimulateOptions, 'clients' | 'models' | 'stragglers' | 'slowdown'>) {
+  return Array.from(
+    { length: o.clients },
+    (_, index): ParticipantPlan => ({
+      index,
+      model: o.models[index % o.models.length]!,
+      slowdown: index >= o.clients - o.stragglers ? o.slowdown : 1,
+    }),
+  );
+}
+
+/** Why a method cannot run with these participants, or undefined. */
+export function skipReason(method: MethodName, plans: readonly ParticipantPlan[]): string | undefined {
+  if (method !== 'fedavg') return undefined;
+  const archs = [...new Set(plans.map((p) => p.model))];
+  if (archs.length > 1) {
+    return `FedAvg averages weights, so every participant must train the same architecture; these train ${archs.join(', ')}`;
+  }
+  return undefined;
+}
+
+export const TASKS = {
+  mnist: { inputShape: [28, 28, 1], numClasses: 10 },
+  'fashion-mnist': { inputShape: [28, 28, 1], numClasses: 10 },
+} as const;
+
+/** The body's `settings` for POST /v1/federations. Sync rounds start once every participant is in. */
+export function federationSettings(
+  method: Exclude<MethodName, 'local-only'>,
+  o: SimulateOptions,
+  plans: readonly ParticipantPlan[],
+): Record<string, unknown> {
+  const common = {
+    task: { inputShape: [...TASKS[o.dataset].inputShape], numClasses: TASKS[o.dataset].numClasses },
+    localEpochs: o.epochs,
+    seed: o.seed,
+    sync: { quorum: 0, deadlineMs: 0, minParticipants: o.clients },
+  };
+  if (method === 'fedavg') {
+    return { ...common, strategy: 'fedavg', mode: 'sync', modelArch: plans[0]!.model };
+  }
+  return {
+    ...common,
+    strategy: 'mutual',
+    mode: method === 'mutual-sync' ? 'sync' : 'async',
+    temperature: o.temperature,
+    lambda: o.lambda,
+    aggregation: o.aggregation,
+    batchSize: Math.min(o.publicBatch, o.publicSize),
+    async: { bufferK: o.bufferK, stalenessExponent: o.stalenessExponent, maxStaleness: o.maxStaleness },
+  };
+}
+
+export interface ClientPaths {
+  metricsOut: string;
+  cacheDir: string;
+  checkpointDir: string;
+}
+
+/**
+ * mutua-client's --limit keeps the first N samples of the source before splitting, so a cap
+ * of about L private samples per participant is a source of clients*L + public + test samples.
+ */
+export function sourceLimit(o: Pick<SimulateOptions, 'limit' | 'clients' | 'publicSize' | 'testSize'>) {
+  return o.limit === undefined ? undefined : o.limit * o.clients + o.publicSize + o.testSize;
+}
+
+/** The data flags: the same federatedSplit in every process and in the harness's public set. */
+export function dataArgs(o: SimulateOptions, plan: ParticipantPlan): string[] {
+  return [
+    '--data',
+    `builtin:${o.dataset}`,
+    '--shard',
+    `${plan.index}/${o.clients}`,
+    '--alpha',
+    String(o.alpha),
+    '--seed',
+    String(o.seed),
+    '--public-size',
+    String(o.publicSize),
+    '--test-size',
+    String(o.testSize),
+    ...(o.limit === undefined ? [] : ['--limit', String(sourceLimit(o))]),
+  ];
+}
+
+/** mutua-client arguments for one participant of one method. */
+export function clientArgs(
+  method: MethodName,
+  o: SimulateOptions,
+  plan: ParticipantPlan,
+  paths: ClientPaths,
+  federation?: { coordinator: string; token: string },
+): string[] {
+  const common = [
+    ...dataArgs(o, plan),
+    '--eval-test',
+    '--model',
+    plan.model,
+    '--epochs',
+    String(o.epochs),
+    '--batch-size',
+    String(o.batchSize),
+    '--slowdown',
+    String(plan.slowdown),
+    '--metrics-out',
+    paths.metricsOut,
+    '--checkpoint-dir',
+    paths.checkpointDir,
+    '--quiet',
+  ];
+  if (method === 'local-only') return ['--local-only', '--rounds', String(o.rounds), ...common];
+  if (!federation) throw new Error(`${method} needs a coordinator and a join token`);
+  return [
+    '--coordinator',
+    federation.coordinator,
+    '--token',
+    federation.token,
+    '--max-rounds',
+    String(o.rounds),
+    '--cache-dir',
+    paths.cacheDir,
+    ...common,
+  ];
+}

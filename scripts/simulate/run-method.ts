@@ -1,0 +1,194 @@
+/**
+ * Runs one method end to end: (federated methods) a federation on the coordinator and one
+ * join token per participant; then one mutua-client process per participant, whose
+ * metrics-out lines are read as they are written while the coordinator's traffic counters
+ * are sampled; and finally the series and summary the report is made from.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { perRound, summarize, timeline, toParticipantRecords } from './aggregate.ts';
+import { type Coordinator, cleanEnv } from './coordinator.ts';
+import { JsonlTail } from './metrics-tail.ts';
+import type { SimulateOptions } from './options.ts';
+import { clientArgs, federationSettings, participantPlans, skipReason } from './plan.ts';
+import type { Child, ProcessGroup } from './processes.ts';
+import type { MethodName, MethodResult, TrafficSample } from './types.ts';
+
+export const CLIENT_BIN = fileURLToPath(new URL('../../client-node/bin/mutua-client.js', import.meta.url));
+
+export interface MethodContext {
+  options: SimulateOptions;
+  group: ProcessGroup;
+  /** Needed by every method but local-only. */
+  coordinator?: Coordinator;
+  publicSetId?: string;
+  /** Size of the public-set file each participant downloads once over HTTP. */
+  publicSetByteLength: number;
+  /** Where each method's participant logs, metrics and checkpoints go. */
+  workDir: string;
+  /** Aborted on Ctrl-C: the method stops its participants and returns what it has. */
+  signal: AbortSignal;
+  /** Reports received so far in this method (for the progress bar). */
+  onProgress?: (received: number) => void;
+  log?: (message: string) => void;
+  pollMs?: number;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (without leaving a listener behind). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function runMethod(method: MethodName, ctx: MethodContext): Promise<MethodResult> {
+  const o = ctx.options;
+  const plans = participantPlans(o);
+  const result: MethodResult = {
+    method,
+    participants: plans,
+    records: [],
+    traffic: [],
+    rounds: [],
+    timeline: [],
+    errors: [],
+  };
+  const skip = skipReason(method, plans);
+  if (skip) return { ...result, skipped: skip };
+
+  const dir = join(ctx.workDir, method);
+  mkdirSync(dir, { recursive: true });
+  const coordinator = ctx.coordinator;
+  let federationId: string | undefined;
+  const tokens: string[] = [];
+  if (method !== 'local-only') {
+    if (!coordinator || !ctx.publicSetId)
+      throw new Error(`${method} needs the coordinator and the public set`);
+    const settings = federationSettings(method, o, plans);
+    const f = await coordinator.admin.createFederation({
+      name: `simulate ${method} ${o.dataset} N=${o.clients} alpha=${o.alpha} seed=${o.seed}`,
+      publicSetId: ctx.publicSetId,
+      settings,
+    });
+    federationId = f.id;
+    result.federationId = f.id;
+    result.settings = f.settings;
+    for (const p of plans) tokens.push(await coordinator.admin.createToken(f.id, `participant ${p.index}`));
+  }
+
+  const tails = plans.map((p) => new JsonlTail(join(dir, `p${p.index}.jsonl`)));
+  const start = Date.now();
+  const children: Child[] = plans.map((p) => {
+    const args = clientArgs(
+      method,
+      o,
+      p,
+      {
+        metricsOut: tails[p.index]!.path,
+        cacheDir: join(dir, `cache-p${p.index}`),
+        checkpointDir: join(dir, `checkpoint-p${p.index}`),
+      },
+      federationId ? { coordinator: coordinator!.wsUrl, token: tokens[p.index]! } : undefined,
+    );
+    return ctx.group.spawn(
+      `${method} participant ${p.index}`,
+      process.execPath,
+      [CLIENT_BIN, ...args, '--name', `p${p.index}`],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+        logFile: join(dir, `p${p.index}.log`),
+      },
+    );
+  });
+  const exits = children.map((c) => c.exited);
+  let running = children.length;
+  for (const e of exits) void e.then(() => running--);
+
+  const sampleTraffic = async () => {
+    if (!federationId) return;
+    try {
+      const t = await coordinator!.admin.traffic(federationId);
+      result.traffic.push({ ms: Date.now() - start, bytesUp: t.bytesIn, bytesDown: t.bytesOut });
+    } catch (err) {
+      // One failed sample is a gap in the curve, not a failed run.
+      ctx.log?.(`${method}: traffic sample failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const pollTails = () => {
+    for (const tail of tails) tail.poll();
+    ctx.onProgress?.(tails.reduce((a, t) => a + t.records.length, 0));
+  };
+
+  const deadline = o.timeoutMinutes > 0 ? start + o.timeoutMinutes * 60_000 : Number.POSITIVE_INFINITY;
+  const pollMs = ctx.pollMs ?? 1000;
+  while (running > 0 && !ctx.signal.aborted && Date.now() < deadline) {
+    await sleep(pollMs, ctx.signal);
+    pollTails();
+    await sampleTraffic();
+  }
+  if (running > 0) {
+    const why = ctx.signal.aborted ? 'interrupted' : `timed out after ${o.timeoutMinutes} min`;
+    result.errors.push(`${method}: ${why}; ${running} participant(s) still running were stopped`);
+    await Promise.all(children.map((c) => ctx.group.stop(c)));
+  }
+  const done = await Promise.all(exits);
+  done.forEach((e, i) => {
+    if (e.code !== 0 && !ctx.signal.aborted) {
+      const tail = children[i]!.tail().trim().split('\n').slice(-5).join('\n    ');
+      result.errors.push(`${method} participant ${i} exited with ${e.code ?? e.signal}:\n    ${tail}`);
+    }
+  });
+  for (const tail of tails) {
+    tail.finish();
+    result.errors.push(...tail.errors);
+  }
+  ctx.onProgress?.(tails.reduce((a, t) => a + t.records.length, 0));
+  await sampleTraffic();
+
+  let versions = 0;
+  if (federationId) {
+    try {
+      const rows = await coordinator!.admin.rounds(federationId);
+      versions = rows.filter((r) => r.status === 'closed').length;
+    } catch (err) {
+      result.errors.push(
+        `${method}: could not read rounds: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  result.records = tails.flatMap((tail, p) => toParticipantRecords(p, tail.records, start));
+  result.traffic = monotone(result.traffic);
+  result.rounds = perRound(result.records, result.traffic);
+  result.timeline = timeline(result.records, result.traffic, plans.length);
+  result.summary = summarize({
+    records: result.records,
+    traffic: result.traffic,
+    participants: plans.length,
+    versions,
+    // What mutual distillation needs once per participant. (FedAvg participants fetch it
+    // too, as every Welcome names it, but the algorithm has no use for it: not counted.)
+    publicSetBytes: method.startsWith('mutual') ? ctx.publicSetByteLength * plans.length : 0,
+  });
+  return result;
+}
+
+/** Samples in time order (concurrent polls can answer out of order; the counters never go down). */
+function monotone(samples: TrafficSample[]): TrafficSample[] {
+  const sorted = [...samples].sort((a, b) => a.ms - b.ms);
+  let up = 0;
+  let down = 0;
+  return sorted.map((s) => {
+    up = Math.max(up, s.bytesUp);
+    down = Math.max(down, s.bytesDown);
+    return { ms: s.ms, bytesUp: up, bytesDown: down };
+  });
+}
