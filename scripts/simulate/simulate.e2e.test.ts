@@ -1,0 +1,181 @@
+// The harness end to end, as a user runs it: `scripts/simulate/simulate.ts` as a process,
+// which starts the real coordinator and three real mutua-client processes per method on
+// a small MNIST split. Mutual distillation must end above local-only on the same split,
+// the coordinator must have counted bytes, the result files must be there, and no
+// process may be left behind — after a normal end and after Ctrl-C.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { SimulationReport } from './output.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./simulate.ts', import.meta.url));
+const base = mkdtempSync(join(tmpdir(), 'simulate-e2e-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+/** Small enough for CI, large enough that three skewed shards gain from each other. */
+// biome-ignore format: flag/value pairs read best side by side
+const QUICK = [
+  '--clients', '3',
+  '--limit', '300',
+  '--public-size', '500',
+  '--test-size', '500',
+  '--model', 'mlp',
+  '--rounds', '6',
+  '--seed', '1',
+  '--alpha', '0.5',
+];
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs the harness with its temp dirs under `tmp` (so leftovers can be found by path). */
+function runHarness(
+  args: string[],
+  tmp: string,
+  onStderr?: (text: string, kill: () => void) => void,
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the harness ran longer than 6 minutes\n${stderr}`));
+    }, 6 * 60_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      onStderr?.(stderr, () => child.kill('SIGINT'));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+/** Processes whose command line mentions `path` (Linux /proc; elsewhere nothing is checked). */
+function processesUnder(path: string): string[] {
+  if (!existsSync('/proc')) return [];
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(path)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+describe('npm run simulate, end to end', { timeout: 8 * 60_000 }, () => {
+  it('mutual distillation beats local-only on the same split; bytes counted; files written; nothing left running', async (t) => {
+    const tmp = mkdtempSync(join(base, 'run-'));
+    const out = join(base, 'out');
+    const run = await runHarness([...QUICK, '--methods', 'local-only,mutual-sync', '--out', out], tmp);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(processesUnder(tmp), [], 'no coordinator or participant outlives the harness');
+    assert.match(run.stderr, /\d+% \d+\/36 /, 'a progress bar was shown');
+
+    for (const f of [
+      'results.json',
+      'rounds.csv',
+      'timeline.csv',
+      'records.csv',
+      'summary.md',
+      'accuracy-vs-round.svg',
+      'accuracy-vs-mb.svg',
+      'accuracy-vs-time.svg',
+    ]) {
+      assert.ok(existsSync(join(out, f)), `${f} written`);
+    }
+    for (const f of ['accuracy-vs-round.svg', 'accuracy-vs-mb.svg', 'accuracy-vs-time.svg']) {
+      const svg = readFileSync(join(out, f), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg, /<polyline /, `${f} has a line`);
+      assert.doesNotMatch(svg, /NaN/);
+    }
+
+    const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationReport;
+    const local = report.results.find((r) => r.method === 'local-only')!;
+    const mutual = report.results.find((r) => r.method === 'mutual-sync')!;
+    for (const r of [local, mutual]) {
+      assert.deepEqual(r.errors, [], `${r.method} ran without errors`);
+      assert.equal(r.records.length, 3 * 6, `${r.method}: every participant reported every round`);
+      assert.equal(r.rounds.length, 6);
+    }
+    const gain = mutual.summary!.final.mean - local.summary!.final.mean;
+    t.diagnostic(
+      `final mean test accuracy: local-only ${local.summary!.final.mean.toFixed(4)}, mutual-sync ${mutual.summary!.final.mean.toFixed(4)}`,
+    );
+    assert.ok(
+      gain > 0.02,
+      `mutual-sync ${mutual.summary!.final.mean} must beat local-only ${local.summary!.final.mean} on the same split`,
+    );
+
+    // Bytes as the coordinator counted them: both directions, growing round by round, and
+    // in agreement with what the participants say they sent.
+    const s = mutual.summary!;
+    assert.ok(s.bytesUp > 0 && s.bytesDown > 0, `bytes counted: ${s.bytesUp} up, ${s.bytesDown} down`);
+    assert.equal(s.versions, 6, 'six rounds closed on the coordinator');
+    const cumulative = mutual.rounds.map((p) => p.bytesUp + p.bytesDown);
+    assert.ok(
+      cumulative.every((b, i) => i === 0 || b >= cumulative[i - 1]!),
+      `cumulative bytes never decrease: ${cumulative}`,
+    );
+    assert.ok(cumulative.at(-1)! > cumulative[0]!);
+    const lastUp = [0, 1, 2].map((p) =>
+      Math.max(...mutual.records.filter((r) => r.p === p).map((r) => r.bytesUp)),
+    );
+    const clientUp = lastUp.reduce((a, b) => a + b, 0);
+    assert.ok(
+      Math.abs(clientUp - s.bytesUp) <= 0.1 * s.bytesUp,
+      `participants say they sent ${clientUp} B, the coordinator counted ${s.bytesUp} B`,
+    );
+    assert.equal(local.summary!.bytesUp + local.summary!.bytesDown, 0, 'local-only moves nothing');
+
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    assert.match(summary, /^\| local-only \| /m);
+    assert.match(summary, /^\| mutual-sync \| /m);
+    assert.match(summary, /mutual-sync vs local-only: \+/);
+    const rounds = readFileSync(join(out, 'rounds.csv'), 'utf8').trim().split('\n');
+    assert.equal(rounds.length, 1 + 2 * 6);
+  });
+
+  it('Ctrl-C stops every process, writes what was measured and exits 130', async () => {
+    const tmp = mkdtempSync(join(base, 'sigint-'));
+    const out = join(base, 'out-sigint');
+    let sent = false;
+    const run = await runHarness(
+      [...QUICK, '--methods', 'mutual-sync', '--rounds', '50', '--out', out, '--no-progress'],
+      tmp,
+      (text, kill) => {
+        // Once the coordinator is up and participants were started, interrupt.
+        if (!sent && /coordinator at http/.test(text)) {
+          sent = true;
+          setTimeout(kill, 3000);
+        }
+      },
+    );
+    assert.ok(sent, run.stderr);
+    assert.equal(run.code, 130, run.stderr);
+    assert.match(run.stderr, /SIGINT: stopping every process/);
+    assert.deepEqual(processesUnder(tmp), [], 'no coordinator or participant outlives the harness');
+    const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationReport;
+    assert.equal(report.info.interrupted, true);
+    assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /Interrupted: partial results/);
+  });
+});
