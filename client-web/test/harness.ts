@@ -1,0 +1,168 @@
+/**
+ * What the browser tests and the web benchmark share: building the client, launching
+ * Debian's Chromium through playwright-core (the flags CI needs: no sandbox as root, no
+ * GPU, no background traffic, a fresh profile), and Node participants that speak the
+ * protocol (server/test/test-client.ts) and keep contributing until stopped.
+ */
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { TestClient } from '../../server/test/test-client.ts';
+
+export const CHROMIUM = process.env.MUTUA_CHROMIUM ?? '/usr/bin/chromium';
+export const CLIENT_WEB = fileURLToPath(new URL('..', import.meta.url));
+export const DIST = join(CLIENT_WEB, 'dist');
+export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+export function chromiumMissing(): string | false {
+  return existsSync(CHROMIUM)
+    ? false
+    : `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set MUTUA_CHROMIUM)`;
+}
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds client-web/dist with vite unless it is newer than every source file. */
+export async function ensureBuilt(): Promise<void> {
+  const index = join(DIST, 'index.html');
+  if (existsSync(index)) {
+    const built = statSync(index).mtimeMs;
+    const sources = Math.max(
+      await newestMtime(join(CLIENT_WEB, 'src')),
+      statSync(join(CLIENT_WEB, 'index.html')).mtimeMs,
+      statSync(join(CLIENT_WEB, 'join.html')).mtimeMs,
+      statSync(join(CLIENT_WEB, 'vite.config.ts')).mtimeMs,
+      await newestMtime(fileURLToPath(new URL('../../core/src', import.meta.url))),
+    );
+    if (built > sources) return;
+  }
+  const { build } = await import('vite');
+  await build({ configFile: join(CLIENT_WEB, 'vite.config.ts'), logLevel: 'error' });
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile (IndexedDB survives reloads within it). */
+export async function launchChromium(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'mutua-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+    viewport: { width: 1200, height: 900 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A Node participant that uploads predictions for every task it gets until stop(): the
+ * protocol-level TestClient, so these tests depend on nothing but the coordinator.
+ * `label` biases its predictions toward one class (peers that disagree a little).
+ */
+export class NodePeer {
+  readonly rounds: number[] = [];
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private constructor(readonly client: TestClient) {}
+
+  static async join(wsUrl: string, joinToken: string, name: string): Promise<NodePeer> {
+    const client = await TestClient.join(wsUrl, { joinToken, name, kind: 1, modelArch: 'mlp' });
+    return new NodePeer(client);
+  }
+
+  get participantId(): string {
+    return this.client.welcome?.participantId ?? '';
+  }
+
+  start(label: number): void {
+    this.loop = (async () => {
+      let from = 1;
+      while (!this.stopped) {
+        let t: Awaited<ReturnType<TestClient['validTask']>>;
+        try {
+          t = await this.client.validTask(from, 600_000);
+        } catch {
+          return; // closed
+        }
+        if (this.stopped) return;
+        const rows = t.predictIndices.length;
+        const reply = await this.client.reply(
+          this.client.upload(t.round, rows, { probs: softPredictions(rows, label) }),
+        );
+        if (reply.body === 'ack') this.rounds.push(t.round);
+        from = t.round + 1;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.client.close();
+    await this.loop?.catch(() => undefined);
+  }
+}
+
+/**
+ * Predictions that barely lean toward `label`: peers without a real model should not drag
+ * the browser's model toward one class through the consensus.
+ */
+export function softPredictions(rows: number, label: number, classes = 10): Float32Array {
+  const p = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    const row = p.subarray(r * classes, (r + 1) * classes);
+    row.fill((1 - 0.19) / (classes - 1));
+    row[label] = 0.19;
+  }
+  return p;
+}
+
+/** Resolves when `check` returns a truthy value, polling the browser state it reads (no fixed sleeps). */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
