@@ -2,7 +2,9 @@
  * --local-only --rounds R: the baseline every federated method is compared with. The same
  * data, model, seeds and training loop as a federated participant, without a coordinator:
  * no public set and no KL term, R rounds of --epochs local epochs each, the same metrics
- * lines (bytes 0, staleness 0, weight 1), checkpoints and export.
+ * lines (bytes 0, staleness 0, weight 1), checkpoints and export. Every run starts from a
+ * fresh model (rounds 1..R), so that a baseline is never a continuation of an earlier
+ * run; the checkpoint it writes is for inspection and export.
  */
 import { createTfLearner } from '@mutua/core/session';
 import { type MetricsLine, MetricsLog } from './metrics-log.ts';
@@ -32,9 +34,9 @@ export async function runLocalOnly(
     settings: p.learnerSettings,
   });
   const epochs = o.epochs ?? 1;
-  const first = (p.restored?.round ?? 0) + 1;
-  let lastRound = first - 1;
-  let roundsDone = p.restored?.roundsDone ?? 0;
+  const first = 1;
+  let lastRound = 0;
+  let roundsDone = 0;
   let trained = 0;
   const participant = o.name ?? 'local';
   const state = () => ({

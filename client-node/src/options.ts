@@ -106,7 +106,8 @@ Run
   --slowdown S          straggler simulation: after training, wait (S-1) x the training time
   --local-only          train without a coordinator (the local-only baseline; needs --rounds)
   --rounds R            rounds for --local-only
-  --checkpoint-dir DIR  model checkpoint and resume token (default ./.mutua-client)
+  --checkpoint-dir DIR  model after each round and resume token, so a restarted client
+                        carries on as the same participant (default ./.mutua-client)
   --export-dir DIR      export the final model (TF.js layers format) here
   --cache-dir DIR       public-set cache (default $XDG_CACHE_HOME/mutua or ~/.cache/mutua)
   --metrics-out FILE    append one JSON line per acknowledged round

@@ -82,20 +82,44 @@ export async function runParticipant(
       ),
   });
 
+  let failure: CliError | undefined;
+  let welcomed = false;
+  let participantId = '';
+  let federationId = '';
+  let acked = 0;
+  let lastRound = 0;
+  let roundsDone = 0;
+  let stopping = false;
+  let unit = 'round';
+
   /** Real training time and slowdown wait of the last training, per round. */
   const timings = new Map<number, { trainMs: number; waitMs: number }>();
   const targetsVersions = new Map<number, number | null>();
 
-  const learnerFactory = ({ federation, publicSet }: LearnerContext): Learner => {
-    if (federation.strategy === 'fedavg') {
-      if (federation.modelArch && federation.modelArch !== o.model) {
-        throw new SessionError(
-          'MODEL_MISMATCH',
-          `this fedavg federation trains ${federation.modelArch}; this client was started with --model ${o.model}`,
-          { fatal: true },
-        );
+  const learnerFactory = async ({ federation, publicSet }: LearnerContext): Promise<Learner> => {
+    if (federation.strategy === 'fedavg' && federation.modelArch && federation.modelArch !== o.model) {
+      throw new SessionError(
+        'MODEL_MISMATCH',
+        `this fedavg federation trains ${federation.modelArch}; this client was started with --model ${o.model}`,
+        { fatal: true },
+      );
+    }
+    // Resume the model only in the federation it was trained in: the same directory reused
+    // for another federation (an experiment rerun) must not start from a trained model.
+    let resumed = false;
+    if (p.saved?.federationId === federation.id) {
+      resumed = await p.restoreCheckpoint();
+      if (resumed) {
+        lastRound = p.saved.round;
+        roundsDone = p.saved.roundsDone;
       }
-      if (!p.restored) {
+    } else if (p.saved) {
+      reporter.warn(
+        `not resuming the model in ${checkpoints.dir}: it was trained ${p.saved.federationId ? `in federation ${p.saved.federationId}` : 'without a coordinator'}; starting afresh`,
+      );
+    }
+    if (federation.strategy === 'fedavg') {
+      if (!resumed) {
         // FedAvg participants must start from the same weights: the federation's seed.
         const seeded = createModel(o.model, {
           inputShape: data.shape,
@@ -141,16 +165,6 @@ export async function runParticipant(
     reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
   });
 
-  let failure: CliError | undefined;
-  let welcomed = false;
-  let participantId = p.restored?.participantId ?? '';
-  let federationId = p.restored?.federationId ?? '';
-  let acked = 0;
-  let lastRound = p.restored?.round ?? 0;
-  let roundsDone = p.restored?.roundsDone ?? 0;
-  let stopping = false;
-  let unit = 'round';
-
   const leave = (reason: string) => {
     if (stopping) return;
     stopping = true;
@@ -170,6 +184,10 @@ export async function runParticipant(
     participantId = w.participantId;
     federationId = w.federation.id;
     unit = w.federation.mode === 'async' ? 'version' : 'round';
+    const uploads =
+      w.federation.strategy === 'fedavg'
+        ? `weights in ${w.weightEncoding}`
+        : `${w.uploadEncoding} predictions on ${w.federation.batchSize} public samples per ${unit}`;
     if (welcomed) {
       reporter.info(
         `reconnected to ${o.coordinator} as participant ${w.participantId} (${unit} ${w.currentRound})`,
@@ -180,8 +198,7 @@ export async function runParticipant(
     const f = w.federation;
     reporter.info(
       `joined federation "${f.name}" (${f.id}) as participant ${w.participantId}${w.resumed ? ' (resumed)' : ''}: ` +
-        `${f.strategy}, ${f.mode}, T=${f.temperature}, lambda=${f.lambda}, upload ${w.uploadEncoding}, ` +
-        `${f.batchSize} public samples per ${unit}`,
+        `${f.strategy}, ${f.mode}, T=${f.temperature}, lambda=${f.lambda}; uploads ${uploads}`,
     );
   });
 

@@ -1,6 +1,6 @@
 /**
- * What a federated run and a local-only run share: the backend, the private data, the model
- * (restored from the checkpoint when one matches), and the learner's settings.
+ * What a federated run and a local-only run share: the backend, the private data, the model,
+ * the checkpoint directory (and what it holds), and the learner's settings.
  */
 import type { BackendChoice } from '@mutua/core/backend-node';
 import { selectBackend } from '@mutua/core/backend-node';
@@ -18,8 +18,14 @@ export interface Prepared {
   data: PrivateData;
   model: tf.LayersModel;
   checkpoints: CheckpointStore;
-  /** The checkpoint the model was restored from, if any. */
-  restored: CheckpointState | null;
+  /** The checkpoint in --checkpoint-dir, when it holds a model of this architecture and shapes. */
+  saved: CheckpointState | null;
+  /**
+   * Loads the saved model's weights into `model`; false when there is none. The caller
+   * decides whether the checkpoint is its own: a federated run only resumes the federation
+   * it was saved in, so an experiment rerun in the same directory starts afresh.
+   */
+  restoreCheckpoint(): Promise<boolean>;
   learnerSettings: TfLearnerSettings;
 }
 
@@ -47,36 +53,36 @@ export async function prepare(o: ClientOptions, reporter: Reporter): Promise<Pre
   });
 
   const checkpoints = new CheckpointStore(o.checkpointDir);
-  let restored: CheckpointState | null = null;
   const state = await checkpoints.readState();
-  if (state) {
-    const same =
-      state.arch === o.model &&
-      state.numClasses === data.numClasses &&
-      state.inputShape.join('x') === data.shape.join('x');
-    if (!same) {
-      reporter.warn(
-        `ignoring the checkpoint in ${o.checkpointDir}: it holds a ${state.arch} model for [${state.inputShape.join('x')}] -> ${state.numClasses} classes`,
-      );
-    } else {
-      const saved = await checkpoints.loadModel();
-      if (saved) {
-        try {
-          model.setWeights(saved.getWeights());
-        } finally {
-          saved.dispose();
-        }
-        restored = state;
-        reporter.info(`model: restored from ${checkpoints.modelDir} (round ${state.round})`);
-      }
-    }
+  const usable =
+    state !== null &&
+    state.arch === o.model &&
+    state.numClasses === data.numClasses &&
+    state.inputShape.join('x') === data.shape.join('x');
+  if (state && !usable) {
+    reporter.warn(
+      `not resuming from the checkpoint in ${o.checkpointDir}: it holds a ${state.arch} model for [${state.inputShape.join('x')}] -> ${state.numClasses} classes`,
+    );
   }
+  const saved = usable ? state : null;
+  const restoreCheckpoint = async (): Promise<boolean> => {
+    const stored = saved ? await checkpoints.loadModel() : null;
+    if (!stored) return false;
+    try {
+      model.setWeights(stored.getWeights());
+    } finally {
+      stored.dispose();
+    }
+    reporter.info(`model: restored from ${checkpoints.modelDir} (round ${saved!.round})`);
+    return true;
+  };
   return {
     backend,
     data,
     model,
     checkpoints,
-    restored,
+    saved,
+    restoreCheckpoint,
     learnerSettings: { batchSize: o.batchSize, learningRate: o.learningRate, seed: seed.shuffle },
   };
 }
