@@ -13,7 +13,7 @@ import type { MetricsLine } from '../src/metrics-log.ts';
 import { fileSystemHandler } from '../src/model-files.ts';
 import { readJsonLines, runClient, scratch, startClient } from './client-process.ts';
 
-/** Shards of the first 1,200 MNIST samples: about 300 private samples per participant. */
+/** Shards of the first 1,200 MNIST test samples (parsing 10k images, not 60k): ~300 private samples each. */
 const SHARD = [
   '--limit',
   '1200',
@@ -50,7 +50,7 @@ describe('mutua-client in a federation', () => {
           '--name',
           `p${k}`,
           '--data',
-          'builtin:mnist',
+          'builtin:mnist:test',
           '--shard',
           `${k}/3`,
           ...SHARD,
@@ -149,30 +149,28 @@ describe('mutua-client in a federation', () => {
     }
   });
 
-  it('Ctrl-C finishes the current step, saves a checkpoint, leaves cleanly and exits 0', async (t) => {
+  it('Ctrl-C leaves cleanly with a checkpoint; started again, the client resumes as the same participant', async (t) => {
     const dir = scratch(t);
     const fed = await createFederation(server.app, { mode: 'sync', batchSize: 32 }, 64);
     const ck = join(dir, 'ck');
-    const p = startClient(
-      t,
-      [
-        ...COMMON,
-        '--coordinator',
-        server.url,
-        '--token',
-        fed.token,
-        '--name',
-        'interrupted',
-        '--data',
-        'builtin:mnist',
-        '--shard',
-        '2/3',
-        ...SHARD,
-        '--checkpoint-dir',
-        ck,
-      ],
-      { XDG_CACHE_HOME: join(dir, 'cache') },
-    );
+    const args = [
+      ...COMMON,
+      '--coordinator',
+      server.url,
+      '--token',
+      fed.token,
+      '--name',
+      'interrupted',
+      '--data',
+      'builtin:mnist:test',
+      '--shard',
+      '2/3',
+      ...SHARD,
+      '--checkpoint-dir',
+      ck,
+    ];
+    const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+    const p = startClient(t, args, env);
     await p.waitFor(/^round 1\b.*: loss/);
     p.kill('SIGINT');
     const r = await p.exited;
@@ -183,13 +181,23 @@ describe('mutua-client in a federation', () => {
     }
     const state = JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8'));
     assert.equal(state.arch, 'mlp');
+    assert.equal(state.federationId, fed.id);
     assert.ok(state.round >= 1);
     assert.equal((statSync(join(ck, 'resume-token.json')).mode & 0o777).toString(8), '600');
-    const [me] = await getJson<{ online: boolean; name: string }[]>(
+    const [me] = await getJson<{ id: string; online: boolean; name: string }[]>(
       server.app,
       `/v1/federations/${fed.id}/participants`,
     );
     assert.equal(me!.name, 'interrupted');
     assert.equal(me!.online, false, 'the participant left');
+
+    // The same command again: the resume token and the model come from the checkpoint directory.
+    const again = await runClient(t, [...args, '--max-rounds', '1'], env);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, new RegExp(`as participant ${me!.id} \\(resumed\\)`));
+    assert.match(again.stdout, /model: restored from .* \(round \d+\)/);
+    const participants = await getJson<unknown[]>(server.app, `/v1/federations/${fed.id}/participants`);
+    assert.equal(participants.length, 1, 'no second participant');
+    assert.ok(JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8')).round > state.round);
   });
 });
