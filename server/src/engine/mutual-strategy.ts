@@ -67,15 +67,22 @@ export class MutualStrategy implements Strategy {
     }
     if (parts.length === 0) return null;
     if (parts.length === 1) return { ...parts[0]!, contributors };
-    const rows = parts.reduce((a, p) => a + p.indices.length, 0);
-    const indices = new Uint32Array(rows);
-    const probs = new Float32Array(rows * C);
+    // Each version draws its own batch, so batches of different versions may share public
+    // samples; a sample's targets come from its newest batch (parts are newest first), once:
+    // Targets.indices must be distinct (clients reject a task that repeats an index).
+    const seen = new Set<number>();
+    const rowsOf = parts.map((p) => Array.from(p.indices, (i) => (seen.has(i) ? -1 : (seen.add(i), i))));
+    const indices = new Uint32Array(seen.size);
+    const probs = new Float32Array(seen.size * C);
     let r = 0;
-    for (const p of parts) {
-      indices.set(p.indices, r);
-      probs.set(p.probs, r * C);
-      r += p.indices.length;
-    }
+    parts.forEach((p, k) => {
+      rowsOf[k]!.forEach((index, row) => {
+        if (index < 0) return;
+        indices[r] = index;
+        probs.set(p.probs.subarray(row * C, row * C + C), r * C);
+        r++;
+      });
+    });
     return { indices, probs, contributors };
   }
 }
