@@ -262,13 +262,19 @@ export class FederationRuntime {
     if (this.settings.mode === 'sync') this.enqueue(() => this.maybeCloseSync());
   }
 
-  /** Re-sends the current task (after a reconnect or an explicit request). */
-  requestTask(participantId: string): void {
+  /**
+   * Re-sends the current task: with the newest targets / global weights for an explicit
+   * TaskRequest (the client may have lost them), without them when the participant holds
+   * them already (after STALE_ROUND / TOO_STALE): a consensus is never re-sent unchanged.
+   */
+  requestTask(participantId: string, options: { resendConsensus?: boolean } = {}): void {
     const s = this.sessions.get(participantId);
     if (!s) return;
     s.lastTaskVersion = 0;
-    s.lastTargetsVersion = 0;
-    s.lastWeightsVersion = 0;
+    if (options.resendConsensus !== false) {
+      s.lastTargetsVersion = 0;
+      s.lastWeightsVersion = 0;
+    }
     this.enqueue(async () => this.offerTask(participantId));
   }
 

@@ -268,7 +268,8 @@ export class ParticipantConnection implements SessionPort {
     } catch (err) {
       if (err instanceof RuntimeError) {
         this.reject(new ProtocolError(err.code, err.message), replyTo);
-        if (err.code === 'STALE_ROUND' || err.code === 'TOO_STALE') a.runtime.requestTask(a.participantId);
+        if (err.code === 'STALE_ROUND' || err.code === 'TOO_STALE')
+          a.runtime.requestTask(a.participantId, { resendConsensus: false });
         return;
       }
       this.deps.log.error({ err, participant: a.participantId }, 'submission failed');
