@@ -44,6 +44,7 @@ export class TestClient {
   private seq = 0;
   private waiters: {
     pred: (r: Received) => boolean;
+    consume: boolean;
     resolve: (r: Received) => void;
     reject: (e: Error) => void;
   }[] = [];
@@ -67,7 +68,7 @@ export class TestClient {
         if (w.pred(rec)) {
           this.waiters.splice(this.waiters.indexOf(w), 1);
           w.resolve(rec);
-          break;
+          if (w.consume) break;
         }
       }
     });
@@ -103,11 +104,14 @@ export class TestClient {
     this.ws.send(bytes, { binary });
   }
 
-  /** The next (or an already received, not yet consumed) message matching `pred`. */
-  next(pred: (r: Received) => boolean, timeoutMs = 10_000): Promise<Received> {
+  /**
+   * The next (or an already received, not yet consumed) message matching `pred`, removed
+   * from `received` unless `consume` is false (then it is only waited for).
+   */
+  next(pred: (r: Received) => boolean, timeoutMs = 10_000, consume = true): Promise<Received> {
     const have = this.received.find(pred);
     if (have) {
-      this.received.splice(this.received.indexOf(have), 1);
+      if (consume) this.received.splice(this.received.indexOf(have), 1);
       return Promise.resolve(have);
     }
     if (this.closed)
@@ -121,9 +125,10 @@ export class TestClient {
       }, timeoutMs);
       const waiter = {
         pred,
+        consume,
         resolve: (r: Received) => {
           clearTimeout(timer);
-          this.received.splice(this.received.indexOf(r), 1);
+          if (consume) this.received.splice(this.received.indexOf(r), 1);
           resolve(r);
         },
         reject: (e: Error) => {
@@ -255,15 +260,16 @@ export class TestClient {
 
   /**
    * One round as a well-behaved participant: takes the newest task at or after
-   * `fromRound`, uploads for it, expects a fresh Ack, and waits for a later task (the
-   * round closed or the version advanced). Returns the round it contributed to.
+   * `fromRound`, uploads for it, expects a fresh Ack, and waits until a later task has
+   * arrived (the round closed or the version advanced; that task is left for the next
+   * call). Returns the round it contributed to.
    */
-  async completeRound(fromRound = 1, label = 0): Promise<number> {
+  async completeRound(fromRound = 1, label = 0, encoding?: PredictionEncoding): Promise<number> {
     const t = await this.validTask(fromRound);
-    const ack = await this.reply(this.upload(t.round, t.predictIndices.length, { label }));
+    const ack = await this.reply(this.upload(t.round, t.predictIndices.length, { label, encoding }));
     assert.equal(ack.body, 'ack', `expected Ack, got ${describe(ack)}`);
     assert.equal(ack.envelope.ack!.duplicate, false);
-    await this.task(t.round + 1);
+    await this.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > t.round, undefined, false);
     return t.round;
   }
 
