@@ -8,7 +8,8 @@ import { assertClose, initBackends, randomValues } from './kernels/test-helpers.
 const asGrads = (m: Record<string, tf.Tensor>) =>
   m as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0];
 
-const SHAPES = { w1: [30, 20], b1: [20], w2: [20, 5] } as const;
+// big exceeds FUSED_ADAM_MAX_SIZE: it keeps tfjs' formula, the others take the fused kernel.
+const SHAPES = { w1: [30, 20], b1: [20], w2: [20, 5], big: [130, 130] } as const;
 
 /** Runs `steps` optimizer steps on fixed variables with per-step gradients; returns final values. */
 async function train(

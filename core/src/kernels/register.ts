@@ -20,7 +20,9 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input.ts';
+import { identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
+import { sumConfig } from './sum.ts';
 import { rememberStockKernel, stockKernel } from './wasm-ops.ts';
 
 const MISSING: readonly tf.KernelConfig[] = [
@@ -30,7 +32,13 @@ const MISSING: readonly tf.KernelConfig[] = [
 ];
 
 /** Stock kernels the speed overrides replace (and fall back on). */
-export const OVERRIDDEN_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'] as const;
+export const OVERRIDDEN_KERNELS = [
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  'Sum',
+  'Identity',
+] as const;
 export type OverriddenKernel = (typeof OVERRIDDEN_KERNELS)[number];
 
 export interface WasmKernelOptions {
@@ -83,6 +91,8 @@ function overrides(): Map<OverriddenKernel, tf.KernelConfig> {
     // Keeps the stock setupFunc so the stock kernel stays callable once restored.
     ['MaxPoolGrad', { ...stockKernel('MaxPoolGrad'), kernelFunc: maxPoolGradConfig.kernelFunc }],
     ['BatchMatMul', batchMatMulConfig(stockKernel('BatchMatMul'))],
+    ['Sum', sumConfig(stockKernel('Sum'))],
+    ['Identity', identityConfig(stockKernel('Identity'))],
   ]);
   return overrideConfigs;
 }
