@@ -106,12 +106,7 @@ export class NodePeer {
     this.loop = (async () => {
       let from = 1;
       while (!this.stopped) {
-        let t: Awaited<ReturnType<TestClient['validTask']>>;
-        try {
-          t = await this.client.validTask(from, 600_000);
-        } catch {
-          return; // closed
-        }
+        const t = await this.client.validTask(from, 600_000);
         if (this.stopped) return;
         const rows = t.predictIndices.length;
         const reply = await this.client.reply(
@@ -120,13 +115,13 @@ export class NodePeer {
         if (reply.body === 'ack') this.rounds.push(t.round);
         from = t.round + 1;
       }
-    })();
+    })().catch(() => undefined); // the connection closed (stop(), or the coordinator shut down)
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.client.close();
-    await this.loop?.catch(() => undefined);
+    await this.loop;
   }
 }
 
