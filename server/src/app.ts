@@ -76,6 +76,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await coordinator.close();
     if (ownsDb) await db.close();
   });
+  // Recover every active federation at start, not when its first participant returns:
+  // a sync round's deadline must keep running after a restart.
+  app.addHook('onReady', async () => {
+    for (const f of await db.federations.list({ status: 'active' })) {
+      const record = await coordinator.federationRecord(f.id);
+      if (record) await coordinator.runtime(record);
+    }
+  });
 
   app.setErrorHandler(
     (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
