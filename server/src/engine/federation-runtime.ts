@@ -114,6 +114,9 @@ export type RuntimeEvent =
     }
   | { type: 'submission'; federationId: string; participantId: string; version: number; staleness: number };
 
+/** Participants told about a new version per event-loop turn (see announce()). */
+const ANNOUNCE_CHUNK = 256;
+
 export class FederationRuntime {
   readonly federationId: string;
   private settings: FederationSettings;
@@ -555,11 +558,37 @@ export class FederationRuntime {
       reason,
       aggregationMs,
     });
-    for (const s of this.sessions.values())
-      s.port.sendRoundClosed({ round: version, submissions: open.contributions.size, reason });
-    if (this.paused) return;
+    const closed = { round: version, submissions: open.contributions.size, reason };
+    if (this.paused) {
+      this.announce(closed);
+      return;
+    }
     await this.openVersion(version + 1);
-    for (const id of this.sessions.keys()) this.offerTask(id);
+    this.announce(closed);
+  }
+
+  /**
+   * Tells every online participant that `closed` closed and offers it the new current
+   * task, ANNOUNCE_CHUNK participants per event-loop turn: with thousands online, one
+   * synchronous loop would hold every Ack back for as long as it takes. It runs beside
+   * the queue (offerTask only reads state, and never offers a task twice); a participant
+   * that submits meanwhile is offered the new task by its own Ack path anyway.
+   */
+  private announce(closed: { round: number; submissions: number; reason: string }): void {
+    const ids = [...this.sessions.keys()];
+    let i = 0;
+    const step = () => {
+      if (this.closed) return;
+      const end = Math.min(ids.length, i + ANNOUNCE_CHUNK);
+      for (; i < end; i++) {
+        const s = this.sessions.get(ids[i]!);
+        if (!s) continue;
+        s.port.sendRoundClosed(closed);
+        this.offerTask(ids[i]!);
+      }
+      if (i < ids.length) setImmediate(step);
+    };
+    step();
   }
 
   private dirtyVersions(): number[] {
