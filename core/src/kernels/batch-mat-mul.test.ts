@@ -7,7 +7,10 @@ type Case = { a: number[]; b: number[]; transposeA: boolean; transposeB: boolean
 const cases: Case[] = [
   { a: [64, 784], b: [64, 200], transposeA: true, transposeB: false }, // dense dW
   { a: [64, 200], b: [784, 200], transposeA: false, transposeB: true }, // dense dx
+  { a: [64, 512], b: [3136, 512], transposeA: false, transposeB: true }, // dense dx, swapped plan
   { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { a: [300, 5], b: [3, 300], transposeA: true, transposeB: true }, // swapped plan
+  { a: [1, 4, 9], b: [700, 9], transposeA: false, transposeB: true }, // mixed ranks, swapped plan
   { a: [1, 33, 17], b: [1, 33, 9], transposeA: true, transposeB: false }, // rank 3, batch 1
   { a: [1, 9, 17], b: [1, 5, 17], transposeA: false, transposeB: true },
   { a: [3, 6, 4], b: [3, 6, 5], transposeA: true, transposeB: false }, // batched: stock kernel
