@@ -103,7 +103,36 @@ export interface FederationFixture {
   tokenId: string;
 }
 
-/** Creates a federation over MNIST test[0:count] and issues a join token. */
+const publicSets = new WeakMap<FastifyInstance, Map<number, Promise<string>>>();
+
+/** The id of the public set MNIST test[0:count] on this coordinator, created once. */
+export function mnistPublicSet(app: FastifyInstance, count = 64): Promise<string> {
+  let byCount = publicSets.get(app);
+  if (!byCount) publicSets.set(app, (byCount = new Map()));
+  let id = byCount.get(count);
+  if (!id) {
+    id = app
+      .inject({
+        method: 'POST',
+        url: '/v1/public-sets',
+        headers: auth,
+        payload: { dataset: 'mnist', split: 'test', offset: 0, count },
+      })
+      .then((res) => {
+        if (res.statusCode !== 201 && res.statusCode !== 200)
+          throw new Error(`create public set: ${res.statusCode} ${res.body}`);
+        return res.json().id as string;
+      });
+    byCount.set(count, id);
+  }
+  return id;
+}
+
+/**
+ * Creates a federation over MNIST test[0:count] and issues a join token. The public set is
+ * made once per coordinator and referred to by id (loading MNIST for every federation
+ * would dominate a suite's time).
+ */
 export async function createFederation(
   app: FastifyInstance,
   settings: Record<string, unknown> = {},
@@ -115,7 +144,7 @@ export async function createFederation(
     headers: auth,
     payload: {
       name: 'test',
-      publicSet: { dataset: 'mnist', split: 'test', offset: 0, count },
+      publicSetId: await mnistPublicSet(app, count),
       settings: { batchSize: 16, ...settings },
     },
   });
