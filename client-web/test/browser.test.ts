@@ -12,7 +12,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { auth, createFederation, getJson, startServer, type TestServer } from '../../server/test/helper.ts';
+import {
+  ADMIN_TOKEN,
+  auth,
+  createFederation,
+  getJson,
+  startServer,
+  type TestServer,
+} from '../../server/test/helper.ts';
 import {
   ARTIFACTS,
   type Browser,
@@ -84,6 +91,21 @@ async function openJoinPage(browser: Browser, server: TestServer, token: string)
   return page;
 }
 
+/** The dashboard, signed in with a wrong admin token first (it must say so), then the right one. */
+async function openDashboard(browser: Browser, server: TestServer): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error(`[dashboard] ${err.message}`));
+  await page.goto(`${server.url}/`);
+  await page.fill('#token-input', 'not-the-admin-token');
+  await page.click('#token-submit');
+  await page.waitForSelector('#alerts .alert.error');
+  assert.match((await page.textContent('#alerts')) ?? '', /refused that admin token/);
+  await page.fill('#token-input', ADMIN_TOKEN);
+  await page.click('#token-submit');
+  await page.waitForSelector('#federation-card:not(.hidden)');
+  return page;
+}
+
 async function submissionsBy(
   server: TestServer,
   federationId: string,
@@ -133,6 +155,15 @@ describe('browser participant (headless Chromium)', { skip: chromiumMissing() },
       /WebAssembly.*software-rendered \(SwiftShader\)/,
     );
 
+    // The operator's dashboard shows it online, and its accuracy chart grows as rounds complete.
+    const dashboard = await openDashboard(browser, server);
+    await dashboard.waitForSelector(
+      `#participants-body tr[data-participant-id="${first.participantId}"][data-online="true"][data-kind="browser"]`,
+      { timeout: 20_000 },
+    );
+    const pointsBefore = Number(await dashboard.getAttribute('#accuracy-chart', 'data-points'));
+    assert.ok(pointsBefore >= 2, `accuracy points: ${pointsBefore}`);
+
     // A refresh in the middle of the federation: the worker dies mid-round, the page comes back.
     await page.reload();
     await page.waitForFunction(
@@ -147,6 +178,16 @@ describe('browser participant (headless Chromium)', { skip: chromiumMissing() },
     assert.equal(again.resumed, true);
     assert.match((await page.textContent('#model-line')) ?? '', /restored/);
     await page.screenshot({ path: join(ARTIFACTS, 'join-sync.png'), fullPage: true });
+    await dashboard.waitForFunction(
+      (before) => Number(document.getElementById('accuracy-chart')?.dataset.points) > before,
+      pointsBefore,
+      { timeout: 20_000 },
+    );
+    assert.ok(Number(await dashboard.getAttribute('#traffic-chart', 'data-points')) >= 2);
+    assert.ok((await dashboard.locator('#timeline-body tr').count()) >= 3);
+    await dashboard.click('#create-join-link');
+    assert.match((await dashboard.textContent('#join-url')) ?? '', /\/join\/mutua_/);
+    await dashboard.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
     // The coordinator's view (REST): one browser participant, online, with its submissions counted.
     const participants = await getJson<ParticipantRow[]>(
@@ -183,6 +224,7 @@ describe('browser participant (headless Chromium)', { skip: chromiumMissing() },
       },
     );
     await page.close();
+    await dashboard.close();
   });
 
   test('async: three consensus versions next to two Node participants', async (t) => {
