@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { createModel, MODEL_ARCHS } from '../models.ts';
 import { OVERRIDDEN_KERNELS, registeredWasmKernels, registerWasmGradientKernels } from './register.ts';
 import { assertClose, initBackends, randomInput } from './test-helpers.ts';
 import { stockKernel } from './wasm-ops.ts';
@@ -42,8 +43,42 @@ async function convNetGrads(
   return out;
 }
 
+/** Loss gradients of one of Mutua's models (seeded, so identical weights on any backend). */
+async function modelGrads(
+  backend: 'cpu' | 'wasm',
+  arch: (typeof MODEL_ARCHS)[number],
+): Promise<Map<string, { shape: number[]; values: Float32Array }>> {
+  assert.ok(await tf.setBackend(backend));
+  const inputShape = arch === 'mlp' ? [64] : [12, 12, 1];
+  const model = createModel(arch, { inputShape, numClasses: 5, seed: 3 });
+  const x = tf.tensor(randomInput([6, ...inputShape], 9).values, [6, ...inputShape]);
+  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32'), 5));
+  const { value, grads } = tf.variableGrads(
+    () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+  );
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  // Layer names carry a global counter, so weights are keyed by position.
+  model.trainableWeights.forEach((w, i) => {
+    const g = grads[w.originalName] ?? grads[(w as unknown as { val: tf.Variable }).val.name];
+    assert.ok(g, `gradient for ${w.originalName}`);
+    out.set(`weight ${i} [${w.shape}]`, { shape: g.shape, values: g.dataSync() as Float32Array });
+  });
+  tf.dispose([x, labels, value, ...Object.values(grads)]);
+  model.dispose();
+  return out;
+}
+
 describe('registerWasmGradientKernels', () => {
   before(initBackends);
+
+  for (const arch of MODEL_ARCHS) {
+    it(`${arch}: every weight's gradient on wasm matches cpu`, async () => {
+      const expected = await modelGrads('cpu', arch);
+      const actual = await modelGrads('wasm', arch);
+      assert.equal(actual.size, expected.size);
+      for (const [name, e] of expected) assertClose(actual.get(name)!, e, `${arch} d loss / d ${name}`);
+    });
+  }
 
   it("a conv net's gradients on wasm match cpu", async () => {
     const expected = await convNetGrads('cpu');
