@@ -107,8 +107,8 @@ const publicSets = new WeakMap<FastifyInstance, Map<number, Promise<string>>>();
 
 /** The id of the public set MNIST test[0:count] on this coordinator, created once. */
 export function mnistPublicSet(app: FastifyInstance, count = 64): Promise<string> {
-  let byCount = publicSets.get(app);
-  if (!byCount) publicSets.set(app, (byCount = new Map()));
+  const byCount = publicSets.get(app) ?? new Map<number, Promise<string>>();
+  publicSets.set(app, byCount);
   let id = byCount.get(count);
   if (!id) {
     id = app

@@ -71,17 +71,20 @@ export class MutualStrategy implements Strategy {
     // samples; a sample's targets come from its newest batch (parts are newest first), once:
     // Targets.indices must be distinct (clients reject a task that repeats an index).
     const seen = new Set<number>();
-    const rowsOf = parts.map((p) => Array.from(p.indices, (i) => (seen.has(i) ? -1 : (seen.add(i), i))));
-    const indices = new Uint32Array(seen.size);
-    const probs = new Float32Array(seen.size * C);
-    let r = 0;
-    parts.forEach((p, k) => {
-      rowsOf[k]!.forEach((index, row) => {
-        if (index < 0) return;
-        indices[r] = index;
-        probs.set(p.probs.subarray(row * C, row * C + C), r * C);
-        r++;
+    const rows: { part: number; row: number }[] = [];
+    parts.forEach((p, part) => {
+      p.indices.forEach((index, row) => {
+        if (seen.has(index)) return;
+        seen.add(index);
+        rows.push({ part, row });
       });
+    });
+    const indices = new Uint32Array(rows.length);
+    const probs = new Float32Array(rows.length * C);
+    rows.forEach(({ part, row }, r) => {
+      const p = parts[part]!;
+      indices[r] = p.indices[row]!;
+      probs.set(p.probs.subarray(row * C, row * C + C), r * C);
     });
     return { indices, probs, contributors };
   }
