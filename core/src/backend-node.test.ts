@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { isBackendName, isBackendPreference } from './backend.ts';
+import { type BackendPreference, isBackendName, isBackendPreference } from './backend.ts';
 import { selectBackend } from './backend-node.ts';
 
 describe('selectBackend (Node)', () => {
@@ -45,6 +45,10 @@ describe('selectBackend (Node)', () => {
     assert.deepEqual(choice, { name: 'cpu', reason: 'cpu was requested' });
     assert.equal(tf.getBackend(), 'cpu');
     await selectBackend('wasm');
+  });
+
+  it('rejects an unknown preference with a coded error', async () => {
+    await assert.rejects(selectBackend('webgpu' as BackendPreference), { code: 'ERR_BACKEND_UNKNOWN' });
   });
 
   it('knows the names', () => {

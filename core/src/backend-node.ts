@@ -12,7 +12,15 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { type BackendChoice, type BackendPreference, describeFailure, useWasmBackend } from './backend.ts';
+import {
+  BACKEND_PREFERENCES,
+  type BackendChoice,
+  BackendError,
+  type BackendPreference,
+  describeFailure,
+  isBackendPreference,
+  useWasmBackend,
+} from './backend.ts';
 
 export type { BackendChoice, BackendPreference } from './backend.ts';
 
@@ -43,6 +51,12 @@ export async function selectBackend(
   preferred: BackendPreference = 'auto',
   options: SelectBackendOptions = {},
 ): Promise<BackendChoice> {
+  if (!isBackendPreference(preferred)) {
+    throw new BackendError(
+      'ERR_BACKEND_UNKNOWN',
+      `unknown backend ${JSON.stringify(preferred)}; expected one of ${BACKEND_PREFERENCES.join(', ')}`,
+    );
+  }
   const known = resolved.get(preferred);
   if (known) {
     if (tf.getBackend() !== known.name) await tf.setBackend(known.name);
@@ -96,7 +110,9 @@ async function useTfjsNode(): Promise<void> {
       `${TFJS_NODE} loaded but registered no 'tensorflow' backend on this @tensorflow/tfjs copy`,
     );
   }
-  if (!(await tf.setBackend('tensorflow'))) throw new Error("the 'tensorflow' backend failed to initialise");
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new BackendError('ERR_BACKEND_UNAVAILABLE', "the 'tensorflow' backend failed to initialise");
+  }
 }
 
 let wasmPathsSet = false;
@@ -114,6 +130,8 @@ function configureWasmPaths(prefix: string | undefined): void {
 }
 
 async function useCpu(reason: string): Promise<BackendChoice> {
-  if (!(await tf.setBackend('cpu'))) throw new Error('even the cpu backend failed to initialise');
+  if (!(await tf.setBackend('cpu'))) {
+    throw new BackendError('ERR_BACKEND_UNAVAILABLE', 'even the cpu backend failed to initialise');
+  }
   return { name: 'cpu', reason };
 }

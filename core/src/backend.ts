@@ -26,6 +26,19 @@ export interface BackendChoice {
   simd?: boolean;
 }
 
+export type BackendErrorCode = 'ERR_BACKEND_UNKNOWN' | 'ERR_BACKEND_UNAVAILABLE';
+
+/** A backend that cannot be named or started; `code` is stable, the message says why. */
+export class BackendError extends Error {
+  override readonly name = 'BackendError';
+  constructor(
+    readonly code: BackendErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
 }
@@ -51,7 +64,10 @@ export function describeFailure(err: unknown): string {
 export async function useWasmBackend(): Promise<Omit<BackendChoice, 'reason'>> {
   registerWasmGradientKernels();
   if (!(await tf.setBackend('wasm'))) {
-    throw new Error('the wasm backend failed to initialise (see the tfjs warning above)');
+    throw new BackendError(
+      'ERR_BACKEND_UNAVAILABLE',
+      'the wasm backend failed to initialise (see the tfjs warning above)',
+    );
   }
   await tf.ready();
   return {
