@@ -53,10 +53,10 @@ export async function startServer(
   options: TestServerOptions = {},
 ): Promise<TestServer> {
   const { database = 'sqlite', ...overrides } = options;
-  const ownDataDir = !overrides.dataDir;
-  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'mutua-test-'));
   const pgdb =
     database === 'postgres' && overrides.databaseUrl === undefined ? await createPostgresDatabase() : null;
+  const ownDataDir = !overrides.dataDir;
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'mutua-test-'));
   const databaseUrl = overrides.databaseUrl ?? pgdb?.url;
   const cleanup = async () => {
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
