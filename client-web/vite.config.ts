@@ -1,8 +1,9 @@
 /**
  * Builds the two pages the coordinator serves (server/src/routes/web.ts): the dashboard
  * (index.html, at `/`) and the join page (join.html, at `/join/<token>`), plus the Web
- * Worker that trains. tfjs-backend-wasm fetches its .wasm binaries at run time, so they
- * are copied into dist/tfjs-wasm/ and the worker points setWasmPaths there.
+ * Worker that trains, and bench.html for `npm run bench:web`. tfjs-backend-wasm fetches
+ * its .wasm binaries at run time, so they are copied into dist/tfjs-wasm/ and the worker
+ * points setWasmPaths there.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,7 +45,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     modulePreload: { polyfill: false },
     rollupOptions: {
-      input: { index: join(here, 'index.html'), join: join(here, 'join.html') },
+      // bench.html is for bench/bench-web.ts; the coordinator does not serve it.
+      input: {
+        index: join(here, 'index.html'),
+        join: join(here, 'join.html'),
+        bench: join(here, 'bench.html'),
+      },
     },
   },
   worker: { format: 'es' },

@@ -41,6 +41,7 @@ export async function ensureBuilt(): Promise<void> {
       await newestMtime(join(CLIENT_WEB, 'src')),
       statSync(join(CLIENT_WEB, 'index.html')).mtimeMs,
       statSync(join(CLIENT_WEB, 'join.html')).mtimeMs,
+      statSync(join(CLIENT_WEB, 'bench.html')).mtimeMs,
       statSync(join(CLIENT_WEB, 'vite.config.ts')).mtimeMs,
       await newestMtime(fileURLToPath(new URL('../../core/src', import.meta.url))),
     );
