@@ -54,50 +54,105 @@ export class MutualStrategy implements Strategy {
     if (consensus.kind !== 'mutual') return null;
     const C = ctx.settings.task.numClasses;
     const parts: { indices: Uint32Array; probs: Float32Array }[] = [];
+    const present: number[] = [];
     let contributors = 0;
-    for (const batch of consensus.batches) {
-      const others = batch.contributions.filter((c) => c.participantId !== participantId);
-      if (others.length === 0) continue;
-      contributors = Math.max(contributors, others.length);
-      const probs =
-        others.length === batch.contributions.length
-          ? batch.all
-          : leaveOneOut(ctx, batch, others, participantId, C);
+    consensus.batches.forEach((batch, b) => {
+      const facts = batchFacts(batch);
+      const own = facts.byId.get(participantId);
+      const others = batch.contributions.length - (own ? 1 : 0);
+      if (others === 0) return;
+      contributors = Math.max(contributors, others);
+      const probs = own ? leaveOneOut(ctx, batch, facts, own, C) : batch.all;
       parts.push({ indices: batch.indices, probs });
-    }
+      present.push(b);
+    });
     if (parts.length === 0) return null;
     if (parts.length === 1) return { ...parts[0]!, contributors };
     // Each version draws its own batch, so batches of different versions may share public
     // samples; a sample's targets come from its newest batch (parts are newest first), once:
     // Targets.indices must be distinct (clients reject a task that repeats an index).
-    const seen = new Set<number>();
-    const rows: { part: number; row: number }[] = [];
-    parts.forEach((p, part) => {
-      p.indices.forEach((index, row) => {
-        if (seen.has(index)) return;
-        seen.add(index);
-        rows.push({ part, row });
-      });
-    });
-    const indices = new Uint32Array(rows.length);
-    const probs = new Float32Array(rows.length * C);
-    rows.forEach(({ part, row }, r) => {
-      const p = parts[part]!;
-      indices[r] = p.indices[row]!;
-      probs.set(p.probs.subarray(row * C, row * C + C), r * C);
-    });
-    return { indices, probs, contributors };
+    const plan = mergePlan(consensus, present);
+    const probs = new Float32Array(plan.indices.length * C);
+    for (let r = 0; r < plan.indices.length; r++) {
+      const src = parts[plan.part[r]!]!.probs;
+      const from = plan.row[r]! * C;
+      for (let k = 0; k < C; k++) probs[r * C + k] = src[from + k]!;
+    }
+    return { indices: plan.indices, probs, contributors };
   }
+}
+
+/**
+ * What every participant's targets need from a batch, computed once per batch rather
+ * than once per participant (which made targets for all contributors O(m²)).
+ */
+interface BatchFacts {
+  byId: Map<string, Contribution>;
+  totalWeight: number;
+}
+const factsByBatch = new WeakMap<BatchConsensus, BatchFacts>();
+
+function batchFacts(batch: BatchConsensus): BatchFacts {
+  let f = factsByBatch.get(batch);
+  if (!f) {
+    const byId = new Map<string, Contribution>();
+    let totalWeight = 0;
+    for (const c of batch.contributions) {
+      byId.set(c.participantId, c);
+      totalWeight += c.weight;
+    }
+    f = { byId, totalWeight };
+    factsByBatch.set(batch, f);
+  }
+  return f;
+}
+
+/** Which (part, row) gives each distinct sample, newest part first; the same for everyone with the same parts. */
+interface MergePlan {
+  indices: Uint32Array;
+  part: Uint16Array;
+  row: Uint32Array;
+}
+const plansByConsensus = new WeakMap<Consensus, Map<string, MergePlan>>();
+
+function mergePlan(consensus: Consensus & { kind: 'mutual' }, present: number[]): MergePlan {
+  let plans = plansByConsensus.get(consensus);
+  if (!plans) {
+    plans = new Map();
+    plansByConsensus.set(consensus, plans);
+  }
+  const key = present.join(',');
+  let plan = plans.get(key);
+  if (plan) return plan;
+  const seen = new Set<number>();
+  const indices: number[] = [];
+  const part: number[] = [];
+  const row: number[] = [];
+  present.forEach((b, p) => {
+    const batchIndices = consensus.batches[b]!.indices;
+    for (let r = 0; r < batchIndices.length; r++) {
+      const index = batchIndices[r]!;
+      if (seen.has(index)) continue;
+      seen.add(index);
+      indices.push(index);
+      part.push(p);
+      row.push(r);
+    }
+  });
+  plan = { indices: Uint32Array.from(indices), part: Uint16Array.from(part), row: Uint32Array.from(row) };
+  plans.set(key, plan);
+  return plan;
 }
 
 function leaveOneOut(
   ctx: RoundContext,
   batch: BatchConsensus,
-  others: readonly Contribution[],
-  participantId: string,
+  facts: BatchFacts,
+  own: Contribution,
   C: number,
 ): Float32Array {
   if (ctx.settings.aggregation !== 'mean') {
+    const others = batch.contributions.filter((c) => c !== own);
     return aggregatePredictions(
       ctx.settings,
       others.map((c) => c.probs!),
@@ -105,10 +160,8 @@ function leaveOneOut(
     );
   }
   // (Σ_j w_j p_j − w_i p_i) / (W − w_i), from the batch's weighted sum.
-  const own = batch.contributions.find((c) => c.participantId === participantId)!;
   const n = batch.indices.length;
-  let W = 0;
-  for (const c of batch.contributions) W += c.weight;
+  const W = facts.totalWeight;
   const out = new Float32Array(n * C);
   const rest = W - own.weight;
   const all = batch.all;

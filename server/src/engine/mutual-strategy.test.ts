@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MutualStrategy } from './mutual-strategy.ts';
+import { resolveSettings } from './settings.ts';
+import type { Contribution, RoundContext } from './strategy.ts';
+
+const C = 3;
+const ctx: RoundContext = {
+  settings: resolveSettings({ task: { inputShape: [2], numClasses: C, labelNames: [] }, batchSize: 4 }),
+  version: 9,
+  publicSetSize: 10,
+};
+
+let seed = 7;
+function rows(n: number): Float32Array {
+  const p = new Float32Array(n * C);
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let k = 0; k < C; k++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      p[r * C + k] = 0.05 + seed / 2 ** 32;
+      sum += p[r * C + k]!;
+    }
+    for (let k = 0; k < C; k++) p[r * C + k] = p[r * C + k]! / sum;
+  }
+  return p;
+}
+
+function contribution(participantId: string, version: number, weight: number, n: number): Contribution {
+  return { participantId, version, staleness: 9 - version, weight, probs: rows(n) };
+}
+
+/** From first principles: each distinct sample once, from the newest batch where someone else contributed. */
+function reference(
+  batches: { version: number; indices: Uint32Array; contributions: Contribution[] }[],
+  participantId: string,
+) {
+  const indices: number[] = [];
+  const probs: number[] = [];
+  let contributors = 0;
+  for (const b of [...batches].sort((x, y) => y.version - x.version)) {
+    const others = b.contributions.filter((c) => c.participantId !== participantId);
+    if (others.length === 0) continue;
+    contributors = Math.max(contributors, others.length);
+    b.indices.forEach((index, r) => {
+      if (indices.includes(index)) return;
+      indices.push(index);
+      const W = others.reduce((a, c) => a + c.weight, 0);
+      const row = Array.from({ length: C }, (_, k) =>
+        others.reduce((a, c) => a + c.weight * c.probs![r * C + k]!, 0),
+      ).map((v) => v / W);
+      probs.push(...row);
+    });
+  }
+  return { indices, probs, contributors };
+}
+
+describe('MutualStrategy.targetsFor', () => {
+  it('matches leave-one-out from first principles across overlapping batches, for everyone', () => {
+    const strategy = new MutualStrategy();
+    const batches = [
+      {
+        version: 7,
+        indices: Uint32Array.from([1, 2, 3, 4]),
+        contributions: [contribution('a', 7, 0.5, 4), contribution('b', 7, 0.5, 4)],
+      },
+      {
+        version: 8,
+        indices: Uint32Array.from([3, 5, 1, 6]),
+        contributions: [contribution('a', 8, 1, 4), contribution('c', 8, 1, 4), contribution('d', 8, 1, 4)],
+      },
+      // Only 'e' contributed here: e gets no targets from this batch, everyone else does.
+      { version: 6, indices: Uint32Array.from([6, 7, 8, 9]), contributions: [contribution('e', 6, 0.3, 4)] },
+    ];
+    const byVersion = new Map(batches.map((b) => [b.version, b]));
+    const consensus = strategy.aggregate(ctx, byVersion)!;
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'stranger']) {
+      const got = strategy.targetsFor(ctx, consensus, id)!;
+      const want = reference(batches, id);
+      assert.deepEqual([...got.indices], want.indices, `indices for ${id}`);
+      assert.equal(got.contributors, want.contributors, `contributors for ${id}`);
+      assert.equal(got.probs.length, want.probs.length);
+      got.probs.forEach((v, i) => assert.ok(Math.abs(v - want.probs[i]!) < 1e-5, `${id} value ${i}`));
+    }
+  });
+});
