@@ -49,12 +49,12 @@ export interface WasmKernelOptions {
   fast?: boolean;
 }
 
+const installed = new Map<string, tf.KernelConfig>();
+
 /** Names of the kernels this module currently has registered on 'wasm'. */
 export function registeredWasmKernels(): string[] {
   return [...installed.keys()];
 }
-
-const installed = new Map<string, tf.KernelConfig>();
 
 function install(config: tf.KernelConfig): void {
   if (installed.get(config.kernelName) === config) return;
@@ -97,6 +97,11 @@ function overrides(): Map<OverriddenKernel, tf.KernelConfig> {
   return overrideConfigs;
 }
 
+/**
+ * Registers the gradients wasm lacks and (unless `fast: false`) the faster kernels on
+ * 'wasm'. selectBackend() calls it; a browser participant calls it before
+ * tf.setBackend('wasm'). fusedAdam() registers its own kernel on first use.
+ */
 export function registerWasmGradientKernels(options: WasmKernelOptions = {}): void {
   for (const config of MISSING) installMissing(config);
   if (options.fast ?? true) {
