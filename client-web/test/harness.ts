@@ -4,7 +4,8 @@
  * GPU, no background traffic, a fresh profile), and Node participants that speak the
  * protocol (server/test/test-client.ts) and keep contributing until stopped.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,23 +33,52 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
-/** Builds client-web/dist with vite unless it is newer than every source file. */
-export async function ensureBuilt(): Promise<void> {
+async function isFresh(): Promise<boolean> {
   const index = join(DIST, 'index.html');
-  if (existsSync(index)) {
-    const built = statSync(index).mtimeMs;
-    const sources = Math.max(
-      await newestMtime(join(CLIENT_WEB, 'src')),
-      statSync(join(CLIENT_WEB, 'index.html')).mtimeMs,
-      statSync(join(CLIENT_WEB, 'join.html')).mtimeMs,
-      statSync(join(CLIENT_WEB, 'bench.html')).mtimeMs,
-      statSync(join(CLIENT_WEB, 'vite.config.ts')).mtimeMs,
-      await newestMtime(fileURLToPath(new URL('../../core/src', import.meta.url))),
-    );
-    if (built > sources) return;
+  if (!existsSync(index)) return false;
+  const sources = Math.max(
+    await newestMtime(join(CLIENT_WEB, 'src')),
+    ...['index.html', 'join.html', 'bench.html', 'vite.config.ts'].map(
+      (f) => statSync(join(CLIENT_WEB, f)).mtimeMs,
+    ),
+    await newestMtime(fileURLToPath(new URL('../../core/src', import.meta.url))),
+  );
+  return statSync(index).mtimeMs > sources;
+}
+
+/**
+ * Builds client-web/dist with vite unless it is newer than every source file. Test files
+ * may run in parallel: a lock directory makes one build while the others wait, then find
+ * the build fresh (a build empties dist/, which would break a page another test serves).
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (await isFresh()) return;
+  // In the temp dir (not the repository), one per checkout.
+  const lock = join(
+    tmpdir(),
+    `mutua-web-build-${createHash('sha256').update(CLIENT_WEB).digest('hex').slice(0, 12)}.lock`,
+  );
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Someone else is building; a lock older than 5 minutes is from a crashed run.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if ((held && Date.now() - held.mtimeMs > 5 * 60_000) || Date.now() > deadline) {
+        rmSync(lock, { recursive: true, force: true });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
-  const { build } = await import('vite');
-  await build({ configFile: join(CLIENT_WEB, 'vite.config.ts'), logLevel: 'error' });
+  try {
+    if (await isFresh()) return;
+    const { build } = await import('vite');
+    await build({ configFile: join(CLIENT_WEB, 'vite.config.ts'), logLevel: 'error' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Browser {

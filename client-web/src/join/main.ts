@@ -343,7 +343,13 @@ function renderRun(): void {
   const card = byId('run-card');
   card.classList.remove('hidden');
   card.replaceChildren(
-    h('h2', {}, 'Training'),
+    // Leave sits at the top, where it stays put while the rounds table below grows.
+    h(
+      'div',
+      { class: 'row', style: 'justify-content: space-between' },
+      h('h2', {}, 'Training'),
+      h('button', { id: 'leave-button', class: 'secondary', onclick: leave }, 'Leave'),
+    ),
     h('p', { id: 'backend-line', class: 'muted' }, 'Choosing a backend…'),
     h('p', { id: 'model-line', class: 'muted' }),
     h('p', { id: 'data-line', class: 'muted' }),
@@ -383,11 +389,6 @@ function renderRun(): void {
         ),
       ),
       h('tbody', { id: 'rounds-body' }),
-    ),
-    h(
-      'div',
-      { class: 'row', style: 'margin-top: 0.8rem' },
-      h('button', { id: 'leave-button', class: 'secondary', onclick: leave }, 'Leave'),
     ),
   );
 }
@@ -517,7 +518,10 @@ function onWorkerMessage(m: WorkerToPage): void {
         'epoch-line',
         `${status.mode === 'async' ? 'Version' : 'Round'} ${m.round}: sent, waiting for the next task`,
       );
-      byId('rounds-body').prepend(
+      const rows = byId('rounds-body');
+      // The newest 50 rounds; a long session should not grow the page without end.
+      while (rows.children.length >= 50) rows.lastElementChild?.remove();
+      rows.prepend(
         h(
           'tr',
           {},
