@@ -80,7 +80,8 @@ describe('MutualStrategy.targetsFor', () => {
       assert.deepEqual([...got.indices], want.indices, `indices for ${id}`);
       assert.equal(got.contributors, want.contributors, `contributors for ${id}`);
       assert.equal(got.probs.length, want.probs.length);
-      got.probs.forEach((v, i) => assert.ok(Math.abs(v - want.probs[i]!) < 1e-5, `${id} value ${i}`));
+      for (const [i, v] of got.probs.entries())
+        assert.ok(Math.abs(v - want.probs[i]!) < 1e-5, `${id} value ${i}`);
     }
   });
 });
