@@ -96,6 +96,13 @@ export class AdminClient {
     return this.request('GET', `/v1/federations/${federationId}/traffic`);
   }
 
+  /** currentRound is the open round (sync) or the newest version (async). */
+  federation(
+    federationId: string,
+  ): Promise<{ id: string; currentRound: number; participantsOnline: number }> {
+    return this.request('GET', `/v1/federations/${federationId}`);
+  }
+
   rounds(federationId: string): Promise<RoundRow[]> {
     return this.request('GET', `/v1/federations/${federationId}/rounds?limit=10000`);
   }

@@ -56,6 +56,7 @@ export function summaryMarkdown(report: SimulationReport): string {
   const sizes = info.clientSizes;
   const checks = claimChecks(results);
   const errors = results.flatMap((r) => r.errors);
+  const notes = results.flatMap((r) => r.notes ?? []);
   const lines = [
     `# Simulation: ${o.dataset}, ${o.clients} participants, alpha ${o.alpha}`,
     '',
@@ -98,6 +99,7 @@ export function summaryMarkdown(report: SimulationReport): string {
         : `X = ${pct(target)}%${o.target === undefined ? ', the lowest final mean among the federated methods' : ''}.`),
     '- mutual-async rounds are each participant\'s own tasks; its "versions" are consensus versions the coordinator published.',
     "- Wall time includes loading data and the tfjs backend in each process; all participants share this machine's cores.",
+    ...(notes.length ? ['', '## Notes', '', ...notes.map((n) => `- ${n}`)] : []),
     ...(errors.length ? ['', '## Errors', '', ...errors.map((e) => `- ${e.replace(/\n/g, '\n  ')}`)] : []),
     '',
   ];

@@ -55,6 +55,7 @@ function fake(method: MethodName, accs: number[], bytesPerRound: number, msPerRo
       publicSetBytes: method.startsWith('mutual') ? 1e6 : 0,
     }),
     errors: [],
+    notes: [],
   };
 }
 

@@ -13,6 +13,7 @@ import { JsonlTail } from './metrics-tail.ts';
 import type { SimulateOptions } from './options.ts';
 import { clientArgs, federationSettings, participantPlans, skipReason } from './plan.ts';
 import type { Child, ProcessGroup } from './processes.ts';
+import { stalledAsync } from './stall.ts';
 import type { MethodName, MethodResult, TrafficSample } from './types.ts';
 
 export const CLIENT_BIN = fileURLToPath(new URL('../../client-node/bin/mutua-client.js', import.meta.url));
@@ -59,6 +60,7 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     rounds: [],
     timeline: [],
     errors: [],
+    notes: [],
   };
   const skip = skipReason(method, plans);
   if (skip) return { ...result, skipped: skip };
@@ -110,7 +112,13 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   });
   const exits = children.map((c) => c.exited);
   let running = children.length;
-  for (const e of exits) void e.then(() => running--);
+  const alive = children.map(() => true);
+  exits.forEach((e, i) => {
+    void e.then(() => {
+      alive[i] = false;
+      running--;
+    });
+  });
 
   const sampleTraffic = async () => {
     if (!federationId) return;
@@ -129,10 +137,37 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
 
   const deadline = o.timeoutMinutes > 0 ? start + o.timeoutMinutes * 60_000 : Number.POSITIVE_INFINITY;
   const pollMs = ctx.pollMs ?? 1000;
+  let stalledSince: number | undefined;
+  const checkStall = async () => {
+    if (method !== 'mutual-async' || running === children.length || running === 0) return;
+    let version: number;
+    try {
+      version = (await coordinator!.admin.federation(federationId!)).currentRound;
+    } catch {
+      return;
+    }
+    const stuck = stalledAsync(
+      tails.map((t, i) => ({ running: alive[i]!, lastRound: t.records.at(-1)?.round })),
+      version,
+    );
+    if (!stuck) {
+      stalledSince = undefined;
+      return;
+    }
+    stalledSince ??= Date.now();
+    // A few seconds of the same state rule out a version being published right now.
+    if (Date.now() - stalledSince < 5000) return;
+    const counts = stuck.map((i) => `p${i} after ${tails[i]!.records.length}`).join(', ');
+    result.notes.push(
+      `${method}: stopped ${counts} of ${o.rounds} tasks: the others had left, and every participant still running had contributed to the newest version (${version}), so the coordinator would never publish another (it waits for ${o.bufferK} new contributions)`,
+    );
+    await Promise.all(stuck.map((i) => ctx.group.stop(children[i]!)));
+  };
   while (running > 0 && !ctx.signal.aborted && Date.now() < deadline) {
     await sleep(pollMs, ctx.signal);
     pollTails();
     await sampleTraffic();
+    await checkStall();
   }
   if (running > 0) {
     const why = ctx.signal.aborted ? 'interrupted' : `timed out after ${o.timeoutMinutes} min`;

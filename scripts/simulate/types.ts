@@ -116,4 +116,6 @@ export interface MethodResult {
   summary?: MethodSummary;
   /** Participant exits other than success, coordinator complaints: said, not hidden. */
   errors: string[];
+  /** What the harness had to do that a reader should know (e.g. ending an async stall). */
+  notes: string[];
 }
