@@ -49,6 +49,7 @@ describe('simulate options', () => {
     assert.equal(o.maxStaleness, 16);
     assert.equal(o.progress, false);
     assert.equal(parse('--target-accuracy', '0.9').target, 0.9);
+    assert.equal(parse('--render', 'docs/results/x').render, 'docs/results/x');
   });
 
   const refused: [string[], RegExp][] = [

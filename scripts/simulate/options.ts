@@ -42,6 +42,8 @@ export interface SimulateOptions {
   timeoutMinutes: number;
   keepTemp: boolean;
   progress: boolean;
+  /** Rewrite the table, CSVs and plots of an earlier run from its results.json; run nothing. */
+  render: string | undefined;
 }
 
 export class OptionError extends Error {}
@@ -104,6 +106,11 @@ const FLAGS: Flag[] = [
   { name: 'timeout-minutes', value: 'M', help: 'stop a method that runs longer (default 0 = no limit)' },
   { name: 'keep-temp', help: "keep the coordinator's data dir and the participants' logs" },
   { name: 'no-progress', help: 'no progress bar (one line per finished method instead)' },
+  {
+    name: 'render',
+    value: 'DIR',
+    help: 'run nothing: rewrite summary.md, the CSVs and plots in DIR from its results.json',
+  },
   { name: 'help', help: 'this text' },
 ];
 
@@ -242,5 +249,6 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     timeoutMinutes: num('timeout-minutes', s('timeout-minutes'), 0, (v) => v >= 0, 'a number >= 0'),
     keepTemp: Boolean(values['keep-temp']),
     progress: !values['no-progress'],
+    render: s('render'),
   };
 }

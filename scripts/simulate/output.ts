@@ -3,7 +3,7 @@
  * timeline.csv, records.csv, summary.md (settings, split, the comparison table, the claims
  * checked, notes) and the three SVG plots.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimulateOptions } from './options.ts';
 import { plots } from './plots.ts';
@@ -123,4 +123,11 @@ export function writeOutputs(dir: string, report: SimulationReport): string[] {
     writeFileSync(path, text);
     return path;
   });
+}
+
+/** Rewrites every output of an earlier run from its results.json (after a change to the report). */
+export function renderAgain(dir: string): string[] {
+  const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as SimulationReport;
+  for (const r of report.results) r.notes ??= [];
+  return writeOutputs(dir, report);
 }

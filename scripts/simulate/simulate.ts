@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startCoordinator } from './coordinator.ts';
 import { helpText, OptionError, parseOptions, type SimulateOptions } from './options.ts';
-import { buildReport, writeOutputs } from './output.ts';
+import { buildReport, renderAgain, writeOutputs } from './output.ts';
 import { ProcessGroup } from './processes.ts';
 import { ProgressBar } from './progress.ts';
 import { buildSplit, type SplitSummary } from './public-set.ts';
@@ -147,6 +147,11 @@ async function main(): Promise<void> {
   }
   if (o === 'help') {
     process.stdout.write(helpText());
+    return;
+  }
+  if (o.render) {
+    const files = renderAgain(o.render);
+    process.stderr.write(`simulate: wrote ${files.map((f) => relative(process.cwd(), f)).join(', ')}\n`);
     return;
   }
   const group = new ProcessGroup();
