@@ -114,8 +114,8 @@ export type RuntimeEvent =
     }
   | { type: 'submission'; federationId: string; participantId: string; version: number; staleness: number };
 
-/** Participants told about a new version per event-loop turn (see announce()). */
-const ANNOUNCE_CHUNK = 256;
+/** Milliseconds of announcing per event-loop turn before letting I/O (Acks) through (see announce()). */
+const ANNOUNCE_SLICE_MS = 8;
 
 export class FederationRuntime {
   readonly federationId: string;
@@ -569,22 +569,25 @@ export class FederationRuntime {
 
   /**
    * Tells every online participant that `closed` closed and offers it the new current
-   * task, ANNOUNCE_CHUNK participants per event-loop turn: with thousands online, one
-   * synchronous loop would hold every Ack back for as long as it takes. It runs beside
-   * the queue (offerTask only reads state, and never offers a task twice); a participant
-   * that submits meanwhile is offered the new task by its own Ack path anyway.
+   * task, in slices of ANNOUNCE_SLICE_MS per event-loop turn: with thousands online (and
+   * a leave-one-out target to compute and encode for each contributor), one synchronous
+   * loop would hold every Ack back for as long as it takes. It runs beside the queue
+   * (offerTask only reads state, and never offers a task twice); a participant that
+   * submits meanwhile is offered the new task by its own Ack path anyway.
    */
   private announce(closed: { round: number; submissions: number; reason: string }): void {
     const ids = [...this.sessions.keys()];
     let i = 0;
     const step = () => {
       if (this.closed) return;
-      const end = Math.min(ids.length, i + ANNOUNCE_CHUNK);
-      for (; i < end; i++) {
-        const s = this.sessions.get(ids[i]!);
+      const until = performance.now() + ANNOUNCE_SLICE_MS;
+      while (i < ids.length) {
+        const id = ids[i++]!;
+        const s = this.sessions.get(id);
         if (!s) continue;
         s.port.sendRoundClosed(closed);
-        this.offerTask(ids[i]!);
+        this.offerTask(id);
+        if ((i & 15) === 0 && performance.now() >= until) break;
       }
       if (i < ids.length) setImmediate(step);
     };
