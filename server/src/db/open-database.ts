@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import Database from 'better-sqlite3';
 import { ConsensusRepository } from './consensus-repository.ts';
 import { createContext, type DbProvider, type PrismaDb } from './context.ts';
 import { DbError } from './errors.ts';
@@ -139,7 +140,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
     target.provider === 'sqlite'
       ? await openSqlite(target.file)
       : await openPostgres(target.url, options.poolSize);
-  const ctx = createContext(prisma, target.provider);
+  // The hot-path connection (context.ts, DbContext.sqlite): same durability settings.
+  const sqlite = target.provider === 'sqlite' ? new Database(target.file, { timeout: 15_000 }) : null;
+  sqlite?.pragma('synchronous = FULL');
+  sqlite?.pragma('foreign_keys = ON');
+  const ctx = createContext(prisma, target.provider, sqlite);
   let closing: Promise<void> | null = null;
   return {
     provider: target.provider,
@@ -160,6 +165,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
       closing ??= (async () => {
         await ctx.drain();
         await prisma.$disconnect();
+        sqlite?.close();
       })();
       return closing;
     },
