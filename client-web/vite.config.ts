@@ -45,6 +45,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     modulePreload: { polyfill: false },
     rollupOptions: {
+      // Timing warnings are about this machine's load, not about the build.
+      checks: { bundlerTimings: false },
       // bench.html is for bench/bench-web.ts; the coordinator does not serve it.
       input: {
         index: join(here, 'index.html'),
