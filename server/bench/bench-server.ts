@@ -2,7 +2,7 @@
  * Coordinator benchmark: protocol-level participants (no training) over real WebSockets
  * on loopback, against a coordinator in a child process.
  *
- *   npm run bench:server -- [--connections 5000] [--participants-submitting 500]
+ *   npm run bench:server -- [--connections 5000] [--participants-submitting 1000]
  *                           [--duration 20] [--warmup 3] [--mode async|sync]
  *                           [--buffer-k K] [--workers 2] [--think-ms 0]
  *                           [--database-url postgresql://…] [--server-cpu-prof DIR]
@@ -20,11 +20,13 @@
  *    (VmRSS in /proc/<pid>/status) before and after, divided by the connections, is the
  *    memory per connection (it includes each participant's row and runtime session, not
  *    only the socket).
- * 4. M of the participants ("submitting") answer every Task with a 512x10 uint8
- *    PredictionUpload and time its Ack (closed loop: one upload in flight per
- *    participant, the next one when the next Task arrives). The others keep their
- *    connection and receive what the coordinator broadcasts (every consensus version's
- *    Task, with targets). After a warm-up, acks are counted over `--duration` seconds.
+ * 4. M of the participants ("submitting", default min(N, 1000)) answer every Task with a
+ *    512x10 uint8 PredictionUpload and time its Ack (closed loop: one upload in flight
+ *    per participant, the next one when the next Task arrives, after --think-ms on
+ *    average). The others keep their connection and receive what the coordinator
+ *    broadcasts (RoundClosed and the next Task, with targets, for every consensus
+ *    version), as participants busy training would. After a warm-up, acks are counted
+ *    over `--duration` seconds.
  * 5. Aggregation time per consensus version: the coordinator's mutua_aggregation_seconds
  *    histogram (/metrics) over the window, and the per-version aggregationMs of the rounds
  *    API (median and maximum).
@@ -32,7 +34,11 @@
  *    --server-cpu-prof was given) and removes the temporary data directory.
  *
  * Progress goes to stderr; the result to stdout (a table, or with --json exactly one JSON
- * object). Each process needs a file descriptor per connection: the load generators and
+ * object: connections, submissionsPerSec, ackP50Ms / ackP90Ms / ackP99Ms, aggregationMs,
+ * rssBytesPerConnection, and the context needed to read them: serverCpu and
+ * loadGeneratorCpu in cores, serverRunQueueWait (share of the window the coordinator's
+ * main thread was runnable but waiting for a CPU: other work on the machine), load
+ * average). Each process needs a file descriptor per connection: the load generators and
  * the coordinator each hold `connections` sockets, so `ulimit -n` must exceed that (the
  * script checks and says so). Loopback only, bounded in connections and time.
  */
@@ -81,7 +87,7 @@ function intOpt(name: keyof typeof values, min: number, fallback?: number): numb
 }
 
 const connections = intOpt('connections', 1);
-const submitting = Math.min(connections, intOpt('participants-submitting', 0, Math.min(connections, 500)));
+const submitting = Math.min(connections, intOpt('participants-submitting', 0, Math.min(connections, 1000)));
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
 if (!(duration > 0) || duration > 3600) throw new Error('--duration must be in (0, 3600] seconds');
