@@ -50,6 +50,9 @@ describe('simulate options', () => {
     assert.equal(o.progress, false);
     assert.equal(parse('--target-accuracy', '0.9').target, 0.9);
     assert.equal(parse('--render', 'docs/results/x').render, 'docs/results/x');
+    assert.equal(parse('--async-budget', '90').asyncBudget, 90_000);
+    assert.equal(parse('--async-budget', 'sync').asyncBudget, 'sync');
+    assert.equal(parse().asyncBudget, undefined);
   });
 
   const refused: [string[], RegExp][] = [
@@ -65,6 +68,8 @@ describe('simulate options', () => {
     [['--slowdown', '0.5'], /--slowdown must be a number >= 1/],
     [['--rounds', '2.5'], /--rounds must be an integer >= 1/],
     [['--aggregation', 'max'], /--aggregation must be one of/],
+    [['--async-budget=-5'], /--async-budget must be a number of seconds > 0 or "sync"/],
+    [['--async-budget', 'sync', '--methods', 'mutual-async,mutual-sync'], /needs mutual-sync to run before/],
   ];
   for (const [argv, message] of refused) {
     it(`refuses ${argv.join(' ')}`, () => {

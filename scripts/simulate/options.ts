@@ -35,6 +35,11 @@ export interface SimulateOptions {
   stalenessExponent: number;
   stragglers: number;
   slowdown: number;
+  /**
+   * mutual-async only: run for this long (ms, or 'sync' = mutual-sync's wall time in this
+   * run) with no cap on tasks, then stop every participant. undefined = --rounds tasks each.
+   */
+  asyncBudget: number | 'sync' | undefined;
   /** Accuracy (0..1) for "MB / time to reach X%"; undefined = chosen from the results. */
   target: number | undefined;
   out: string;
@@ -95,6 +100,11 @@ const FLAGS: Flag[] = [
   { name: 'buffer-k', value: 'K', help: 'async: contributions per consensus version (default clients/2)' },
   { name: 'max-staleness', value: 'V', help: 'async: oldest accepted version lag (default 4 x clients)' },
   { name: 'staleness-exponent', value: 'A', help: 'async: weight (1 + staleness)^-A (default 0.5)' },
+  {
+    name: 'async-budget',
+    value: 'S|sync',
+    help: "mutual-async: no task cap; stop every participant after S seconds, or after mutual-sync's wall time in this run (default: --rounds tasks each)",
+  },
   { name: 'stragglers', value: 'K', help: 'the last K participants are slowed down (default 0)' },
   { name: 'slowdown', value: 'S', help: 'how many times slower a straggler is (default 5)' },
   {
@@ -209,6 +219,17 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     'in (0, 1] or (1, 100]',
   );
   if (target > 1) target /= 100;
+  const budgetRaw = s('async-budget');
+  let asyncBudget: SimulateOptions['asyncBudget'];
+  if (budgetRaw === 'sync') {
+    const sync = methods.indexOf('mutual-sync');
+    if (sync < 0 || sync > methods.indexOf('mutual-async')) {
+      throw new OptionError('--async-budget sync needs mutual-sync to run before mutual-async in --methods');
+    }
+    asyncBudget = 'sync';
+  } else if (budgetRaw !== undefined) {
+    asyncBudget = num('async-budget', budgetRaw, 0, (v) => v > 0, 'a number of seconds > 0 or "sync"') * 1000;
+  }
   const limitRaw = s('limit');
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const aggregation = s('aggregation') ?? 'mean';
@@ -243,6 +264,7 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
       'a number >= 0',
     ),
     stragglers,
+    asyncBudget,
     slowdown: num('slowdown', s('slowdown'), 5, (v) => v >= 1, 'a number >= 1'),
     target: Number.isNaN(target) ? undefined : target,
     out: s('out') ?? `results/tmp/simulate-${dataset}-${stamp}`,

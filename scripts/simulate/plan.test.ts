@@ -106,5 +106,13 @@ describe('simulation plan', () => {
     assert.equal(local.rounds, 4);
     assert.deepEqual(local.shard, { index: 0, count: 3, alpha: 0.3, seed: 9, publicSize: 50, testSize: 60 });
     assert.throws(() => clientArgs('fedavg', o, plans[0]!, paths), /needs a coordinator/);
+    const fed2 = { coordinator: 'ws://127.0.0.1:1/v1/ws', token: 't' };
+    const budget = { ...o, asyncBudget: 60_000 };
+    const open = parseClientOptions(clientArgs('mutual-async', budget, plans[0]!, paths, fed2), {})!;
+    assert.equal(open.maxRounds, undefined, 'under an async budget nobody leaves early');
+    assert.equal(
+      parseClientOptions(clientArgs('mutual-sync', budget, plans[0]!, paths, fed2), {})!.maxRounds,
+      4,
+    );
   });
 });

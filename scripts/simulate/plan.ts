@@ -120,13 +120,14 @@ export function clientArgs(
   ];
   if (method === 'local-only') return ['--local-only', '--rounds', String(o.rounds), ...common];
   if (!federation) throw new Error(`${method} needs a coordinator and a join token`);
+  // Under an async time budget nobody leaves early: the harness stops everyone at the end.
+  const open = method === 'mutual-async' && o.asyncBudget !== undefined;
   return [
     '--coordinator',
     federation.coordinator,
     '--token',
     federation.token,
-    '--max-rounds',
-    String(o.rounds),
+    ...(open ? [] : ['--max-rounds', String(o.rounds)]),
     '--cache-dir',
     paths.cacheDir,
     ...common,

@@ -30,6 +30,7 @@ export class ProgressBar {
   private done = 0;
   private label = '';
   private lastDecile = -1;
+  private stopped = false;
   private readonly started = Date.now();
   private readonly tty: boolean;
 
@@ -64,7 +65,9 @@ export class ProgressBar {
     if (this.tty && this.enabled) this.update(this.done);
   }
 
+  /** Leaves the bar's line (once; later calls do nothing). */
   stop(): void {
-    if (this.tty && this.enabled) this.stream.write('\n');
+    if (this.tty && this.enabled && !this.stopped) this.stream.write('\n');
+    this.stopped = true;
   }
 }

@@ -30,6 +30,8 @@ export interface MethodContext {
   workDir: string;
   /** Aborted on Ctrl-C: the method stops its participants and returns what it has. */
   signal: AbortSignal;
+  /** mutual-async under --async-budget: stop every participant this long after the start. */
+  budgetMs?: number;
   /** Reports received so far in this method (for the progress bar). */
   onProgress?: (received: number) => void;
   log?: (message: string) => void;
@@ -64,6 +66,9 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   };
   const skip = skipReason(method, plans);
   if (skip) return { ...result, skipped: skip };
+  if (method === 'mutual-async' && o.asyncBudget !== undefined && !(ctx.budgetMs! > 0)) {
+    return { ...result, skipped: '--async-budget sync, but mutual-sync has no wall time in this run' };
+  }
 
   const dir = join(ctx.workDir, method);
   mkdirSync(dir, { recursive: true });
@@ -136,6 +141,8 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   };
 
   const deadline = o.timeoutMinutes > 0 ? start + o.timeoutMinutes * 60_000 : Number.POSITIVE_INFINITY;
+  const budgetEnd =
+    method === 'mutual-async' && ctx.budgetMs !== undefined ? start + ctx.budgetMs : Number.POSITIVE_INFINITY;
   const pollMs = ctx.pollMs ?? 1000;
   let stalledSince: number | undefined;
   const checkStall = async () => {
@@ -163,11 +170,17 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     );
     await Promise.all(stuck.map((i) => ctx.group.stop(children[i]!)));
   };
-  while (running > 0 && !ctx.signal.aborted && Date.now() < deadline) {
+  while (running > 0 && !ctx.signal.aborted && Date.now() < deadline && Date.now() < budgetEnd) {
     await sleep(pollMs, ctx.signal);
     pollTails();
     await sampleTraffic();
     await checkStall();
+  }
+  if (running > 0 && Date.now() >= budgetEnd && !ctx.signal.aborted) {
+    result.notes.push(
+      `${method}: ran with no task cap for its time budget of ${Math.round(ctx.budgetMs! / 1000)} s, then every participant was stopped (SIGTERM: it finishes or drops its current step and leaves)`,
+    );
+    await Promise.all(children.map((c) => ctx.group.stop(c)));
   }
   if (running > 0) {
     const why = ctx.signal.aborted ? 'interrupted' : `timed out after ${o.timeoutMinutes} min`;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from './coordinator.ts';
 import type { SimulationReport } from './output.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,7 +46,7 @@ function runHarness(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
       cwd: ROOT,
-      env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '' },
+      env: { ...cleanEnv(), TMPDIR: tmp },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

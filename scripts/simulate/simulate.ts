@@ -77,6 +77,10 @@ export async function simulate(
         coordinator,
         publicSetId,
         publicSetByteLength: split!.publicSet.byteLength,
+        budgetMs:
+          o.asyncBudget === 'sync'
+            ? results.find((r) => r.method === 'mutual-sync')?.summary?.wallMs
+            : o.asyncBudget,
         workDir,
         signal: io.signal,
         onProgress: (n) => bar!.update(before + Math.min(n, perMethod), method),
