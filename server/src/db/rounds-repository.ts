@@ -35,7 +35,7 @@ export interface OpenRoundInput {
 
 export interface CloseRoundInput {
   status?: Exclude<RoundStatus, 'open'>;
-  /** "quorum" | "deadline" | "buffer" | "shutdown" ... */
+  /** "quorum" | "deadline" | "buffer" | "all-waiting" | "shutdown" ... */
   reason: string;
   closedAt?: Date;
   aggregationMs?: number | null;

@@ -169,6 +169,28 @@ describe('FederationRuntime, asynchronous', () => {
     rt.close();
   });
 
+  it('publishes before bufferK when every participant online has contributed (and when the rest leave)', async () => {
+    const { rt } = setup({ mode: 'async', async: { bufferK: 5, stalenessExponent: 0.5, maxStaleness: 8 } });
+    const a = new FakeSession('a');
+    const b = new FakeSession('b');
+    const c = new FakeSession('c');
+    for (const s of [a, b, c]) rt.join(s);
+    for (const s of [a, b]) {
+      const t = await s.nextTask(1);
+      await rt.submit(s.participantId, submission(t.round, onehotRows(4, 0)));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(rt.currentVersion, 1, 'c still works on version 1: a and b wait for it');
+    rt.leave('c');
+    const next = await a.nextTask(2);
+    assert.equal(next.round, 2, 'with c gone, nobody online can add to version 1: it is published');
+    assert.ok(next.targets, 'the new task carries the consensus of a and b');
+    await rt.submit('a', submission(2, onehotRows(4, 1)));
+    await rt.submit('b', submission((await b.nextTask(2)).round, onehotRows(4, 1)));
+    assert.equal((await b.nextTask(3)).round, 3, 'two participants left, bufferK 5: still never stuck');
+    rt.close();
+  });
+
   it('rejects contributions beyond max staleness', async () => {
     const { rt } = setup({ mode: 'async', async: { bufferK: 1, stalenessExponent: 0.5, maxStaleness: 1 } });
     const fast = new FakeSession('fast');

@@ -263,6 +263,7 @@ export class FederationRuntime {
     this.sessions.delete(participantId);
     // "All active participants" shrank: the open round may now be complete.
     if (this.settings.mode === 'sync') this.enqueue(() => this.maybeCloseSync());
+    else this.enqueue(() => this.maybePublishAsync());
   }
 
   /**
@@ -448,7 +449,7 @@ export class FederationRuntime {
     queueMicrotask(() => {
       this.enqueue(async () => {
         if (this.settings.mode === 'sync') await this.maybeCloseSync();
-        else if (this.newSincePublish >= this.settings.async.bufferK) await this.publish('buffer');
+        else await this.maybePublishAsync();
         this.offerTask(participantId);
       });
     });
@@ -519,6 +520,21 @@ export class FederationRuntime {
     const online = [...this.sessions.keys()];
     const done = quorum > 0 ? v.contributions.size >= quorum : online.every((id) => v.contributions.has(id));
     if (done) await this.publish('quorum');
+  }
+
+  /**
+   * Async publishes after `bufferK` new contributions, or sooner when every participant
+   * online has already contributed to the current version: they would all wait for a
+   * version that fewer than `bufferK` workers can never complete (the last ones of a
+   * federation, or one smaller than `bufferK`).
+   */
+  private async maybePublishAsync(): Promise<void> {
+    if (this.newSincePublish === 0) return;
+    if (this.newSincePublish >= this.settings.async.bufferK) return this.publish('buffer');
+    const v = this.versions.get(this.current);
+    if (!v || this.sessions.size === 0) return;
+    for (const id of this.sessions.keys()) if (!v.contributions.has(id)) return;
+    await this.publish('all-waiting');
   }
 
   /** Aggregates the contributions behind the next consensus, persists it, opens the next version. */
