@@ -206,16 +206,22 @@ export class Coordinator {
     };
   }
 
-  register(participantId: string, conn: ParticipantConnection): ParticipantConnection | undefined {
+  register(
+    participantId: string,
+    conn: ParticipantConnection,
+    federationId: string,
+  ): ParticipantConnection | undefined {
     const old = this.connections.get(participantId);
     this.connections.set(participantId, conn);
-    this.o.metrics.participantsOnline.set(this.connections.size);
+    if (!old) this.o.metrics.participantsOnline.inc({ federation: federationId });
     return old;
   }
 
-  unregister(participantId: string, conn: ParticipantConnection): void {
-    if (this.connections.get(participantId) === conn) this.connections.delete(participantId);
-    this.o.metrics.participantsOnline.set(this.connections.size);
+  unregister(participantId: string, conn: ParticipantConnection, federationId: string): void {
+    if (this.connections.get(participantId) === conn) {
+      this.connections.delete(participantId);
+      this.o.metrics.participantsOnline.inc({ federation: federationId }, -1);
+    }
     // Last seen = now, written with the next batched traffic flush (which sets lastSeenAt),
     // not as a write of its own: thousands of disconnects must not cost one commit each.
     this.countTraffic(participantId, 0, 0);

@@ -12,6 +12,7 @@ import {
   getJson,
   startServer,
   type TestServer,
+  until,
 } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
@@ -570,6 +571,10 @@ describeEachDatabase('admin REST API', (database) => {
     }
     assert.equal(doc.paths['/v1/ws'], undefined, 'the WebSocket is documented in PROTOCOL.md, not here');
     assert.equal(doc.paths['/docs/json'], undefined);
+    const download = doc.paths['/v1/public-sets/{id}'].get.responses;
+    for (const code of ['200', '304', '404'])
+      assert.ok(download[code] ?? download['4XX'] ?? download['4xx'], `public-set download documents ${code}`);
+    assert.ok(download['304'], 'the conditional GET (304) is documented');
 
     const methods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
     for (const [path, ops] of Object.entries<Record<string, Record<string, unknown>>>(doc.paths)) {
@@ -665,5 +670,12 @@ describeEachDatabase('admin REST API', (database) => {
     assert.match(text, /^mutua_aggregation_seconds_count [1-9]/m);
     assert.match(text, /^mutua_aggregation_seconds_bucket\{le="\+Inf"\} [1-9]/m);
     assert.match(text, /^mutua_connections [1-9]/m);
+    assert.match(text, new RegExp(`^mutua_participants_online\\{federation="${fed.id}"\\} 1$`, 'm'));
+    c.close();
+    await until(async () =>
+      new RegExp(`^mutua_participants_online\\{federation="${fed.id}"\\} 0$`, 'm').test(
+        (await s.app.inject({ url: '/metrics' })).body,
+      ),
+    );
   });
 });

@@ -130,6 +130,19 @@ export default async function publicSetRoutes(app: FastifyInstance): Promise<voi
           properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
           required: ['id'],
         },
+        headers: {
+          type: 'object',
+          properties: { 'if-none-match': { type: 'string', description: 'ETag(s) already held' } },
+        },
+        response: {
+          200: {
+            description: 'The set as mutua-public-v1 bytes (application/octet-stream)',
+            type: 'string',
+            format: 'binary',
+          },
+          304: { description: 'Not modified: If-None-Match names this set', type: 'null' },
+          '4xx': { $ref: 'Error#' },
+        },
       },
     },
     async (req, reply) => {

@@ -17,8 +17,8 @@ export default async function wsRoutes(app: FastifyInstance, opts: WsRouteOption
       log: app.log,
       admit: (hello) => coordinator.admit(hello),
       countTraffic: (id, i, o) => coordinator.countTraffic(id, i, o),
-      register: (id, conn) => coordinator.register(id, conn),
-      unregister: (id, conn) => coordinator.unregister(id, conn),
+      register: (id, conn, fed) => coordinator.register(id, conn, fed),
+      unregister: (id, conn, fed) => coordinator.unregister(id, conn, fed),
     });
     coordinator.track(conn);
   });

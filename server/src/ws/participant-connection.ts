@@ -56,8 +56,12 @@ export interface ConnectionDeps {
   /** Adds traffic to the participant's persisted counters (batched by the caller). */
   countTraffic(participantId: string, bytesIn: number, bytesOut: number): void;
   /** Registers the live connection; returns the connection it replaces, if any. */
-  register(participantId: string, conn: ParticipantConnection): ParticipantConnection | undefined;
-  unregister(participantId: string, conn: ParticipantConnection): void;
+  register(
+    participantId: string,
+    conn: ParticipantConnection,
+    federationId: string,
+  ): ParticipantConnection | undefined;
+  unregister(participantId: string, conn: ParticipantConnection, federationId: string): void;
 }
 
 type State = 'await-hello' | 'admitting' | 'active' | 'closed';
@@ -179,7 +183,7 @@ export class ParticipantConnection implements SessionPort {
     }
     this.admission = result;
     this.state = 'active';
-    const replaced = this.deps.register(result.participantId, this);
+    const replaced = this.deps.register(result.participantId, this, result.runtime.federationId);
     replaced?.terminateWith(
       new ProtocolError('REPLACED', 'this participant connected again from another connection'),
     );
@@ -376,7 +380,7 @@ export class ParticipantConnection implements SessionPort {
     const a = this.admission;
     if (a) {
       a.runtime.leave(a.participantId, this);
-      this.deps.unregister(a.participantId, this);
+      this.deps.unregister(a.participantId, this, a.runtime.federationId);
     }
     this.markEnded();
   }
