@@ -573,7 +573,10 @@ describeEachDatabase('admin REST API', (database) => {
     assert.equal(doc.paths['/docs/json'], undefined);
     const download = doc.paths['/v1/public-sets/{id}'].get.responses;
     for (const code of ['200', '304', '404'])
-      assert.ok(download[code] ?? download['4XX'] ?? download['4xx'], `public-set download documents ${code}`);
+      assert.ok(
+        download[code] ?? download['4XX'] ?? download['4xx'],
+        `public-set download documents ${code}`,
+      );
     assert.ok(download['304'], 'the conditional GET (304) is documented');
 
     const methods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
