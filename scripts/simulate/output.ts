@@ -54,7 +54,7 @@ export function summaryMarkdown(report: SimulationReport): string {
   const { info, options: o, results, target } = report;
   const archs = [...new Set(results[0]?.participants.map((p) => p.model) ?? o.models)].join(', ');
   const sizes = info.clientSizes;
-  const checks = claimChecks(results);
+  const checks = claimChecks(results, o);
   const errors = results.flatMap((r) => r.errors);
   const notes = results.flatMap((r) => r.notes ?? []);
   const lines = [
