@@ -118,7 +118,9 @@ describe('FederationRuntime recovery', () => {
     assert.equal(after.rt.consensusVersion, 2);
     const t = await after.sessions[1]!.task(3);
     assert.equal(t.targets?.version, 2);
-    assert.equal(t.targets?.indices.length, 2 * ROWS, 'consensus 2 covers versions 2 and 1 (c late)');
+    const saved = store.consensus.get('f1')!.find((c) => c.version === 2)!;
+    assert.deepEqual(saved.sourceVersions.sort(), [1, 2], 'consensus 2 covers versions 2 and 1 (c late)');
+    assert.equal(t.targets?.indices.length, ROWS, 'targets: the batch with the most others, batchSize rows');
     after.rt.close();
   });
 

@@ -30,17 +30,33 @@ function contribution(participantId: string, version: number, weight: number, n:
   return { participantId, version, staleness: 9 - version, weight, probs: rows(n) };
 }
 
-/** From first principles: each distinct sample once, from the newest batch where someone else contributed. */
+/**
+ * From first principles: the batches where someone else contributed, most other
+ * contributors first (newest among equals), until `budget` rows; then each distinct sample
+ * once, from the newest chosen batch that has it.
+ */
 function reference(
   batches: { version: number; indices: Uint32Array; contributions: Contribution[] }[],
   participantId: string,
+  budget: number,
 ) {
   const indices: number[] = [];
   const probs: number[] = [];
   let contributors = 0;
-  for (const b of [...batches].sort((x, y) => y.version - x.version)) {
-    const others = b.contributions.filter((c) => c.participantId !== participantId);
-    if (others.length === 0) continue;
+  const othersOf = (b: (typeof batches)[number]) =>
+    b.contributions.filter((c) => c.participantId !== participantId);
+  const ranked = batches
+    .filter((b) => othersOf(b).length > 0)
+    .sort((x, y) => othersOf(y).length - othersOf(x).length || y.version - x.version);
+  const chosen: typeof batches = [];
+  let rows = 0;
+  for (const b of ranked) {
+    if (rows >= budget) break;
+    chosen.push(b);
+    rows += b.indices.length;
+  }
+  for (const b of chosen.sort((x, y) => y.version - x.version)) {
+    const others = othersOf(b);
     contributors = Math.max(contributors, others.length);
     b.indices.forEach((index, r) => {
       if (indices.includes(index)) return;
@@ -55,33 +71,52 @@ function reference(
   return { indices, probs, contributors };
 }
 
+/** Every participant's targets from a three-batch consensus against reference(). */
+function check(ctx: RoundContext, budget: number): void {
+  const strategy = new MutualStrategy();
+  const batches = [
+    {
+      version: 7,
+      indices: Uint32Array.from([1, 2, 3, 4]),
+      contributions: [contribution('a', 7, 0.5, 4), contribution('b', 7, 0.5, 4)],
+    },
+    {
+      version: 8,
+      indices: Uint32Array.from([3, 5, 1, 6]),
+      contributions: [contribution('a', 8, 1, 4), contribution('c', 8, 1, 4), contribution('d', 8, 1, 4)],
+    },
+    // Only 'e' contributed here: e gets no targets from this batch, everyone else does.
+    { version: 6, indices: Uint32Array.from([6, 7, 8, 9]), contributions: [contribution('e', 6, 0.3, 4)] },
+  ];
+  const byVersion = new Map(batches.map((b) => [b.version, b]));
+  const consensus = strategy.aggregate(ctx, byVersion)!;
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'stranger']) {
+    const got = strategy.targetsFor(ctx, consensus, id)!;
+    const want = reference(batches, id, budget);
+    assert.deepEqual([...got.indices], want.indices, `indices for ${id}`);
+    assert.equal(got.contributors, want.contributors, `contributors for ${id}`);
+    assert.equal(got.probs.length, want.probs.length);
+    for (const [i, v] of got.probs.entries())
+      assert.ok(Math.abs(v - want.probs[i]!) < 1e-5, `${id} value ${i}`);
+  }
+}
+
 describe('MutualStrategy.targetsFor', () => {
-  it('matches leave-one-out from first principles across overlapping batches, for everyone', () => {
+  for (const budget of [4, 8, 12]) {
+    it(`matches leave-one-out from first principles across overlapping batches, for everyone (batchSize ${budget})`, () => {
+      check({ ...ctx, settings: { ...ctx.settings, batchSize: budget } }, budget);
+    });
+  }
+
+  it('sends at most batchSize rows when batches of batchSize rows each are available', () => {
     const strategy = new MutualStrategy();
-    const batches = [
-      {
-        version: 7,
-        indices: Uint32Array.from([1, 2, 3, 4]),
-        contributions: [contribution('a', 7, 0.5, 4), contribution('b', 7, 0.5, 4)],
-      },
-      {
-        version: 8,
-        indices: Uint32Array.from([3, 5, 1, 6]),
-        contributions: [contribution('a', 8, 1, 4), contribution('c', 8, 1, 4), contribution('d', 8, 1, 4)],
-      },
-      // Only 'e' contributed here: e gets no targets from this batch, everyone else does.
-      { version: 6, indices: Uint32Array.from([6, 7, 8, 9]), contributions: [contribution('e', 6, 0.3, 4)] },
-    ];
-    const byVersion = new Map(batches.map((b) => [b.version, b]));
-    const consensus = strategy.aggregate(ctx, byVersion)!;
-    for (const id of ['a', 'b', 'c', 'd', 'e', 'stranger']) {
-      const got = strategy.targetsFor(ctx, consensus, id)!;
-      const want = reference(batches, id);
-      assert.deepEqual([...got.indices], want.indices, `indices for ${id}`);
-      assert.equal(got.contributors, want.contributors, `contributors for ${id}`);
-      assert.equal(got.probs.length, want.probs.length);
-      for (const [i, v] of got.probs.entries())
-        assert.ok(Math.abs(v - want.probs[i]!) < 1e-5, `${id} value ${i}`);
-    }
+    const batches = [9, 8, 7].map((version) => ({
+      version,
+      indices: Uint32Array.from([0, 1, 2, 3].map((i) => i + version)),
+      contributions: [contribution('a', version, 1, 4), contribution('b', version, 1, 4)],
+    }));
+    const consensus = strategy.aggregate(ctx, new Map(batches.map((b) => [b.version, b])))!;
+    const got = strategy.targetsFor(ctx, consensus, 'a')!;
+    assert.deepEqual([...got.indices], [9, 10, 11, 12], 'one batch, the newest of equals');
   });
 });

@@ -53,19 +53,36 @@ export class MutualStrategy implements Strategy {
   ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null {
     if (consensus.kind !== 'mutual') return null;
     const C = ctx.settings.task.numClasses;
+    // An async consensus holds a batch per version contributed to since the last one. A
+    // participant distills on `batchSize` public rows per round (the learner cycles
+    // through the targets one public minibatch per private step), so rows beyond that
+    // would mostly travel unused: take the batches with the most other contributors
+    // (newest first among equals) until `batchSize` rows are covered.
+    const candidates: { b: number; others: number; own: Contribution | undefined }[] = [];
+    consensus.batches.forEach((batch, b) => {
+      const own = batchFacts(batch).byId.get(participantId);
+      const others = batch.contributions.length - (own ? 1 : 0);
+      if (others > 0) candidates.push({ b, others, own });
+    });
+    candidates.sort((x, y) => y.others - x.others || x.b - y.b);
+    const chosen: typeof candidates = [];
+    let rows = 0;
+    for (const c of candidates) {
+      if (rows >= ctx.settings.batchSize) break;
+      chosen.push(c);
+      rows += consensus.batches[c.b]!.indices.length;
+    }
+    chosen.sort((x, y) => x.b - y.b);
     const parts: { indices: Uint32Array; probs: Float32Array }[] = [];
     const present: number[] = [];
     let contributors = 0;
-    consensus.batches.forEach((batch, b) => {
-      const facts = batchFacts(batch);
-      const own = facts.byId.get(participantId);
-      const others = batch.contributions.length - (own ? 1 : 0);
-      if (others === 0) return;
+    for (const { b, others, own } of chosen) {
+      const batch = consensus.batches[b]!;
       contributors = Math.max(contributors, others);
-      const probs = own ? leaveOneOut(ctx, batch, facts, own, C) : batch.all;
+      const probs = own ? leaveOneOut(ctx, batch, batchFacts(batch), own, C) : batch.all;
       parts.push({ indices: batch.indices, probs });
       present.push(b);
-    });
+    }
     if (parts.length === 0) return null;
     if (parts.length === 1) return { ...parts[0]!, contributors };
     // Each version draws its own batch, so batches of different versions may share public
