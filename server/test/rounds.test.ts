@@ -147,6 +147,9 @@ describeEachDatabase('rounds', (database) => {
     const v11 = await f1!.validTask(11);
     assert.equal(v11.round, 11);
     await f1!.reply(f1!.upload(11, 16, { label: 1 })); // the second of bufferK = 2: version 12 opens
+    // f2 still works on version 11: it is not pushed version 12 until it answers 11.
+    assert.equal((await f2!.validTask(11)).round, 11);
+    await f2!.reply(f2!.upload(11, 16, { label: 2 }));
     let withTargets = await f2!.validTask(12);
     assert.ok(withTargets.targets, 'the new consensus is sent');
     const targets = withTargets.targets;

@@ -116,7 +116,7 @@ describe('FederationRuntime recovery', () => {
     await after.rt.idle();
     assert.equal(after.rt.currentVersion, 3, 'consensus 2 published after one more contribution');
     assert.equal(after.rt.consensusVersion, 2);
-    const t = await after.sessions[1]!.task(3);
+    const t = await after.sessions[0]!.task(3); // a: b still works on version 2
     assert.equal(t.targets?.version, 2);
     const saved = store.consensus.get('f1')!.find((c) => c.version === 2)!;
     assert.deepEqual(saved.sourceVersions.sort(), [1, 2], 'consensus 2 covers versions 2 and 1 (c late)');

@@ -191,6 +191,36 @@ describe('FederationRuntime, asynchronous', () => {
     rt.close();
   });
 
+  it('does not push newer versions at a participant still working; it gets the newest when it submits', async () => {
+    const { rt } = setup({ mode: 'async', async: { bufferK: 1, stalenessExponent: 0.5, maxStaleness: 8 } });
+    const fast = new FakeSession('fast');
+    const busy = new FakeSession('busy');
+    rt.join(fast);
+    rt.join(busy);
+    await busy.nextTask(1);
+    for (let v = 1; v <= 3; v++) {
+      const t = await fast.nextTask(v);
+      await rt.submit('fast', submission(t.round, onehotRows(4, 0)));
+    }
+    await fast.nextTask(4);
+    assert.deepEqual(
+      busy.tasks.map((t) => t.round),
+      [1],
+      'three versions published, none sent to the busy one',
+    );
+    await rt.submit('busy', submission(1, onehotRows(4, 1)));
+    const next = await busy.nextTask(2);
+    assert.ok(next.round >= 4, `the newest version, not the next one (got ${next.round})`);
+    assert.ok(next.targets, 'with the newest targets');
+    // A refused upload frees the participant too: it is sent the current task again.
+    const before = busy.tasks.length;
+    rt.uploadRejected('busy');
+    await rt.idle();
+    assert.equal(busy.tasks.length, before + 1);
+    assert.equal(busy.tasks.at(-1)!.round, next.round);
+    rt.close();
+  });
+
   it('rejects contributions beyond max staleness', async () => {
     const { rt } = setup({ mode: 'async', async: { bufferK: 1, stalenessExponent: 0.5, maxStaleness: 1 } });
     const fast = new FakeSession('fast');

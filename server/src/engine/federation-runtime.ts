@@ -87,6 +87,13 @@ interface VersionState {
 interface SessionState {
   port: SessionPort;
   lastTaskVersion: number;
+  /**
+   * Async: the version of the task it was sent and has not answered yet (0: none). A
+   * participant busy training is not sent every newer version meanwhile (thousands of
+   * Tasks with targets per version, most of them superseded unread); it gets the
+   * newest one when it submits, asks, or its upload is rejected.
+   */
+  working: number;
   lastTargetsVersion: number;
   lastWeightsVersion: number;
 }
@@ -248,6 +255,7 @@ export class FederationRuntime {
     this.sessions.set(port.participantId, {
       port,
       lastTaskVersion: 0,
+      working: 0,
       lastTargetsVersion: 0,
       lastWeightsVersion: 0,
     });
@@ -275,6 +283,7 @@ export class FederationRuntime {
     const s = this.sessions.get(participantId);
     if (!s) return;
     s.lastTaskVersion = 0;
+    s.working = 0;
     if (options.resendConsensus !== false) {
       s.lastTargetsVersion = 0;
       s.lastWeightsVersion = 0;
@@ -292,9 +301,19 @@ export class FederationRuntime {
   }
 
   submit(participantId: string, sub: Submission): Promise<AckView> {
+    const s = this.sessions.get(participantId);
+    if (s) s.working = 0;
     // The checks run in the queue; the returned ack settles after the durable write, which
     // does not hold the queue (boxed so the queue does not wait for it).
     return this.enqueue(() => ({ ack: this.accept(participantId, sub) })).then((r) => r.ack);
+  }
+
+  /**
+   * An upload was refused before or by the runtime (malformed, wrong shape, too stale…):
+   * in async mode the participant is free again, so it is sent the current task.
+   */
+  uploadRejected(participantId: string): void {
+    if (this.settings.mode === 'async') this.requestTask(participantId, { resendConsensus: false });
   }
 
   async saveMetrics(participantId: string, version: number, metrics: Record<string, number>): Promise<void> {
@@ -634,7 +653,9 @@ export class FederationRuntime {
     if (v.contributions.has(participantId)) return; // done with this version: wait for the next
     if (this.settings.mode === 'sync' && !v.open) return;
     if (s.lastTaskVersion === v.version) return; // already working on it
+    if (this.settings.mode === 'async' && s.working > 0) return; // busy with an older version
     s.lastTaskVersion = v.version;
+    s.working = v.version;
     let targets: TaskView['targets'] = null;
     let globalWeights: TaskView['globalWeights'] = null;
     const c = this.consensus;

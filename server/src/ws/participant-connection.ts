@@ -208,7 +208,10 @@ export class ParticipantConnection implements SessionPort {
             allowedEncodings: a.settings.encodings,
             maxK: a.settings.topk,
           });
-          if (!probs.ok) return this.reject(probs.error, replyTo);
+          if (!probs.ok) {
+            a.runtime.uploadRejected(a.participantId);
+            return this.reject(probs.error, replyTo);
+          }
           const ack = await a.runtime.submit(a.participantId, {
             version,
             probs: probs.value,
@@ -230,7 +233,10 @@ export class ParticipantConnection implements SessionPort {
             signature: msg.modelSignature ?? '',
           };
           const params = validateWeightsUpload(msg, expect);
-          if (!params.ok) return this.reject(params.error, replyTo);
+          if (!params.ok) {
+            a.runtime.uploadRejected(a.participantId);
+            return this.reject(params.error, replyTo);
+          }
           const ack = await a.runtime.submit(a.participantId, {
             version: Number(msg.round ?? 0),
             params: params.value,
@@ -274,6 +280,7 @@ export class ParticipantConnection implements SessionPort {
         this.reject(new ProtocolError(err.code, err.message), replyTo);
         if (err.code === 'STALE_ROUND' || err.code === 'TOO_STALE')
           a.runtime.requestTask(a.participantId, { resendConsensus: false });
+        else if (body === 'predictions' || body === 'weights') a.runtime.uploadRejected(a.participantId);
         return;
       }
       this.deps.log.error({ err, participant: a.participantId }, 'submission failed');
