@@ -204,7 +204,11 @@ async function afterCrashLate(
   assert.equal((await uploadAck(p3, 3)).staleness, 1);
   const t4 = await takeTask(p3, 4);
   assert.equal(t4.targets?.contributors, 2, `${what}: p3's targets come from p1 and p2 on version 2`);
-  assert.equal(t4.targets?.indices?.length, BATCH, `${what}: targets are version 2's batch (most contributors)`);
+  assert.equal(
+    t4.targets?.indices?.length,
+    BATCH,
+    `${what}: targets are version 2's batch (most contributors)`,
+  );
   await takeTask(p2, 4);
   assert.deepEqual(
     await rounds(server, f.id),
