@@ -1,5 +1,5 @@
 /** Byte helpers shared by the repositories. */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { DbError } from './errors.ts';
 
 /** Batch indices as stored: uint32 little-endian, 4 bytes each (compact, and the same on every host). */
@@ -43,9 +43,19 @@ export function toBytesInput(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
 /** A UUIDv7 (time-ordered, like the schema's @default(uuid(7))) for rows inserted with raw SQL. */
 export function uuidv7(now: number = Date.now()): string {
-  const b = randomBytes(16);
+  // Random bytes drawn 4 KiB at a time: one randomFillSync per id was 3% of the
+  // coordinator's CPU at 1,000 submissions/s.
+  if (poolOffset + 16 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const b = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
   b.writeUIntBE(now, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;

@@ -604,7 +604,7 @@ export class FederationRuntime {
 
   /**
    * Tells every online participant that `closed` closed and offers it the new current
-   * task, in slices of ANNOUNCE_SLICE_MS per event-loop turn: with thousands online (and
+   * task (async: every participant not busy with a task), in slices of ANNOUNCE_SLICE_MS per event-loop turn: with thousands online (and
    * a leave-one-out target to compute and encode for each contributor), one synchronous
    * loop would hold every Ack back for as long as it takes. It runs beside the queue
    * (offerTask only reads state, and never offers a task twice); a participant that
@@ -612,6 +612,7 @@ export class FederationRuntime {
    */
   private announce(closed: { round: number; submissions: number; reason: string }): void {
     const ids = [...this.sessions.keys()];
+    const async = this.settings.mode === 'async';
     let i = 0;
     const step = () => {
       if (this.closed) return;
@@ -620,6 +621,8 @@ export class FederationRuntime {
         const id = ids[i++]!;
         const s = this.sessions.get(id);
         if (!s) continue;
+        // Async: one busy training hears of the versions it missed with its next task.
+        if (async && s.working > 0) continue;
         s.port.sendRoundClosed(closed);
         this.offerTask(id);
         if ((i & 15) === 0 && performance.now() >= until) break;
