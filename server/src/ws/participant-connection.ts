@@ -9,6 +9,7 @@
  * Bytes in and out are counted per participant.
  */
 
+import type { Socket } from 'node:net';
 import {
   type DecodedEnvelope,
   decodeFrame,
@@ -79,6 +80,7 @@ export class ParticipantConnection implements SessionPort {
   private heartbeat: NodeJS.Timeout | null = null;
   private pendingIn = 0;
   private pendingOut = 0;
+  private corked = false;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -315,6 +317,16 @@ export class ParticipantConnection implements SessionPort {
   private sendBytes(bytes: Uint8Array): void {
     this.deps.metrics.bytesOut.inc({}, bytes.byteLength);
     this.pendingOut += bytes.byteLength;
+    // Frames sent in one tick (an Ack and the Task that follows it) leave in one write.
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     this.ws.send(bytes);
     this.flushTraffic();
   }
