@@ -212,51 +212,35 @@ function newFederationForm(): HTMLElement {
       'div',
       { class: 'row' },
       h('label', {}, 'Name ', h('input', { type: 'text', id: 'nf-name', value: 'mnist demo' })),
-      h(
-        'label',
-        {},
-        'Data set ',
-        h(
-          'select',
-          { id: 'nf-dataset' },
-          h('option', { value: 'mnist' }, 'MNIST'),
-          h('option', { value: 'fashion-mnist' }, 'Fashion-MNIST'),
-        ),
+      selectField('Data set', 'nf-dataset', [
+        ['mnist', 'MNIST'],
+        ['fashion-mnist', 'Fashion-MNIST'],
+      ]),
+      selectField(
+        'Public samples',
+        'nf-public',
+        [256, 512, 1000, 2000].map((n) => [n, String(n)]),
       ),
-      h(
-        'label',
-        {},
-        'Public samples ',
-        h(
-          'select',
-          { id: 'nf-public' },
-          ...[256, 512, 1000, 2000].map((n) => h('option', { value: n }, String(n))),
-        ),
-      ),
-      h(
-        'label',
-        {},
-        'Mode ',
-        h(
-          'select',
-          { id: 'nf-mode' },
-          h('option', { value: 'async' }, 'asynchronous'),
-          h('option', { value: 'sync' }, 'synchronous'),
-        ),
-      ),
-      h(
-        'label',
-        {},
-        'Strategy ',
-        h(
-          'select',
-          { id: 'nf-strategy' },
-          h('option', { value: 'mutual' }, 'mutual distillation'),
-          h('option', { value: 'fedavg' }, 'FedAvg (cnn-small)'),
-        ),
-      ),
+      selectField('Mode', 'nf-mode', [
+        ['async', 'asynchronous'],
+        ['sync', 'synchronous'],
+      ]),
+      selectField('Strategy', 'nf-strategy', [
+        ['mutual', 'mutual distillation'],
+        ['fedavg', 'FedAvg (cnn-small)'],
+      ]),
       h('button', { type: 'submit' }, 'Create'),
     ),
+  );
+}
+
+/** A labelled <select> of [value, text] options, the first selected. */
+function selectField(label: string, id: string, options: [string | number, string][]): HTMLElement {
+  return h(
+    'label',
+    {},
+    `${label} `,
+    h('select', { id }, ...options.map(([value, text]) => h('option', { value }, text))),
   );
 }
 

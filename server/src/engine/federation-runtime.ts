@@ -88,12 +88,12 @@ interface SessionState {
   port: SessionPort;
   lastTaskVersion: number;
   /**
-   * Async: the version of the task it was sent and has not answered yet (0: none). A
-   * participant busy training is not sent every newer version meanwhile (thousands of
-   * Tasks with targets per version, most of them superseded unread); it gets the
-   * newest one when it submits, asks, or its upload is rejected.
+   * Async: it holds a task it has not answered yet. A participant busy training is not
+   * sent every newer version meanwhile (thousands of Tasks with targets per version, most
+   * of them superseded unread); it gets the newest one when it submits, asks, or its
+   * upload is rejected.
    */
-  working: number;
+  busy: boolean;
   lastTargetsVersion: number;
   lastWeightsVersion: number;
 }
@@ -255,7 +255,7 @@ export class FederationRuntime {
     this.sessions.set(port.participantId, {
       port,
       lastTaskVersion: 0,
-      working: 0,
+      busy: false,
       lastTargetsVersion: 0,
       lastWeightsVersion: 0,
     });
@@ -283,7 +283,7 @@ export class FederationRuntime {
     const s = this.sessions.get(participantId);
     if (!s) return;
     s.lastTaskVersion = 0;
-    s.working = 0;
+    s.busy = false;
     if (options.resendConsensus !== false) {
       s.lastTargetsVersion = 0;
       s.lastWeightsVersion = 0;
@@ -302,7 +302,7 @@ export class FederationRuntime {
 
   submit(participantId: string, sub: Submission): Promise<AckView> {
     const s = this.sessions.get(participantId);
-    if (s) s.working = 0;
+    if (s) s.busy = false;
     // The checks run in the queue; the returned ack settles after the durable write, which
     // does not hold the queue (boxed so the queue does not wait for it).
     return this.enqueue(() => ({ ack: this.accept(participantId, sub) })).then((r) => r.ack);
@@ -551,7 +551,8 @@ export class FederationRuntime {
     if (this.newSincePublish === 0) return;
     if (this.newSincePublish >= this.settings.async.bufferK) return this.publish('buffer');
     const v = this.versions.get(this.current);
-    if (!v || this.sessions.size === 0) return;
+    // The size test first keeps this O(1) on almost every submission.
+    if (!v || this.sessions.size === 0 || v.contributions.size < this.sessions.size) return;
     for (const id of this.sessions.keys()) if (!v.contributions.has(id)) return;
     await this.publish('all-waiting');
   }
@@ -622,7 +623,7 @@ export class FederationRuntime {
         const s = this.sessions.get(id);
         if (!s) continue;
         // Async: one busy training hears of the versions it missed with its next task.
-        if (async && s.working > 0) continue;
+        if (async && s.busy) continue;
         s.port.sendRoundClosed(closed);
         this.offerTask(id);
         if ((i & 15) === 0 && performance.now() >= until) break;
@@ -656,9 +657,9 @@ export class FederationRuntime {
     if (v.contributions.has(participantId)) return; // done with this version: wait for the next
     if (this.settings.mode === 'sync' && !v.open) return;
     if (s.lastTaskVersion === v.version) return; // already working on it
-    if (this.settings.mode === 'async' && s.working > 0) return; // busy with an older version
+    if (this.settings.mode === 'async' && s.busy) return; // busy with an older version
     s.lastTaskVersion = v.version;
-    s.working = v.version;
+    s.busy = true;
     let targets: TaskView['targets'] = null;
     let globalWeights: TaskView['globalWeights'] = null;
     const c = this.consensus;
