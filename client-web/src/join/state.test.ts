@@ -62,9 +62,9 @@ function running(over: Partial<JoinInfo['federation']> = {}): JoinState {
   );
 }
 
-const progress = (seconds: number, samples: number, batch = 1): WorkerToPage => ({
+const progress = (seconds: number, samples: number, batch = 1, round = 1): WorkerToPage => ({
   type: 'progress',
-  round: 1,
+  round,
   epoch: 1,
   epochs: 2,
   batch,
@@ -166,7 +166,7 @@ describe('join page: a run', () => {
     assert.equal(s.federationId, 'fed-1');
     assert.equal(participantText(s), 'abcdefghijkl (resumed)');
     assert.equal(activityText(s.activity, s.mode), 'Version 5: training…');
-    s = reduceJoin(s, w({ ...progress(1, 160, 5), round: 5 }));
+    s = reduceJoin(s, w(progress(1, 160, 5, 5)));
     assert.equal(s.progress, 0.25);
     assert.equal(activityText(s.activity, s.mode), 'Version 5: epoch 1/2, batch 5/10');
     s = run(s, w(uploaded(5)), w(uploaded(6)));
