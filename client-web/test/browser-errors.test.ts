@@ -89,6 +89,15 @@ describe('join page errors (headless Chromium)', { skip: chromiumMissing() }, ()
     await page.click('#join-button');
     await waitForError(page, 'DATA_SHAPE');
     assert.match((await page.textContent('#alerts')) ?? '', /narrow\.csv does not fit/);
+    // The refused attempt keeps the form as the person left it (it used to be rebuilt, empty),
+    // and no "waiting for the first task" card stays under the error.
+    await page.waitForSelector('#join-button');
+    assert.equal(
+      await page.$eval('#csv-input', (el) => (el as HTMLInputElement).files?.[0]?.name),
+      'narrow.csv',
+    );
+    assert.equal(await page.isChecked('#data-csv'), true);
+    assert.equal(await page.isVisible('#run-card'), false);
 
     // A CSV with more classes than the task has.
     const wide = join(files, 'classes.csv');

@@ -41,7 +41,9 @@ async function isFresh(): Promise<boolean> {
     ...['index.html', 'join.html', 'bench.html', 'vite.config.ts'].map(
       (f) => statSync(join(CLIENT_WEB, f)).mtimeMs,
     ),
+    // The pages bundle core and proto code too (the demo-shard codec, enums).
     await newestMtime(fileURLToPath(new URL('../../core/src', import.meta.url))),
+    await newestMtime(fileURLToPath(new URL('../../proto/src', import.meta.url))),
   );
   return statSync(index).mtimeMs > sources;
 }

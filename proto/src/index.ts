@@ -8,7 +8,7 @@
  * - Frames: encodeEnvelope / decodeFrame (codec.ts); errors and their close codes (errors.ts);
  *   semantic validators (validate.ts); enum <-> name helpers (enums.ts).
  * - Payloads: prediction and weight codecs (prediction-codec.ts), the public-set file format
- *   (public-set.ts).
+ *   (public-set.ts), the join page's demo-shard format (demo-shard.ts).
  */
 import { mutua } from './gen/mutua.js';
 
@@ -115,6 +115,7 @@ export {
   type FrameData,
   PARTICIPANT_BODIES,
 } from './codec.ts';
+export * from './demo-shard.ts';
 export {
   AGGREGATION_NAMES,
   type AggregationName,

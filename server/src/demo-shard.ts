@@ -5,27 +5,16 @@
  * from the training split of the data set the public set was cut from, minus the public
  * set's own range when it was cut from that split.
  *
- * Wire form "mutua-shard-v1" (all integers little-endian), ~1 byte per pixel:
- *
- *   offset  size        field
- *   0       4           magic "MSH1"
- *   4       4           n, uint32: samples
- *   8       2           numClasses, uint16 (<= 256)
- *   10      1           rank, uint8 (1..4)
- *   11      1           reserved, 0
- *   12      4 x rank    sample shape, uint32 each
- *   ..      n           labels, uint8 each, < numClasses
- *   ..      n x prod    pixels, uint8, value = byte / 255, sample-major
- *
- * client-web/src/shared/demo-shard.ts decodes it.
+ * The bytes are in the format "mutua-shard-v1", defined (layout, encoder and decoder) in
+ * @mutua/proto (proto/src/demo-shard.ts); client-web decodes them with the same codec.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNIST_FILES, Rng } from '@mutua/core/data';
 import { loadFashionMnist, loadIdxFile, mnistDataDir } from '@mutua/core/data-node';
+import { allocateDemoShard } from '@mutua/proto';
 
-export const DEMO_SHARD_FORMAT = 'mutua-shard-v1';
-export const DEMO_SHARD_MAGIC = 0x3148534d; // "MSH1" read as little-endian uint32
+export { DEMO_SHARD_FORMAT } from '@mutua/proto';
 export const DEMO_SHARD_MAX = 5000;
 
 export interface DemoSource {
@@ -138,21 +127,15 @@ export async function buildDemoShard(source: DemoSource, n: number, seed: number
     indices[k] = ex && vj >= ex.offset ? vj + excluded : vj;
   }
   const size = ds.shape.reduce((a, b) => a * b, 1);
-  const header = 12 + 4 * ds.shape.length;
-  const bytes = new Uint8Array(header + count + count * size);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, DEMO_SHARD_MAGIC, true);
-  view.setUint32(4, count, true);
-  view.setUint16(8, ds.numClasses, true);
-  view.setUint8(10, ds.shape.length);
-  ds.shape.forEach((d, i) => {
-    view.setUint32(12 + 4 * i, d, true);
+  const { bytes, labels, pixels } = allocateDemoShard({
+    n: count,
+    numClasses: ds.numClasses,
+    shape: ds.shape,
   });
-  const pixels = header + count;
   for (let k = 0; k < count; k++) {
     const i = indices[k]!;
-    bytes[header + k] = ds.label(i);
-    ds.pixels(i, bytes.subarray(pixels + k * size, pixels + (k + 1) * size));
+    labels[k] = ds.label(i);
+    ds.pixels(i, pixels.subarray(k * size, (k + 1) * size));
   }
   return { bytes, n: count, seed, source: `${source.dataset}:train (${count} samples, seed ${seed})` };
 }

@@ -1,8 +1,8 @@
 /**
  * The dashboard's two live charts, drawn by chart.js: the accuracy each participant
  * reported per round or version, and the bytes the coordinator received and sent over
- * time. Both update in place (no animation) as the poller brings new points; each canvas
- * carries its point count in data-points (what the browser tests read).
+ * time. Both are drawn from the dashboard's state (no animation) when its points change;
+ * each canvas carries its point count in data-points (what the browser tests read).
  */
 import {
   CategoryScale,
@@ -15,6 +15,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import type { AccuracyPoint, TrafficSample } from './state.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -24,9 +25,9 @@ type XY = { x: number; y: number };
 
 export class AccuracyChart {
   private readonly chart: Chart<'line', XY[]>;
-  private readonly byParticipant = new Map<string, ChartDataset<'line', XY[]>>();
-  private readonly seen = new Set<string>();
-  points = 0;
+  private drawn: readonly AccuracyPoint[] | null = null;
+  /** Participant of each dataset, in order of first appearance. */
+  private order: string[] = [];
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -49,32 +50,38 @@ export class AccuracyChart {
     canvas.dataset.points = '0';
   }
 
-  /** Adds a point once per (participant, round, source); returns whether anything changed. */
-  add(participantId: string, label: string, round: number, accuracy: number, key: string): boolean {
-    if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    let ds = this.byParticipant.get(participantId);
-    if (!ds) {
-      const color = COLORS[this.byParticipant.size % COLORS.length]!;
-      ds = { label, data: [], borderColor: color, backgroundColor: color, pointRadius: 3, tension: 0.15 };
-      this.byParticipant.set(participantId, ds);
-      this.chart.data.datasets.push(ds);
+  /**
+   * Draws the points, one line per participant in order of first appearance (so colours
+   * stay put); `label` names a participant. Relabels even when the points did not change.
+   */
+  draw(points: readonly AccuracyPoint[], label: (participantId: string) => string): void {
+    let changed = false;
+    if (points !== this.drawn) {
+      const lines = new Map<string, XY[]>();
+      for (const p of points) {
+        const line = lines.get(p.participantId) ?? [];
+        lines.set(p.participantId, line);
+        line.push({ x: p.round, y: p.accuracy });
+      }
+      this.order = [...lines.keys()];
+      this.chart.data.datasets = [...lines.values()].map((data, i) => {
+        const color = COLORS[i % COLORS.length]!;
+        data.sort((a, b) => a.x - b.x);
+        return { label: '', data, borderColor: color, backgroundColor: color, pointRadius: 3, tension: 0.15 };
+      });
+      this.drawn = points;
+      this.canvas.dataset.points = String(points.length);
+      changed = true;
     }
-    ds.label = label;
-    ds.data.push({ x: round, y: accuracy });
-    ds.data.sort((a, b) => a.x - b.x);
-    this.points++;
-    return true;
-  }
-
-  relabel(participantId: string, label: string): void {
-    const ds = this.byParticipant.get(participantId);
-    if (ds) ds.label = label;
-  }
-
-  render(): void {
-    this.canvas.dataset.points = String(this.points);
-    this.chart.update('none');
+    this.order.forEach((id, i) => {
+      const ds = this.chart.data.datasets[i]!;
+      const name = label(id);
+      if (ds.label !== name) {
+        ds.label = name;
+        changed = true;
+      }
+    });
+    if (changed) this.chart.update('none');
   }
 
   destroy(): void {
@@ -84,8 +91,7 @@ export class AccuracyChart {
 
 export class TrafficChart {
   private readonly chart: Chart<'line', XY[]>;
-  private readonly started = Date.now();
-  points = 0;
+  private drawn: readonly TrafficSample[] | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.chart = new Chart(canvas, {
@@ -113,7 +119,7 @@ export class TrafficChart {
         maintainAspectRatio: false,
         parsing: false,
         scales: {
-          x: { type: 'linear', title: { display: true, text: 'seconds since this page opened' } },
+          x: { type: 'linear', title: { display: true, text: 'seconds since the federation was selected' } },
           y: {
             min: 0,
             title: { display: true, text: 'KiB (all participants)' },
@@ -125,21 +131,17 @@ export class TrafficChart {
     canvas.dataset.points = '0';
   }
 
-  add(bytesIn: number, bytesOut: number): void {
-    const x = (Date.now() - this.started) / 1000;
+  /** Draws the samples (x from `since`, ms); `taken` counts every sample, dropped ones too. */
+  draw(samples: readonly TrafficSample[], since: number, taken: number): void {
+    if (samples === this.drawn) return;
     const [received, sent] = this.chart.data.datasets as [
       ChartDataset<'line', XY[]>,
       ChartDataset<'line', XY[]>,
     ];
-    received.data.push({ x, y: bytesIn / 1024 });
-    sent.data.push({ x, y: bytesOut / 1024 });
-    // Keep the last ~15 minutes at a 1.5 s poll.
-    if (received.data.length > 600) {
-      received.data.shift();
-      sent.data.shift();
-    }
-    this.points++;
-    this.canvas.dataset.points = String(this.points);
+    received.data = samples.map((t) => ({ x: (t.at - since) / 1000, y: t.bytesIn / 1024 }));
+    sent.data = samples.map((t) => ({ x: (t.at - since) / 1000, y: t.bytesOut / 1024 }));
+    this.drawn = samples;
+    this.canvas.dataset.points = String(taken);
     this.chart.update('none');
   }
 

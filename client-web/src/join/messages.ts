@@ -85,7 +85,10 @@ export type WorkerToPage =
       batch: number;
       batches: number;
       loss: number;
-      samplesPerSecond: number;
+      /** Samples trained so far in this epoch, over `seconds` since the epoch began (the page
+       * computes the rate, and ignores it over too short an interval). */
+      samples: number;
+      seconds: number;
     }
   | {
       type: 'uploaded';

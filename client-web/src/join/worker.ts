@@ -240,16 +240,21 @@ async function run(cmd: StartCommand): Promise<void> {
           targetsVersion: args.targets?.version ?? null,
           contributors: args.targets?.contributors ?? 0,
         });
+        // An epoch starts when the previous one's last batch ended (or training began), not
+        // at its own first report: that made the first rate samples / ~0 s (millions per second).
         let epochStart = performance.now();
-        let lastEpoch = 0;
+        let lastReport = epochStart;
+        let lastEpoch = 1;
         return inner.train({
           ...args,
           onProgress: (p) => {
+            const now = performance.now();
             if (p.epoch !== lastEpoch) {
               lastEpoch = p.epoch;
-              epochStart = performance.now();
+              epochStart = lastReport;
             }
-            const seconds = (performance.now() - epochStart) / 1000;
+            lastReport = now;
+            const seconds = (now - epochStart) / 1000;
             const samples = Math.min(p.batch * batchSize, train.n);
             post({
               type: 'progress',
@@ -259,7 +264,8 @@ async function run(cmd: StartCommand): Promise<void> {
               batch: p.batch,
               batches: p.batches,
               loss: p.loss,
-              samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+              samples,
+              seconds,
             });
             args.onProgress(p);
           },

@@ -1,0 +1,209 @@
+/**
+ * The dashboard's effects: signing in with the admin token (kept in sessionStorage), the
+ * REST calls (api.ts), polling every 1.5 s (incrementally where the API allows) while the
+ * page is shown and signed in, and the operator's commands (create a federation or a join
+ * link, pause, resume). Everything that comes back becomes an action for the reducer
+ * (state.ts); the view (view.ts) draws the state.
+ */
+import { ApiError, adminToken, api } from './api.ts';
+import {
+  type DashboardAction,
+  type DashboardState,
+  initialDashboardState,
+  reduceDashboard,
+  roundsFrom,
+} from './state.ts';
+import { DashboardView } from './view.ts';
+import { type NewFederationForm, newFederationRequest } from './words.ts';
+
+const POLL_MS = 1500;
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class DashboardController {
+  private state = initialDashboardState();
+  private readonly view: DashboardView;
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The page is shown (false after pagehide, until pageshow). */
+  private shown = true;
+
+  constructor(root: HTMLElement) {
+    this.view = new DashboardView(root, {
+      signIn: (token) => {
+        adminToken.set(token);
+        void this.open();
+      },
+      signOut: () => {
+        adminToken.clear();
+        this.stopPolling();
+        this.dispatch({ type: 'signed-out' });
+      },
+      select: (id) => this.select(id),
+      createFederation: (form) => void this.createFederation(form),
+      createJoinLink: (id) => void this.createJoinLink(id),
+      pauseOrResume: (id) => void this.pauseOrResume(id),
+    });
+  }
+
+  get current(): DashboardState {
+    return this.state;
+  }
+
+  /** Signs in with the stored token if there is one, else shows the sign-in form. */
+  boot(): void {
+    if (adminToken.get()) void this.open();
+    else this.dispatch({ type: 'signed-out' });
+  }
+
+  /** The page is going away or into the back-forward cache: no timer outlives it. */
+  hide(): void {
+    this.shown = false;
+    this.stopPolling();
+  }
+
+  show(): void {
+    this.shown = true;
+    if (this.state.signedIn) this.schedulePoll();
+  }
+
+  private dispatch(action: DashboardAction): void {
+    this.state = reduceDashboard(this.state, action);
+    (window as unknown as { mutuaDashboard: DashboardState }).mutuaDashboard = this.state;
+    this.view.render(this.state);
+  }
+
+  private async open(): Promise<void> {
+    let federations: Awaited<ReturnType<typeof api.federations>>;
+    try {
+      federations = await api.federations();
+    } catch (err) {
+      const refused = err instanceof ApiError && err.status === 401;
+      if (refused) adminToken.clear();
+      this.dispatch({
+        type: 'signed-out',
+        message: refused ? `The coordinator refused that admin token (${err.message}).` : message(err),
+      });
+      return;
+    }
+    const wanted = new URLSearchParams(location.hash.slice(1)).get('federation');
+    this.dispatch({ type: 'signed-in', federations, wanted });
+    this.afterSelect();
+    this.schedulePoll();
+  }
+
+  private select(id: string): void {
+    this.dispatch({ type: 'select', id });
+    this.afterSelect();
+  }
+
+  /** The selection goes into the URL (a reload comes back to it) and its data is fetched now. */
+  private afterSelect(): void {
+    const id = this.state.federationId;
+    if (!id) return;
+    history.replaceState(null, '', `#federation=${id}`);
+    this.refreshSelected().catch(() => undefined);
+  }
+
+  private async refreshSelected(): Promise<void> {
+    const { session, federationId: id, metricsFrom } = this.state;
+    if (!id) return;
+    const [participants, rounds, metrics, traffic] = await Promise.all([
+      api.participants(id),
+      api.rounds(id, roundsFrom(this.state)),
+      api.metrics(id, metricsFrom),
+      api.traffic(id),
+    ]);
+    this.dispatch({
+      type: 'refreshed',
+      session,
+      federationId: id,
+      participants,
+      rounds,
+      metrics,
+      traffic,
+      at: Date.now(),
+    });
+  }
+
+  private schedulePoll(): void {
+    this.stopPolling();
+    if (!this.shown || !this.state.signedIn) return;
+    const session = this.state.session;
+    this.pollTimer = setTimeout(() => void this.poll(session), POLL_MS);
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  private async poll(session: number): Promise<void> {
+    this.pollTimer = null;
+    try {
+      this.dispatch({ type: 'federations', session, federations: await api.federations() });
+      if (session === this.state.session) await this.refreshSelected();
+      this.dispatch({ type: 'poll-ok', session });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        if (session === this.state.session) adminToken.clear();
+        this.dispatch({ type: 'unauthorized', session });
+      } else {
+        this.dispatch({ type: 'poll-failed', session, message: message(err) });
+      }
+    }
+    // Signed out (or in again) meanwhile: that session's polling ended with it.
+    if (session === this.state.session && !this.pollTimer) this.schedulePoll();
+  }
+
+  private async createFederation(form: NewFederationForm): Promise<void> {
+    const body = newFederationRequest(form);
+    if (typeof body === 'string') {
+      this.dispatch({ type: 'failed', message: body });
+      return;
+    }
+    try {
+      const f = await api.createFederation(body);
+      const session = this.state.session;
+      this.dispatch({ type: 'federations', session, federations: await api.federations() });
+      this.view.resetNewFederationForm();
+      this.select(f.id);
+    } catch (err) {
+      this.dispatch({ type: 'failed', message: `Could not create the federation: ${message(err)}` });
+    }
+  }
+
+  private async createJoinLink(federationId: string): Promise<void> {
+    try {
+      const link = await api.createJoinLink(federationId, 'dashboard');
+      if (federationId === this.state.federationId) {
+        this.dispatch({ type: 'join-link', url: new URL(link.joinUrl, location.origin).href });
+      }
+    } catch (err) {
+      this.dispatch({ type: 'failed', message: `Could not create a join link: ${message(err)}` });
+    }
+  }
+
+  private async pauseOrResume(federationId: string): Promise<void> {
+    const f = this.state.federations.find((x) => x.id === federationId);
+    if (!f) return;
+    try {
+      if (f.status === 'paused') await api.resume(f.id);
+      else await api.pause(f.id);
+      const session = this.state.session;
+      this.dispatch({ type: 'federations', session, federations: await api.federations() });
+    } catch (err) {
+      this.dispatch({ type: 'failed', message: message(err) });
+    }
+  }
+}
+
+/** Starts the dashboard in `root`: nothing happens on import. Returns the controller. */
+export function start(root: HTMLElement): DashboardController {
+  const page = new DashboardController(root);
+  addEventListener('pagehide', () => page.hide());
+  addEventListener('pageshow', (e) => {
+    if (e.persisted) page.show();
+  });
+  page.boot();
+  return page;
+}

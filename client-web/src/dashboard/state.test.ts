@@ -1,0 +1,275 @@
+/** The dashboard's reducer and words, under node: no DOM, no charts, no coordinator. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Federation, MetricRow, Participant, Round } from './api.ts';
+import {
+  type DashboardAction,
+  type DashboardState,
+  initialDashboardState,
+  MAX_TRAFFIC,
+  reduceDashboard,
+  reportedAccuracy,
+  roundsFrom,
+} from './state.ts';
+import { newFederationRequest, participantLabel, settingsRows } from './words.ts';
+
+function federation(id: string, settings: Partial<Federation['settings']> = {}): Federation {
+  return {
+    id,
+    name: `fed ${id}`,
+    status: 'active',
+    settings: {
+      mode: 'sync',
+      strategy: 'mutual',
+      aggregation: 'mean',
+      temperature: 3,
+      lambda: 1,
+      batchSize: 64,
+      encodings: ['uint8', 'float16'],
+      localEpochs: 1,
+      sync: { quorum: 0, deadlineMs: 30000, minParticipants: 2 },
+      async: { bufferK: 3, stalenessExponent: 0.5, maxStaleness: 8 },
+      task: { inputShape: [28, 28, 1], numClasses: 10, labelNames: [] },
+      ...settings,
+    },
+    publicSet: null,
+    currentRound: 0,
+    consensusVersion: 0,
+    participantsOnline: 0,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+const round = (number: number, status = 'closed'): Round => ({
+  number,
+  status,
+  closeReason: status === 'open' ? null : 'quorum',
+  batchSize: 64,
+  openedAt: '2026-01-01T00:00:00.000Z',
+  closedAt: status === 'open' ? null : '2026-01-01T00:00:02.000Z',
+  submissions: 2,
+  aggregationMs: 1.5,
+});
+
+const metric = (participantId: string, r: number, metrics: Record<string, number>): MetricRow => ({
+  round: r,
+  participantId,
+  source: 'submission',
+  metrics,
+  at: `2026-01-01T00:00:0${r}.000Z`,
+});
+
+const participant: Participant = {
+  id: 'p1-0000000000000',
+  name: 'lab 1',
+  kind: 'node',
+  modelArch: 'mlp',
+  online: true,
+  firstSeenAt: '2026-01-01T00:00:00.000Z',
+  lastSeenAt: '2026-01-01T00:00:00.000Z',
+  bytesIn: 10,
+  bytesOut: 20,
+};
+
+function run(s: DashboardState, ...actions: DashboardAction[]): DashboardState {
+  return actions.reduce(reduceDashboard, s);
+}
+
+function signedIn(): DashboardState {
+  return reduceDashboard(initialDashboardState(), {
+    type: 'signed-in',
+    federations: [federation('a'), federation('b', { mode: 'async' })],
+    wanted: 'b',
+  });
+}
+
+function refreshed(
+  s: DashboardState,
+  over: Partial<Extract<DashboardAction, { type: 'refreshed' }>> = {},
+): DashboardAction {
+  return {
+    type: 'refreshed',
+    session: s.session,
+    federationId: s.federationId,
+    participants: [participant],
+    rounds: [],
+    metrics: [],
+    traffic: { bytesIn: 100, bytesOut: 200, participants: [] },
+    at: 1000,
+    ...over,
+  };
+}
+
+describe('dashboard: signing in and out', () => {
+  test('signing in selects the federation in the URL, else the first', () => {
+    const s = signedIn();
+    assert.equal(s.signedIn, true);
+    assert.equal(s.federationId, 'b');
+    assert.equal(s.session, 1);
+    const first = reduceDashboard(initialDashboardState(), {
+      type: 'signed-in',
+      federations: [federation('a')],
+      wanted: 'gone',
+    });
+    assert.equal(first.federationId, 'a');
+    const none = reduceDashboard(initialDashboardState(), {
+      type: 'signed-in',
+      federations: [],
+      wanted: null,
+    });
+    assert.equal(none.federationId, '');
+  });
+
+  test('a refused token signs out with the reason', () => {
+    const s = reduceDashboard(signedIn(), {
+      type: 'signed-out',
+      message: 'The coordinator refused that admin token.',
+    });
+    assert.equal(s.signedIn, false);
+    assert.deepEqual(s.federations, []);
+    assert.deepEqual(s.alert, { kind: 'error', text: 'The coordinator refused that admin token.' });
+  });
+
+  test('a 401 from a poll still in flight after sign-out does not say the token was refused', () => {
+    const before = signedIn();
+    const out = reduceDashboard(before, { type: 'signed-out' });
+    assert.equal(out.alert, null);
+    // The poll of the earlier session comes back refused (the token was cleared): nothing to say.
+    assert.equal(reduceDashboard(out, { type: 'unauthorized', session: before.session }), out);
+    assert.equal(
+      reduceDashboard(out, { type: 'federations', session: before.session, federations: [] }),
+      out,
+    );
+    assert.equal(reduceDashboard(out, refreshed(before)), out);
+    // In the current session it does.
+    const refused = reduceDashboard(before, { type: 'unauthorized', session: before.session });
+    assert.equal(refused.signedIn, false);
+    assert.match(refused.alert?.text ?? '', /no longer accepted/);
+  });
+});
+
+describe('dashboard: live data', () => {
+  test('rounds merge by number: an open round is replaced when it closes', () => {
+    let s = signedIn();
+    s = reduceDashboard(s, refreshed(s, { rounds: [round(1), round(2, 'open')] }));
+    assert.equal(roundsFrom(s), 2, 'the open round can still change');
+    s = reduceDashboard(s, refreshed(s, { rounds: [round(2), round(3, 'open')] }));
+    assert.deepEqual(
+      s.rounds.map((r) => `${r.number}:${r.status}`),
+      ['1:closed', '2:closed', '3:open'],
+    );
+    s = reduceDashboard(s, refreshed(s, { rounds: [round(3)] }));
+    assert.equal(roundsFrom(s), 3, 'none open: from the newest');
+  });
+
+  test('metrics become accuracy points once each, whatever the polls overlap', () => {
+    let s = signedIn();
+    const rows = [metric('p1', 1, { valAccuracy: 0.5 }), metric('p2', 1, { trainLoss: 1 })];
+    s = run(
+      s,
+      refreshed(s, { metrics: rows }),
+      refreshed(s, { metrics: [...rows, metric('p1', 2, { valAccuracy: 0.6 })] }),
+    );
+    assert.equal(s.accuracyPoints, 2);
+    assert.deepEqual(
+      s.accuracy.map((p) => [p.participantId, p.round, p.accuracy]),
+      [
+        ['p1', 1, 0.5],
+        ['p1', 2, 0.6],
+      ],
+    );
+    assert.deepEqual(s.latestAccuracy, { p1: 0.6 });
+    assert.equal(s.metricsFrom, 2);
+  });
+
+  test('the accuracy shown prefers the shared test set, then held-out data, then training', () => {
+    assert.equal(reportedAccuracy({ hasTestAccuracy: 1, testAccuracy: 0.9, valAccuracy: 0.8 }), 0.9);
+    assert.equal(reportedAccuracy({ hasTestAccuracy: 0, testAccuracy: 0, valAccuracy: 0.8 }), 0.8);
+    assert.equal(reportedAccuracy({ valAccuracy: 0, trainAccuracy: 0.7 }), 0.7);
+    assert.equal(reportedAccuracy({ trainLoss: 1 }), null);
+  });
+
+  test('answers for another federation than the selected one are dropped', () => {
+    const s = signedIn();
+    assert.equal(reduceDashboard(s, refreshed(s, { federationId: 'a' })), s);
+  });
+
+  test('selecting another federation starts its data afresh; the same one changes nothing', () => {
+    let s = signedIn();
+    s = run(s, refreshed(s, { metrics: [metric('p1', 1, { valAccuracy: 0.5 })] }), {
+      type: 'join-link',
+      url: 'x',
+    });
+    assert.equal(reduceDashboard(s, { type: 'select', id: 'b' }), s);
+    s = reduceDashboard(s, { type: 'select', id: 'a' });
+    assert.equal(s.federationId, 'a');
+    assert.deepEqual(
+      [s.accuracy, s.participants, s.traffic, s.joinUrl, s.trafficPoints],
+      [[], [], [], '', 0],
+    );
+  });
+
+  test('traffic keeps the last samples from a fixed origin, and counts them all', () => {
+    let s = signedIn();
+    for (let i = 0; i < MAX_TRAFFIC + 10; i++) s = reduceDashboard(s, refreshed(s, { at: 5000 + i }));
+    assert.equal(s.traffic.length, MAX_TRAFFIC);
+    assert.equal(s.trafficPoints, MAX_TRAFFIC + 10);
+    assert.equal(s.trafficSince, 5000);
+    assert.equal(s.traffic[0]!.at, 5010);
+  });
+
+  test('a failed poll warns; the next good one clears that warning but not an operator error', () => {
+    let s = signedIn();
+    s = reduceDashboard(s, {
+      type: 'poll-failed',
+      session: s.session,
+      message: 'cannot reach the coordinator',
+    });
+    assert.equal(s.alert?.kind, 'warn');
+    assert.match(s.alert?.text ?? '', /Live updates paused: cannot reach the coordinator\. Retrying\./);
+    s = reduceDashboard(s, { type: 'poll-ok', session: s.session });
+    assert.equal(s.alert, null);
+    assert.equal(s.polls, 1);
+    s = run(
+      s,
+      { type: 'failed', message: 'Could not create a join link' },
+      { type: 'poll-ok', session: s.session },
+    );
+    assert.equal(s.alert?.text, 'Could not create a join link');
+  });
+});
+
+describe('dashboard: words', () => {
+  test('round settings are labelled values, not JSON', () => {
+    const sync = Object.fromEntries(settingsRows(federation('a')));
+    assert.equal(sync['Round closes with'], 'all active participants');
+    assert.equal(sync['Round deadline'], '30 s');
+    assert.equal(sync['Minimum participants'], '2');
+    const async = Object.fromEntries(settingsRows(federation('b', { mode: 'async' })));
+    assert.equal(async['New version after'], '3 contributions');
+    assert.equal(async['Maximum staleness'], '8 versions');
+    for (const rows of [sync, async]) assert.ok(Object.values(rows).every((v) => !v.includes('{')));
+  });
+
+  test('a new federation needs a name; FedAvg runs synchronously with cnn-small', () => {
+    const form = { name: '  ', dataset: 'mnist', publicSamples: 512, mode: 'async', strategy: 'mutual' };
+    assert.equal(newFederationRequest(form), 'Give the federation a name.');
+    assert.deepEqual(newFederationRequest({ ...form, name: ' lab ' }), {
+      name: 'lab',
+      publicSet: { dataset: 'mnist', split: 'test', offset: 0, count: 512 },
+      settings: { mode: 'async', strategy: 'mutual', batchSize: 256 },
+    });
+    const fedavg = newFederationRequest({ ...form, name: 'x', strategy: 'fedavg' }) as { settings: unknown };
+    assert.deepEqual(fedavg.settings, {
+      mode: 'sync',
+      strategy: 'fedavg',
+      batchSize: 256,
+      modelArch: 'cnn-small',
+    });
+  });
+
+  test('participants are labelled by name, kind and model once known', () => {
+    assert.equal(participantLabel([participant], participant.id), 'lab 1 (node, mlp)');
+    assert.equal(participantLabel([], 'abcdefghijk'), 'abcdefgh');
+  });
+});
