@@ -238,6 +238,8 @@ export class ConnectionLoop extends TypedEmitter<LoopEvents> {
       );
       return;
     }
+    // Stopped while the token was read: nothing to open.
+    if (this.current !== me) return;
     let conn: Connection;
     try {
       conn = await this.opts.transport.connect(this.opts.url);
