@@ -6,11 +6,13 @@
  *   connection-loop.ts      connect, Hello, Welcome timeout, heartbeat, reconnect with backoff
  *   token-keeper.ts         which token Hello carries; resume tokens stored; join fallback
  *   learner-preparation.ts  public-set fetch and check, learner built once per session
+ *   work-driver.ts          the work in hand, Task to Ack, over the four units below
  *   task-inputs.ts          Tasks and Targets validated; newest targets / global weights kept
  *   task-queue.ts           the newest-task rule (which task runs, which is queued or ignored)
- *   task-runner.ts          one task: global weights, training, the strategy's upload body
- *   mutual-upload.ts, fedavg-upload.ts   one upload builder per strategy
+ *   task-runner.ts          one task: global weights (loadGlobalWeights), training, upload body
+ *   mutual-upload.ts, fedavg-upload.ts   one upload builder per strategy (upload-builder.ts)
  *   upload-sender.ts        one upload delivered until acknowledged, resent after rejections
+ *   session-types.ts        the options and events below, re-exported here
  *
  * `state` is the connection's (connection-loop.ts), except while connected, where it is the
  * work's (ready | training | uploading), and `closing` once stop() was called. Work is not
