@@ -10,24 +10,16 @@
  *
  * FusedAdamOptimizer is a tf.AdamOptimizer (same config, same getWeights/setWeights
  * layout, serialised as 'Adam'); on any backend other than wasm it is tfjs' Adam. It
- * reads AdamOptimizer's private state (moments, beta powers) by name: the tests
- * compare it step by step with tf.train.adam, so a tfjs upgrade that renames those
- * fields fails there rather than training wrongly.
+ * updates AdamOptimizer's private state (moments, beta powers) through the one adapter
+ * adam-internals.ts, whose test fails if tfjs renames or changes those fields; the tests
+ * here compare it step by step with tf.train.adam.
+ *
+ * Today only core/bench/profile-step.ts ("fast" mode) uses it: the trainer (distill.ts)
+ * still builds tf.train.adam.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamState } from './adam-internals.ts';
 import { ADAM_UPDATE, adamUpdateConfig } from './kernels/adam-update.ts';
-
-/** The private fields of tfjs' AdamOptimizer this class updates (tfjs 4.x). */
-interface AdamState {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-}
 
 /** Largest variable (elements) updated by the fused kernel; see the measurements above. */
 export const FUSED_ADAM_MAX_SIZE = 16384;
@@ -44,7 +36,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const s = this as unknown as AdamState;
+    const s = adamState(this);
+    // Protected, not private, in tfjs: a subclass reads them as they are.
+    const { learningRate, beta1, beta2, epsilon } = this;
     const entries: [string, tf.Tensor | undefined][] = Array.isArray(variableGradients)
       ? variableGradients.map((v) => [v.name, v.tensor])
       : Object.entries(variableGradients);
@@ -59,38 +53,36 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       entries.forEach(([name, gradient], i) => {
         const value = tf.engine().registeredVariables[name]!;
         // Moments are created lazily, named and ordered exactly as tfjs does it.
-        s.accumulatedFirstMoment[i] ??= {
+        s.firstMoments[i] ??= {
           originalName: `${name}/m`,
           variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
         };
-        s.accumulatedSecondMoment[i] ??= {
+        s.secondMoments[i] ??= {
           originalName: `${name}/v`,
           variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
         };
         if (gradient == null) return;
-        const m = s.accumulatedFirstMoment[i]!.variable;
-        const v = s.accumulatedSecondMoment[i]!.variable;
+        const m = s.firstMoments[i]!.variable;
+        const v = s.secondMoments[i]!.variable;
         if (value.size > FUSED_ADAM_MAX_SIZE || value.dtype !== 'float32') {
           // tfjs' AdamOptimizer.applyGradients, verbatim.
-          const newM = tf.add(tf.mul(m, s.beta1), tf.mul(gradient, 1 - s.beta1));
-          const newV = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(gradient), 1 - s.beta2));
+          const newM = tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1));
+          const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
           const mHat = tf.div(newM, oneMinusAccBeta1T);
           const vHat = tf.div(newV, oneMinusAccBeta2T);
           m.assign(newM);
           v.assign(newV);
-          value.assign(
-            tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), s.epsilon)), -s.learningRate), value),
-          );
+          value.assign(tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), -learningRate), value));
           return;
         }
         const [newValue, newM, newV] = tf.engine().runKernel(
           ADAM_UPDATE,
           { value, m, v, grad: gradient },
           {
-            learningRate: s.learningRate,
-            beta1: s.beta1,
-            beta2: s.beta2,
-            epsilon: s.epsilon,
+            learningRate,
+            beta1,
+            beta2,
+            epsilon,
             oneMinusAccBeta1,
             oneMinusAccBeta2,
           },
@@ -99,8 +91,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         v.assign(newV!);
         value.assign(newValue!);
       });
-      s.accBeta1.assign(tf.mul(s.accBeta1, s.beta1));
-      s.accBeta2.assign(tf.mul(s.accBeta2, s.beta2));
+      s.accBeta1.assign(tf.mul(s.accBeta1, beta1));
+      s.accBeta2.assign(tf.mul(s.accBeta2, beta2));
     });
     this.incrementIterations();
   }
