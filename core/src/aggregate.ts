@@ -10,7 +10,8 @@
  * - aggregate(kind, contributions, options): the dispatcher a strategy calls.
  * - aggregateLeaveOneOut(...): the same without one participant (recomputed).
  * - ConsensusAccumulator: running sums for O(n·C) leave-one-out targets (mean, entropy).
- * - mean, entropyWeightedMean, sharpen (ERA), median, trimmedMean: the rules themselves.
+ * - mean, entropyWeightedMean, sharpen (ERA), median, trimmedMean, agreementWeightedMean:
+ *   the rules themselves (trustScores: the per-participant factors behind the last).
  * - stalenessWeight: FedAsync's decay of asynchronous contributions.
  */
 
@@ -33,3 +34,11 @@ export { median, trimmedMean } from './aggregate/robust.ts';
 export { sharpen } from './aggregate/sharpen.ts';
 export type { StalenessFunction, StalenessPolicy } from './aggregate/staleness.ts';
 export { isTooStale, stalenessWeight } from './aggregate/staleness.ts';
+export type { TrustOptions, TrustScores } from './aggregate/trust.ts';
+export {
+  agreementWeightedMean,
+  DEFAULT_TRUST_MIN_SCALE,
+  DEFAULT_TRUST_RELATIVE_SCALE,
+  DEFAULT_TRUST_THRESHOLD,
+  trustScores,
+} from './aggregate/trust.ts';

@@ -169,3 +169,10 @@ export {
   type WeightsExpectation,
 } from './validate.ts';
 export { checkWire, WIRE_FAULTS, type WireCheckResult, type WireFault } from './wire-check.ts';
+export {
+  DEFAULT_MAX_ELEMENTS,
+  DEFAULT_MAX_STRING_BYTES,
+  type FieldLimit,
+  MAX_NAME_BYTES,
+  WIRE_LIMITS,
+} from './wire-limits.ts';

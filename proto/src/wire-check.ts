@@ -16,9 +16,17 @@
  *   contents must be whole elements, strings must be valid UTF-8, and known message fields are
  *   checked recursively;
  * - an UNKNOWN field number with a valid wire type is skipped: that is how a newer peer's
- *   additional fields (forward compatibility) reach an older one.
+ *   additional fields (forward compatibility) reach an older one;
+ * - repeated fields carry at most their bound of elements and strings at most their bound of
+ *   bytes (wire-limits.ts), counted here, before protobufjs allocates per element.
  */
 import { type WireField, wireSchema } from './gen/wire-schema.js';
+import {
+  DEFAULT_MAX_ELEMENTS,
+  DEFAULT_MAX_STRING_BYTES,
+  type FieldLimit,
+  WIRE_LIMITS,
+} from './wire-limits.ts';
 
 export const WIRE_FAULTS = [
   'TRUNCATED',
@@ -31,6 +39,8 @@ export const WIRE_FAULTS = [
   'BAD_PACKED',
   'BAD_UTF8',
   'TOO_DEEP',
+  'TOO_MANY_ELEMENTS',
+  'FIELD_TOO_LONG',
 ] as const;
 /** The `detail` of a BAD_FRAME from the strict wire pass. */
 export type WireFault = (typeof WIRE_FAULTS)[number];
@@ -86,7 +96,18 @@ function snake(name: string): string {
 function checkMessage(buf: Uint8Array, pos: number, end: number, typeName: string, depth: number): void {
   if (depth > MAX_DEPTH) throw new Fault('TOO_DEEP', `messages nested deeper than ${MAX_DEPTH}`);
   const fields = wireSchema[typeName] ?? {};
+  const limits = WIRE_LIMITS[typeName];
   const short = typeName.slice(typeName.lastIndexOf('.') + 1);
+  // Elements seen so far per bounded field of this message (packed and unpacked together).
+  let counts: Map<number, number> | undefined;
+  const count = (field: number, n: number, max: number, label: string): void => {
+    counts ??= new Map();
+    const total = (counts.get(field) ?? 0) + n;
+    if (total > max) {
+      throw new Fault('TOO_MANY_ELEMENTS', `${label}: more than ${max} elements`);
+    }
+    counts.set(field, total);
+  };
   while (pos < end) {
     const tagAt = pos;
     // Tags and lengths are 32-bit quantities: at most 5 bytes, as protobufjs and protoc read them.
@@ -113,6 +134,9 @@ function checkMessage(buf: Uint8Array, pos: number, end: number, typeName: strin
         `${label} arrived with wire type ${wire} (${WIRE_NAMES[wire]}), expected ${want}`,
       );
     }
+    const limit: FieldLimit | undefined = spec ? limits?.[field] : undefined;
+    const maxElements = limit?.maxElements ?? (spec?.packed !== undefined ? DEFAULT_MAX_ELEMENTS : undefined);
+    if (maxElements !== undefined && wire !== 2) count(field, 1, maxElements, label);
     switch (wire) {
       case 0:
         pos = readVarint(buf, pos, end, label);
@@ -133,17 +157,30 @@ function checkMessage(buf: Uint8Array, pos: number, end: number, typeName: strin
         }
         const stop = pos + len;
         if (spec?.message !== undefined) checkMessage(buf, pos, stop, spec.message, depth + 1);
-        else if (spec?.packed !== undefined) checkPacked(buf, pos, stop, spec.packed, label);
-        else if (spec?.utf8) checkUtf8(buf, pos, stop, label);
+        else if (spec?.packed !== undefined) {
+          const elements = checkPacked(buf, pos, stop, spec.packed, label);
+          if (maxElements !== undefined) count(field, elements, maxElements, label);
+        } else if (spec) {
+          // A string or bytes value; a repeated one (label_names) counts one element each.
+          if (maxElements !== undefined) count(field, 1, maxElements, label);
+          const maxBytes = limit?.maxBytes ?? (spec.utf8 ? DEFAULT_MAX_STRING_BYTES : undefined);
+          if (maxBytes !== undefined && len > maxBytes) {
+            throw new Fault('FIELD_TOO_LONG', `${label}: ${len} bytes, more than ${maxBytes}`);
+          }
+          if (spec.utf8) checkUtf8(buf, pos, stop, label);
+        }
         pos = stop;
       }
     }
   }
 }
 
-function checkPacked(buf: Uint8Array, pos: number, end: number, elementWire: number, label: string): void {
+/** Checks a packed run and returns how many elements it holds. */
+function checkPacked(buf: Uint8Array, pos: number, end: number, elementWire: number, label: string): number {
   if (elementWire === 0) {
+    let elements = 0;
     while (pos < end) {
+      elements++;
       const at = pos;
       // A varint cut by the end of the packed run is a bad packed field, not a truncated frame.
       try {
@@ -158,12 +195,13 @@ function checkPacked(buf: Uint8Array, pos: number, end: number, elementWire: num
         throw e;
       }
     }
-    return;
+    return elements;
   }
   const width = elementWire === 1 ? 8 : 4;
   if ((end - pos) % width !== 0) {
     throw new Fault('BAD_PACKED', `${label}: packed length ${end - pos} is not a multiple of ${width}`);
   }
+  return (end - pos) / width;
 }
 
 function checkUtf8(buf: Uint8Array, pos: number, end: number, label: string): void {

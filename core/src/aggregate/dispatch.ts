@@ -7,9 +7,10 @@ import { AggregationError } from './errors.ts';
 import { mean } from './mean.ts';
 import { median, trimmedMean } from './robust.ts';
 import { sharpen } from './sharpen.ts';
+import { agreementWeightedMean } from './trust.ts';
 import { checkWeight } from './validate.ts';
 
-export const AGGREGATION_KINDS = ['mean', 'entropy', 'era', 'median', 'trimmed-mean'] as const;
+export const AGGREGATION_KINDS = ['mean', 'entropy', 'era', 'median', 'trimmed-mean', 'agreement'] as const;
 
 /**
  * - mean: weighted mean (FedMD).
@@ -17,6 +18,8 @@ export const AGGREGATION_KINDS = ['mean', 'entropy', 'era', 'median', 'trimmed-m
  * - era: mean, then sharpened with temperature `eraTemperature` (DS-FL's ERA).
  * - median: coordinate-wise weighted median (robust to < 1/2 poisoned weight).
  * - trimmed-mean: coordinate-wise weighted trimmed mean (robust to < `trimFraction` poisoned weight).
+ * - agreement: weighted mean, each weight times a trust factor from the participant's distance
+ *   to the median, with a data-driven threshold (trust.ts); the mean when nobody is an outlier.
  */
 export type AggregationKind = (typeof AGGREGATION_KINDS)[number];
 
@@ -73,6 +76,8 @@ export function aggregate(
       return median(preds, numClasses, weights);
     case 'trimmed-mean':
       return trimmedMean(preds, numClasses, options.trimFraction ?? DEFAULT_TRIM_FRACTION, weights);
+    case 'agreement':
+      return agreementWeightedMean(preds, numClasses, weights);
     default:
       throw new AggregationError(
         'ERR_AGG_OPTION',
