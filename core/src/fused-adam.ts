@@ -14,8 +14,8 @@
  * adam-internals.ts, whose test fails if tfjs renames or changes those fields; the tests
  * here compare it step by step with tf.train.adam.
  *
- * Today only core/bench/profile-step.ts ("fast" mode) uses it: the trainer (distill.ts)
- * still builds tf.train.adam.
+ * The trainer (distill/trainer.ts) builds it, so every participant's training uses it;
+ * core/bench/profile-step.ts compares it with stock Adam.
  */
 import * as tf from '@tensorflow/tfjs';
 import { adamState } from './adam-internals.ts';

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, sampleSize } from '../data/dataset.ts';
+import { fusedAdam } from '../fused-adam.ts';
 import {
   checkBatch,
   checkDataset,
@@ -107,7 +108,8 @@ export class Trainer {
     }
     this.model = model;
     this.learningRate = learningRate;
-    this.optimizer = tf.train.adam(learningRate);
+    // tf.train.adam's maths, with one fused kernel per small variable on wasm (fused-adam.ts).
+    this.optimizer = fusedAdam(learningRate);
     ({ inputShape: this.inputShape, numClasses: this.numClasses } = modelIo(model));
   }
 
