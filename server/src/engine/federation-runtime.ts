@@ -297,7 +297,7 @@ export class FederationRuntime {
       this.graceTimer = null;
       this.enqueue(async () => {
         this.endRecoveryGrace();
-        await this.maybeClose();
+        await this.maybeCloseUnlessPaused();
       });
     }, ms);
   }
@@ -633,12 +633,19 @@ export class FederationRuntime {
     const v = this.versions.get(this.current);
     if (!v?.open || v.contributions.size === 0) return;
     const quorum = this.settings.sync.quorum;
-    const online = [...this.sessions.keys()];
-    const done =
-      quorum > 0
-        ? v.contributions.size >= quorum
-        : this.graceAwaited.size === 0 && online.every((id) => v.contributions.has(id));
+    const done = quorum > 0 ? v.contributions.size >= quorum : this.everyoneContributed(v);
     if (done) await this.publish('quorum');
+  }
+
+  /**
+   * Quorum 0: every connected participant (and, after a restart, every one awaited) has
+   * contributed. Checked on every join too, so the size test keeps a reconnect storm O(1)
+   * per Hello while most participants have not contributed yet.
+   */
+  private everyoneContributed(v: VersionState): boolean {
+    if (this.graceAwaited.size > 0 || v.contributions.size < this.sessions.size) return false;
+    for (const id of this.sessions.keys()) if (!v.contributions.has(id)) return false;
+    return true;
   }
 
   /**
