@@ -8,8 +8,8 @@
  * The first time the runtime of a named federation reaches its point, it prints
  * `mutua-test-hold <name> <point>` on stdout and never goes on; from then on every hold
  * point of that federation blocks too (it behaves as if the process had died there). The
- * test waits for the line and sends SIGKILL. Unset (always, outside those tests) it costs
- * nothing: the runtime gets no hook.
+ * test waits for the line and sends SIGKILL. Unset (always, outside those tests) the
+ * runtime gets no hook and each hold point is an `await undefined`.
  */
 export const HOLD_POINTS = [
   /** An upload passed every check; its write has not started (it is not stored, not acknowledged). */
