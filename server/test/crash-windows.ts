@@ -170,6 +170,26 @@ async function afterGrace(server: ChildServer, f: Fed, t: TestContext): Promise<
   );
 }
 
+/**
+ * Sync, quorum 0, round 1: p1 submitted, p2 had been sent its task (and nothing else
+ * tells it is in the round). p1 back alone must not close round 1.
+ */
+async function afterGraceRound1(server: ChildServer, f: Fed, t: TestContext): Promise<void> {
+  const what = 'sync grace in round 1';
+  const [p1, p2] = f.members as [Member, Member];
+  await resumeAll(server, [p1], 1, t);
+  // p1's resume is admitted (Welcome) before this read, and its join is checked at once.
+  assert.deepEqual(
+    await rounds(server, f.id),
+    [{ number: 1, status: 'open', submissions: 1 }],
+    `${what}: round 1 waits for p2`,
+  );
+  await resumeAll(server, [p2], 1, t);
+  await takeTask(p2, 1);
+  assert.equal((await uploadAck(p2, 1)).duplicate, false, `${what}: p2's upload is accepted`);
+  for (const m of f.members) await takeTask(m, 2);
+}
+
 /** Runs every window with the coordinator started as `mutua-server ...args` with `env`. */
 export async function crashInEveryWindow(t: TestContext, env: Record<string, string>, args: string[]) {
   const hold = WINDOWS.map((w) => `${w.name}=${w.point}`).join(',');
@@ -187,6 +207,17 @@ export async function crashInEveryWindow(t: TestContext, env: Record<string, str
     [1, 2, 3],
     t,
   );
+  const grace1 = await federation(
+    first,
+    'grace-round-1',
+    { mode: 'sync', sync: { quorum: 0 }, recoveryGraceMs: 120_000 },
+    [1, 2],
+    t,
+  );
+  for (const m of grace1.members) await takeTask(m, 1);
+  // Reading the participants writes the traffic counters (and last seen) at once.
+  await api(first, 'GET', `/v1/federations/${grace1.id}/participants`);
+  await uploadAck(grace1.members[0]!, 1);
   await Promise.all(WINDOWS.map((w, i) => enterWindow(first, w, windows[i]!)));
   for (const m of resend.members) await takeTask(m, 1);
   for (const m of grace.members) await takeTask(m, 1);
@@ -196,13 +227,14 @@ export async function crashInEveryWindow(t: TestContext, env: Record<string, str
 
   const killed = await first.stop('SIGKILL');
   assert.equal(killed.signal, 'SIGKILL');
-  for (const f of [...windows, resend, grace]) for (const m of f.members) await m.client.waitClose();
+  for (const f of [...windows, resend, grace, grace1]) for (const m of f.members) await m.client.waitClose();
 
   const second = await spawnServer(t, { args: [...args, '--port', String(first.port)], env });
   await Promise.all([
     ...WINDOWS.map((w, i) => afterWindow(second, w, windows[i]!, t)),
     afterResend(second, resend, t),
     afterGrace(second, grace, t),
+    afterGraceRound1(second, grace1, t),
   ]);
   const stopped = await second.stop('SIGTERM');
   assert.equal(stopped.code, 0, second.log);

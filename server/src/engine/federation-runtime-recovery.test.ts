@@ -299,6 +299,38 @@ describe('FederationRuntime recovery', () => {
     rt2.close();
   });
 
+  it('sync: in round 1, a participant sent the task (seen since the round opened) is waited for too', {
+    timeout: 10_000,
+  }, async () => {
+    const settings: SettingsInput = {
+      mode: 'sync',
+      sync: { quorum: 0, deadlineMs: 0, minParticipants: 2 },
+      recoveryGraceMs: 60_000,
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    const [a0, b0] = [new FakeSession('a'), new FakeSession('b')];
+    rt.join(a0);
+    rt.join(b0);
+    await b0.task(1);
+    // What the coordinator's batched traffic flush records: b was sent round 1's task.
+    store.lastSeen.set('f1', new Map([['b', store.rounds.get('f1')![0]!.openedAt]]));
+    await rt.submit('a', upload(1, 0));
+    await rt.idle();
+    rt.close(); // b still training
+
+    const { rt: rt2 } = await restarted(settings, store, ['a']);
+    await rt2.idle();
+    assert.equal(rt2.currentVersion, 1, 'a, back alone and done, does not close round 1');
+    const b = new FakeSession('b');
+    rt2.join(b);
+    await b.task(1);
+    assert.equal((await rt2.submit('b', upload(1, 1))).duplicate, false);
+    await b.task(2);
+    rt2.close();
+  });
+
   it('sync: when the grace expires the round closes without the participants still away', {
     timeout: 10_000,
   }, async () => {

@@ -252,6 +252,7 @@ export class FederationRuntime {
       v.dirty = true;
       this.newSincePublish++;
     }
+    const seen = await this.seenInOpenVersion();
     // A crash inside publish() after the consensus was saved left its round open or the
     // next one unopened: finish that publish, or nobody who already contributed would
     // ever be asked again.
@@ -269,7 +270,7 @@ export class FederationRuntime {
       if (v && this.settings.mode === 'sync') v.open = false;
       await this.openVersion(this.current + 1);
     }
-    this.startRecoveryGrace();
+    this.startRecoveryGrace(seen);
     if (this.settings.mode === 'sync' && this.versions.get(this.current)?.open) this.armDeadline();
     // A crash after the round's last upload (or the buffer's K-th) but before its consensus
     // was saved left it complete yet open: nothing else would ever close it.
@@ -277,16 +278,27 @@ export class FederationRuntime {
   }
 
   /**
-   * Starts the recovery grace: the participants of the open round / version are those that
-   * contributed to it or to the versions before it that were loaded (sync: the previous
-   * round; async: the last maxStaleness versions). The coordinator does not persist who
-   * was sent a task, so one that joined during the open round and had not contributed yet
-   * is not waited for.
+   * Participants seen since the version open at the crash was opened: those sent its Task
+   * (or that sent anything since). Last seen is written about once a second, so one
+   * sent its Task within the last second before the crash may be missing.
    */
-  private startRecoveryGrace(): void {
+  private async seenInOpenVersion(): Promise<string[]> {
+    const open = this.versions.get(this.current);
+    if (!this.settings.recoveryGraceMs || !open) return [];
+    return this.store.participantsSeenSince(this.federationId, new Date(open.openedAt));
+  }
+
+  /**
+   * Starts the recovery grace. The participants of the open round / version are those
+   * seen since it opened (`seen`) and those that contributed to it or to the versions
+   * before it that were loaded (sync: the previous round; async: the last maxStaleness
+   * versions), which covers whoever was sent its Task in the last second before the crash.
+   */
+  private startRecoveryGrace(seen: readonly string[]): void {
     const ms = this.settings.recoveryGraceMs;
     const open = this.versions.get(this.current);
     if (!ms || !open || this.current === 0) return;
+    for (const id of seen) if (!open.contributions.has(id)) this.graceAwaited.add(id);
     for (const v of this.versions.values()) {
       if (v.version > this.current) continue;
       for (const id of v.contributions.keys()) if (!open.contributions.has(id)) this.graceAwaited.add(id);
