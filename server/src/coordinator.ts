@@ -22,6 +22,7 @@ import type { CoordinatorDb, FederationRecord } from './coordinator-db.ts';
 import { FederationRuntime } from './engine/federation-runtime.ts';
 import type { StoredSubmission } from './engine/runtime-store.ts';
 import type { EncodingName } from './engine/settings.ts';
+import { testHoldFromEnv } from './engine/test-hold.ts';
 import type { CoordinatorMetrics } from './metrics-registry.ts';
 import type { Admission, ParticipantConnection } from './ws/participant-connection.ts';
 
@@ -65,6 +66,8 @@ export class Coordinator {
           publicSetSize: federation.publicSet.sampleCount,
           store: this.o.db,
           decodeStored: (s) => decodeStored(s, federation),
+          paused: federation.status === 'paused',
+          testHold: testHoldFromEnv(federation.name),
           onEvent: (e) => {
             const m = this.o.metrics;
             if (e.type === 'round-opened') m.roundsOpened.inc({ federation: e.federationId });

@@ -148,6 +148,10 @@ export class DbCoordinatorStore implements CoordinatorDb {
     await this.db.metrics.report({ federationId, participantId, roundNumber: version, metrics });
   }
 
+  participantsSeenSince(federationId: string, since: Date): Promise<string[]> {
+    return this.db.participants.listSeenSince(federationId, since);
+  }
+
   async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {
     const latest = await this.db.consensus.latest(federationId);
     const sourceVersions = latest?.sourceVersions ?? [];

@@ -53,6 +53,13 @@ export const settingsSchema = {
         maxStaleness: { type: 'integer', minimum: 0 },
       },
     },
+    recoveryGraceMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600000,
+      description:
+        'after a coordinator restart, how long the open round waits for its participants to come back before closing without them (0 = no grace)',
+    },
     localEpochs: { type: 'integer', minimum: 1, maximum: 1000 },
     participantLimit: { type: 'integer', minimum: 1 },
     modelArch: { type: 'string', maxLength: 100 },

@@ -120,6 +120,34 @@ export class ChildServer {
     }
   }
 
+  /** Resolves once the child printed a line matching `pattern` (e.g. a test hold point, see engine/test-hold.ts). */
+  waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+    if (pattern.test(this.log)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(this.log)) return;
+        done();
+        resolve();
+      };
+      const exited = () => {
+        done();
+        reject(new Error(`the coordinator exited before printing ${pattern}\n${this.log}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`the coordinator did not print ${pattern} within ${timeoutMs} ms\n${this.log}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.child.stdout!.off('data', check);
+        this.child.off('exit', exited);
+      };
+      // Listeners run after spawnServer's own, which appends the data to the log first.
+      this.child.stdout!.on('data', check);
+      this.child.once('exit', exited);
+    });
+  }
+
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
     return fetch(`${this.url}${path}`, init);
   }

@@ -14,9 +14,9 @@ import { ADMIN_TOKEN } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const BATCH = 8;
+export const BATCH = 8;
 /** Generous: two coordinators and six participants share a busy 2-core machine. */
-const WAIT_MS = 20_000;
+export const WAIT_MS = 20_000;
 
 interface RoundView {
   number: number;
@@ -24,7 +24,7 @@ interface RoundView {
   submissions: number;
 }
 
-async function api<T>(server: ChildServer, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(server: ChildServer, method: string, path: string, body?: unknown): Promise<T> {
   const res = await server.fetch(path, {
     method,
     headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
@@ -35,7 +35,7 @@ async function api<T>(server: ChildServer, method: string, path: string, body?: 
   return JSON.parse(text) as T;
 }
 
-async function createFederation(server: ChildServer, name: string, settings: Record<string, unknown>) {
+export async function createFederation(server: ChildServer, name: string, settings: Record<string, unknown>) {
   const f = await api<{ id: string }>(server, 'POST', '/v1/federations', {
     name,
     publicSet: { dataset: 'mnist', split: 'test', offset: 0, count: 32 },
@@ -45,12 +45,12 @@ async function createFederation(server: ChildServer, name: string, settings: Rec
   return { id: f.id, token: t.token };
 }
 
-const rounds = (server: ChildServer, id: string) =>
+export const rounds = (server: ChildServer, id: string) =>
   api<RoundView[]>(server, 'GET', `/v1/federations/${id}/rounds`).then((rs) =>
     rs.map((r) => ({ number: r.number, status: r.status, submissions: r.submissions })),
   );
 
-interface Member {
+export interface Member {
   name: string;
   label: number;
   client: TestClient;
@@ -60,7 +60,7 @@ interface Member {
   taskRound: number;
 }
 
-async function takeTask(m: Member, round: number) {
+export async function takeTask(m: Member, round: number) {
   const task = (
     await m.client.task(round, WAIT_MS).catch((e: Error) => {
       throw new Error(`${m.name} waiting for its round-${round} task: ${e.message}`);
@@ -71,9 +71,14 @@ async function takeTask(m: Member, round: number) {
   return task;
 }
 
-async function joinAll(server: ChildServer, token: string, t: TestContext): Promise<Member[]> {
+export async function joinAll(
+  server: ChildServer,
+  token: string,
+  t: TestContext,
+  labels = [1, 2, 3],
+): Promise<Member[]> {
   return Promise.all(
-    [1, 2, 3].map(async (label) => {
+    labels.map(async (label) => {
       const client = await TestClient.connect(server.wsUrl);
       t.after(() => client.close());
       const w = await client.hello({ joinToken: token, name: `p${label}` });
@@ -92,7 +97,7 @@ async function joinAll(server: ChildServer, token: string, t: TestContext): Prom
 }
 
 /** Reconnects every member with its resume token; asserts the same identity comes back. */
-async function resumeAll(server: ChildServer, members: Member[], round: number, t: TestContext) {
+export async function resumeAll(server: ChildServer, members: Member[], round: number, t: TestContext) {
   for (const m of members) {
     const client = await TestClient.connect(server.wsUrl);
     t.after(() => client.close());
@@ -143,7 +148,7 @@ async function beforeCrash(server: ChildServer, t: TestContext) {
 }
 
 /** Uploads for `round` (task already taken or not needed) and returns the Ack. */
-async function uploadAck(m: Member, round: number) {
+export async function uploadAck(m: Member, round: number) {
   const r = await m.client.reply(m.client.upload(round, BATCH, { label: m.label }), WAIT_MS);
   assert.equal(r.body, 'ack', `${m.name} round ${round}: ${r.body} ${r.envelope.error?.message ?? ''}`);
   return r.envelope.ack!;

@@ -111,6 +111,17 @@ export class ParticipantsRepository {
     });
   }
 
+  /** Ids of the participants (not removed) seen at or after `since`: recovery's "who was in the open round". */
+  listSeenSince(federationId: string, since: Date): Promise<string[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.participant.findMany({
+        where: { federationId, removedAt: null, lastSeenAt: { gte: since } },
+        select: { id: true },
+      });
+      return rows.map((r) => r.id);
+    });
+  }
+
   /** Participants not removed (the participant limit counts these). */
   count(federationId: string): Promise<number> {
     return this.ctx.unit((db) => db.participant.count({ where: { federationId, removedAt: null } }));

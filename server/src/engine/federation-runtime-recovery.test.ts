@@ -19,6 +19,10 @@ class FakeSession implements SessionPort {
     for (const w of this.waiters.splice(0)) w();
   }
   sendRoundClosed(): void {}
+  /** Tasks received for `round`. */
+  count(round: number): number {
+    return this.tasks.filter((t) => t.round === round).length;
+  }
   /** The first task received whose round is at least `round`. */
   async task(round: number): Promise<TaskView> {
     for (;;) {
@@ -31,8 +35,18 @@ class FakeSession implements SessionPort {
 
 /** A store that dies (throws, like a killed process) at a chosen write. */
 class CrashingStore extends MemoryRuntimeStore {
-  crashAt: 'closeRound' | 'openRound' | null = null;
+  crashAt: 'closeRound' | 'openRound' | 'saveConsensus' | null = null;
   loadedSubmissions = 0;
+  /** While set, submission writes wait for it (an upload "still being written"). */
+  writeGate: Promise<void> | null = null;
+  override async saveSubmission(...args: Parameters<MemoryRuntimeStore['saveSubmission']>) {
+    if (this.writeGate) await this.writeGate;
+    return super.saveSubmission(...args);
+  }
+  override async saveConsensus(...args: Parameters<MemoryRuntimeStore['saveConsensus']>): Promise<void> {
+    if (this.crashAt === 'saveConsensus') throw new Error('killed');
+    return super.saveConsensus(...args);
+  }
   override async closeRound(fid: string, version: number): Promise<void> {
     if (this.crashAt === 'closeRound') throw new Error('killed');
     return super.closeRound(fid, version);
@@ -168,6 +182,236 @@ describe('FederationRuntime recovery', () => {
       });
     }
   }
+
+  for (const mode of ['sync', 'async'] as const) {
+    it(`${mode}: a round complete but not yet aggregated when the process died is closed after the restart`, {
+      timeout: 10_000,
+    }, async () => {
+      // quorum 0 / K = 2: a's and b's uploads complete version 1, then the store dies before the consensus.
+      const settings: SettingsInput =
+        mode === 'sync'
+          ? { mode, sync: { quorum: 0, deadlineMs: 0, minParticipants: 2 } }
+          : { mode, async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 } };
+      const store = new CrashingStore();
+      const rt = runtime(settings, store);
+      await rt.recover();
+      const [a, b] = [new FakeSession('a'), new FakeSession('b')];
+      rt.join(a);
+      rt.join(b);
+      await a.task(1);
+      await b.task(1);
+      store.crashAt = 'saveConsensus';
+      await rt.submit('a', upload(1, 0));
+      await rt.submit('b', upload(1, 1));
+      await rt.idle();
+      rt.close();
+      assert.equal(store.consensus.get('f1'), undefined, 'died before the consensus was saved');
+      store.crashAt = null;
+
+      // Both come back; both already contributed: they must be offered version 2 all the same.
+      const after = await restarted(settings, store, ['a', 'b']);
+      const [ta, tb] = await Promise.all([after.sessions[0]!.task(2), after.sessions[1]!.task(2)]);
+      assert.deepEqual([ta.round, tb.round], [2, 2]);
+      assert.equal(ta.targets?.version, 1, 'with the consensus of the recovered uploads');
+      assert.equal(ta.targets?.contributors, 1, "a's leave-one-out targets are b's predictions");
+      assert.equal(store.consensus.get('f1')?.at(-1)?.version, 1);
+      after.rt.close();
+    });
+  }
+
+  it('async: a TaskRequest right after re-sending an upload does not make the participant miss the next version', {
+    timeout: 10_000,
+  }, async () => {
+    // K = number of participants: if b is skipped by the publish, nobody ever completes version 2.
+    const settings: SettingsInput = {
+      mode: 'async',
+      async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 },
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    const [a0, b0] = [new FakeSession('a'), new FakeSession('b')];
+    rt.join(a0);
+    rt.join(b0);
+    await a0.task(1);
+    await b0.task(1);
+    rt.close(); // died while both trained on version 1
+
+    const { rt: rt2, sessions } = await restarted(settings, store, ['a', 'b']);
+    const [a, b] = sessions as [FakeSession, FakeSession];
+    await b.task(1); // re-offered on resume
+    let release!: () => void;
+    store.writeGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // b re-sends the upload it made while the coordinator was down, and asks for work at once.
+    const bAck = rt2.submit('b', upload(1, 1));
+    rt2.requestTask('b');
+    const aAck = rt2.submit('a', upload(1, 0));
+    // One event-loop turn: the queued checks and the re-offer run (they are microtasks),
+    // while both writes wait at the gate.
+    await new Promise((resolve) => setImmediate(resolve));
+    store.writeGate = null;
+    release();
+    await Promise.all([bAck, aAck]);
+    const t = await b.task(2);
+    assert.equal(t.round, 2, 'b is offered version 2');
+    assert.equal(b.count(1), 1, 'version 1 was not offered again while its upload was being written');
+    await a.task(2);
+    rt2.close();
+  });
+
+  it('sync: participants of the open round get a grace period to come back before it closes without them', {
+    timeout: 10_000,
+  }, async () => {
+    const settings: SettingsInput = {
+      mode: 'sync',
+      sync: { quorum: 0, deadlineMs: 0, minParticipants: 3 },
+      recoveryGraceMs: 60_000,
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    const before = ['a', 'b', 'c'].map((id) => new FakeSession(id));
+    for (const s of before) rt.join(s);
+    await before[0]!.task(1);
+    for (const [i, id] of ['a', 'b', 'c'].entries()) await rt.submit(id, upload(1, i));
+    await before[0]!.task(2);
+    await rt.submit('a', upload(2, 0));
+    await rt.idle();
+    rt.close(); // round 2: a is in, b and c still training
+
+    // b comes back first (a too); c is slower.
+    const { rt: rt2, sessions } = await restarted(settings, store, ['a', 'b']);
+    await sessions[1]!.task(2);
+    await rt2.submit('b', upload(2, 1));
+    await rt2.idle();
+    assert.equal(rt2.currentVersion, 2, 'round 2 waits for c, which was in round 1');
+    const c = new FakeSession('c');
+    rt2.join(c);
+    await c.task(2);
+    const ack = await rt2.submit('c', upload(2, 2));
+    assert.equal(ack.duplicate, false, 'the late one is accepted, not STALE_ROUND');
+    await rt2.idle();
+    assert.equal(rt2.currentVersion, 3);
+    assert.equal(store.rounds.get('f1')!.length, 3);
+    await c.task(3);
+    rt2.close();
+  });
+
+  it('sync: in round 1, a participant sent the task (seen since the round opened) is waited for too', {
+    timeout: 10_000,
+  }, async () => {
+    const settings: SettingsInput = {
+      mode: 'sync',
+      sync: { quorum: 0, deadlineMs: 0, minParticipants: 2 },
+      recoveryGraceMs: 60_000,
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    const [a0, b0] = [new FakeSession('a'), new FakeSession('b')];
+    rt.join(a0);
+    rt.join(b0);
+    await b0.task(1);
+    // What the coordinator's batched traffic flush records: b was sent round 1's task.
+    store.lastSeen.set('f1', new Map([['b', store.rounds.get('f1')![0]!.openedAt]]));
+    await rt.submit('a', upload(1, 0));
+    await rt.idle();
+    rt.close(); // b still training
+
+    const { rt: rt2 } = await restarted(settings, store, ['a']);
+    await rt2.idle();
+    assert.equal(rt2.currentVersion, 1, 'a, back alone and done, does not close round 1');
+    const b = new FakeSession('b');
+    rt2.join(b);
+    await b.task(1);
+    assert.equal((await rt2.submit('b', upload(1, 1))).duplicate, false);
+    await b.task(2);
+    rt2.close();
+  });
+
+  it('sync: when the grace expires the round closes without the participants still away', {
+    timeout: 10_000,
+  }, async () => {
+    const settings: SettingsInput = {
+      mode: 'sync',
+      sync: { quorum: 0, deadlineMs: 0, minParticipants: 2 },
+      recoveryGraceMs: 150,
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    const [a0, b0] = [new FakeSession('a'), new FakeSession('b')];
+    rt.join(a0);
+    rt.join(b0);
+    await a0.task(1);
+    await rt.submit('a', upload(1, 0));
+    await rt.submit('b', upload(1, 1));
+    await a0.task(2);
+    await rt.submit('a', upload(2, 0));
+    await rt.idle();
+    rt.close();
+
+    const { rt: rt2, sessions } = await restarted(settings, store, ['a']); // b never comes back
+    const started = Date.now();
+    const t = await sessions[0]!.task(3);
+    assert.ok(Date.now() - started >= 100, 'not before the grace expired');
+    assert.equal(t.round, 3);
+    assert.equal(store.rounds.get('f1')!.find((r) => r.version === 2)?.status, 'closed');
+    rt2.close();
+  });
+
+  it('sync: a deadline that fell due while the coordinator was down waits for the grace', {
+    timeout: 10_000,
+  }, async () => {
+    let now = 1_000_000;
+    const settings = resolveSettings({
+      task: { inputShape: [4], numClasses: C, labelNames: [] },
+      batchSize: ROWS,
+      mode: 'sync',
+      sync: { quorum: 0, deadlineMs: 1_000, minParticipants: 2 },
+      recoveryGraceMs: 60_000,
+    });
+    const store = new CrashingStore();
+    const make = () =>
+      new FederationRuntime({
+        federationId: 'f1',
+        settings,
+        publicSetSize: 20,
+        store,
+        now: () => now,
+        decodeStored: (s) => ({ probs: new Float32Array(s.payload.slice().buffer) }),
+      });
+    const rt = make();
+    await rt.recover();
+    const [a0, b0] = [new FakeSession('a'), new FakeSession('b')];
+    rt.join(a0);
+    rt.join(b0);
+    await a0.task(1);
+    await rt.submit('a', upload(1, 0));
+    await rt.submit('b', upload(1, 1));
+    await a0.task(2);
+    await rt.submit('a', upload(2, 0));
+    await rt.idle();
+    rt.close();
+
+    now += 10_000; // down for ten deadlines
+    const rt2 = make();
+    await rt2.recover();
+    const a = new FakeSession('a');
+    rt2.join(a);
+    await rt2.idle();
+    // The overdue deadline timer (0 ms, armed by recover()) fires before a later 0 ms timer.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await rt2.idle();
+    assert.equal(rt2.currentVersion, 2, 'b, in round 1, is given the grace');
+    const b = new FakeSession('b');
+    rt2.join(b); // everyone back: the overdue deadline closes the round
+    await b.task(3);
+    assert.equal(store.rounds.get('f1')!.find((r) => r.version === 2)?.status, 'closed');
+    rt2.close();
+  });
 
   it('loads only the versions it needs, not the whole history', async () => {
     const settings: SettingsInput = { mode: 'sync', sync: { quorum: 2, deadlineMs: 0, minParticipants: 1 } };

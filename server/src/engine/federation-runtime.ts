@@ -18,6 +18,7 @@ import { MutualStrategy } from './mutual-strategy.ts';
 import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import type { EncodingName, FederationSettings } from './settings.ts';
 import type { Consensus, Contribution, RoundContext, Strategy } from './strategy.ts';
+import type { HoldPoint, TestHold } from './test-hold.ts';
 
 export interface TaskView {
   round: number;
@@ -94,6 +95,13 @@ interface SessionState {
    * upload is rejected.
    */
   busy: boolean;
+  /**
+   * Versions it has an upload in flight for (from submit() until its Ack or rejection). It
+   * is never offered one of these: the offer would mark it busy with work it has already
+   * done, and the next publish would skip it (a reconnect offers the current task, and the
+   * client re-sends its upload and asks for work at once).
+   */
+  uploading: Set<number>;
   lastTargetsVersion: number;
   lastWeightsVersion: number;
 }
@@ -107,6 +115,10 @@ export interface RuntimeOptions {
   decodeStored: (s: StoredSubmission) => { probs?: Float32Array; params?: Float32Array };
   now?: () => number;
   onEvent?: (event: RuntimeEvent) => void;
+  /** The federation starts paused (recovery then re-evaluates nothing until it is resumed). */
+  paused?: boolean;
+  /** TEST-ONLY (see test-hold.ts): stops the runtime inside a named crash window. */
+  testHold?: TestHold;
 }
 
 export type RuntimeEvent =
@@ -146,8 +158,16 @@ export class FederationRuntime {
   private sharedGlobalWeights: TaskView['globalWeights'] = null;
   private newSincePublish = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
-  private paused = false;
+  private paused: boolean;
   private closed = false;
+  /**
+   * Recovery grace (settings.recoveryGraceMs): participants of the round / version open at
+   * the restart that are neither back nor done with it. While any is awaited, the "every
+   * connected participant" rules wait for them too; it empties as they come back, and is
+   * cleared when the grace expires or that round / version closes.
+   */
+  private readonly graceAwaited = new Set<string>();
+  private graceTimer: NodeJS.Timeout | null = null;
   /** Serializes state changes that await the store, so a publish never interleaves with a submission. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -166,6 +186,7 @@ export class FederationRuntime {
     this.store = options.store;
     this.strategy = options.settings.strategy === 'fedavg' ? new FedAvgStrategy() : new MutualStrategy();
     this.now = options.now ?? Date.now;
+    this.paused = options.paused ?? false;
   }
 
   get currentVersion(): number {
@@ -231,6 +252,7 @@ export class FederationRuntime {
       v.dirty = true;
       this.newSincePublish++;
     }
+    const seen = await this.seenInOpenVersion();
     // A crash inside publish() after the consensus was saved left its round open or the
     // next one unopened: finish that publish, or nobody who already contributed would
     // ever be asked again.
@@ -248,7 +270,62 @@ export class FederationRuntime {
       if (v && this.settings.mode === 'sync') v.open = false;
       await this.openVersion(this.current + 1);
     }
+    this.startRecoveryGrace(seen);
     if (this.settings.mode === 'sync' && this.versions.get(this.current)?.open) this.armDeadline();
+    // A crash after the round's last upload (or the buffer's K-th) but before its consensus
+    // was saved left it complete yet open: nothing else would ever close it.
+    if (!this.paused) await this.maybeClose();
+  }
+
+  /**
+   * Participants seen since the version open at the crash was opened: those sent its Task
+   * (or that sent anything since). Last seen is written about once a second, so one
+   * sent its Task within the last second before the crash may be missing.
+   */
+  private async seenInOpenVersion(): Promise<string[]> {
+    const open = this.versions.get(this.current);
+    if (!this.settings.recoveryGraceMs || !open) return [];
+    return this.store.participantsSeenSince(this.federationId, new Date(open.openedAt));
+  }
+
+  /**
+   * Starts the recovery grace. The participants of the open round / version are those
+   * seen since it opened (`seen`) and those that contributed to it or to the versions
+   * before it that were loaded (sync: the previous round; async: the last maxStaleness
+   * versions), which covers whoever was sent its Task in the last second before the crash.
+   */
+  private startRecoveryGrace(seen: readonly string[]): void {
+    const ms = this.settings.recoveryGraceMs;
+    const open = this.versions.get(this.current);
+    if (!ms || !open || this.current === 0) return;
+    for (const id of seen) if (!open.contributions.has(id)) this.graceAwaited.add(id);
+    for (const v of this.versions.values()) {
+      if (v.version > this.current) continue;
+      for (const id of v.contributions.keys()) if (!open.contributions.has(id)) this.graceAwaited.add(id);
+    }
+    for (const id of this.sessions.keys()) this.graceAwaited.delete(id);
+    if (this.graceAwaited.size === 0) return;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      this.enqueue(async () => {
+        this.endRecoveryGrace();
+        await this.maybeCloseUnlessPaused();
+      });
+    }, ms);
+  }
+
+  private endRecoveryGrace(): void {
+    this.graceAwaited.clear();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    // A deadline that fell due during the grace was held back (see armDeadline).
+    if (this.settings.mode === 'sync' && this.versions.get(this.current)?.open) this.armDeadline();
+  }
+
+  /** Closes the open round (sync) or publishes the next version (async) if it is complete. */
+  private async maybeClose(): Promise<void> {
+    if (this.settings.mode === 'sync') await this.maybeCloseSync();
+    else await this.maybePublishAsync();
   }
 
   join(port: SessionPort): void {
@@ -256,13 +333,22 @@ export class FederationRuntime {
       port,
       lastTaskVersion: 0,
       busy: false,
+      uploading: new Set(),
       lastTargetsVersion: 0,
       lastWeightsVersion: 0,
     });
+    // Everyone awaited is back: the "every connected participant" rules apply as usual.
+    if (this.graceAwaited.delete(port.participantId) && this.graceAwaited.size === 0) this.endRecoveryGrace();
     this.enqueue(async () => {
       if (this.current === 0 || !this.versions.get(this.current)?.open) await this.maybeOpenFirst();
+      // Someone (re)joining may complete what the restart left open (everyone back).
+      await this.maybeCloseUnlessPaused();
       this.offerTask(port.participantId);
     });
+  }
+
+  private async maybeCloseUnlessPaused(): Promise<void> {
+    if (!this.paused && !this.closed) await this.maybeClose();
   }
 
   leave(participantId: string, port?: SessionPort): void {
@@ -270,8 +356,7 @@ export class FederationRuntime {
     if (!s || (port && s.port !== port)) return;
     this.sessions.delete(participantId);
     // "All active participants" shrank: the open round may now be complete.
-    if (this.settings.mode === 'sync') this.enqueue(() => this.maybeCloseSync());
-    else this.enqueue(() => this.maybePublishAsync());
+    this.enqueue(() => this.maybeClose());
   }
 
   /**
@@ -288,12 +373,21 @@ export class FederationRuntime {
       s.lastTargetsVersion = 0;
       s.lastWeightsVersion = 0;
     }
-    this.enqueue(async () => this.offerTask(participantId));
+    this.enqueue(async () => {
+      await this.maybeCloseUnlessPaused();
+      this.offerTask(participantId);
+    });
   }
 
   setPaused(paused: boolean): void {
+    const resumed = this.paused && !paused;
     this.paused = paused;
-    if (!paused) this.enqueue(() => this.maybeOpenFirst());
+    if (paused) return;
+    this.enqueue(async () => {
+      await this.maybeOpenFirst();
+      // Recovery of a paused federation left its complete round open (see recover()).
+      if (resumed) await this.maybeCloseUnlessPaused();
+    });
   }
 
   updateSettings(settings: FederationSettings): void {
@@ -302,10 +396,15 @@ export class FederationRuntime {
 
   submit(participantId: string, sub: Submission): Promise<AckView> {
     const s = this.sessions.get(participantId);
-    if (s) s.busy = false;
+    if (s) {
+      s.busy = false;
+      s.uploading.add(sub.version);
+    }
     // The checks run in the queue; the returned ack settles after the durable write, which
     // does not hold the queue (boxed so the queue does not wait for it).
-    return this.enqueue(() => ({ ack: this.accept(participantId, sub) })).then((r) => r.ack);
+    return this.enqueue(() => ({ ack: this.accept(participantId, sub) }))
+      .then((r) => r.ack)
+      .finally(() => s?.uploading.delete(sub.version));
   }
 
   /**
@@ -324,6 +423,8 @@ export class FederationRuntime {
     this.closed = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
   }
 
   /** Resolves when every queued state change has finished (graceful shutdown, tests). */
@@ -340,6 +441,11 @@ export class FederationRuntime {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** TEST-ONLY crash windows (test-hold.ts); resolves at once in production. */
+  private testHold(point: HoldPoint): Promise<void> | undefined {
+    return this.options.testHold?.(point);
+  }
 
   private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -444,7 +550,9 @@ export class FederationRuntime {
     stored: StoredSubmission,
   ): Promise<AckView> {
     const { staleness, weight } = stored;
+    await this.testHold('before-submission-saved');
     const { duplicate } = await this.store.saveSubmission(this.federationId, stored);
+    await this.testHold('after-submission-saved');
     if (duplicate) return { round: sub.version, duplicate: true, staleness, weight };
     v.contributions.set(participantId, {
       ...contributionMeta(stored),
@@ -467,8 +575,7 @@ export class FederationRuntime {
     // Publishing runs after the ack is returned: the ack must not wait on aggregation.
     queueMicrotask(() => {
       this.enqueue(async () => {
-        if (this.settings.mode === 'sync') await this.maybeCloseSync();
-        else await this.maybePublishAsync();
+        await this.maybeClose();
         this.offerTask(participantId);
       });
     });
@@ -521,6 +628,8 @@ export class FederationRuntime {
       this.enqueue(async () => {
         const open = this.versions.get(this.current);
         if (!open?.open || open.version !== v.version) return;
+        // Restarted: the deadline is re-armed when the grace ends (endRecoveryGrace).
+        if (this.graceAwaited.size > 0) return;
         if (open.contributions.size === 0) {
           // Nothing to aggregate: keep the round open for another deadline period.
           open.openedAt = this.now();
@@ -536,9 +645,19 @@ export class FederationRuntime {
     const v = this.versions.get(this.current);
     if (!v?.open || v.contributions.size === 0) return;
     const quorum = this.settings.sync.quorum;
-    const online = [...this.sessions.keys()];
-    const done = quorum > 0 ? v.contributions.size >= quorum : online.every((id) => v.contributions.has(id));
+    const done = quorum > 0 ? v.contributions.size >= quorum : this.everyoneContributed(v);
     if (done) await this.publish('quorum');
+  }
+
+  /**
+   * Quorum 0: every connected participant (and, after a restart, every one awaited) has
+   * contributed. Checked on every join too, so the size test keeps a reconnect storm O(1)
+   * per Hello while most participants have not contributed yet.
+   */
+  private everyoneContributed(v: VersionState): boolean {
+    if (this.graceAwaited.size > 0 || v.contributions.size < this.sessions.size) return false;
+    for (const id of this.sessions.keys()) if (!v.contributions.has(id)) return false;
+    return true;
   }
 
   /**
@@ -553,6 +672,7 @@ export class FederationRuntime {
     const v = this.versions.get(this.current);
     // The size test first keeps this O(1) on almost every submission.
     if (!v || this.sessions.size === 0 || v.contributions.size < this.sessions.size) return;
+    if (this.graceAwaited.size > 0) return;
     for (const id of this.sessions.keys()) if (!v.contributions.has(id)) return;
     await this.publish('all-waiting');
   }
@@ -567,6 +687,7 @@ export class FederationRuntime {
     const consensus = this.aggregate(version, dirty);
     const aggregationMs = performance.now() - started;
     const open = this.versions.get(version)!;
+    await this.testHold('before-consensus-saved');
     if (consensus) {
       await this.store.saveConsensus(this.federationId, {
         version,
@@ -577,6 +698,7 @@ export class FederationRuntime {
       this.consensus = consensus;
       this.targetsCache.clear();
     }
+    await this.testHold('after-consensus-saved');
     if (this.settings.mode === 'sync') open.open = false;
     await this.store.closeRound(this.federationId, version, {
       closedAt: new Date(this.now()),
@@ -586,6 +708,8 @@ export class FederationRuntime {
     });
     this.newSincePublish = 0;
     for (const v of this.versions.values()) v.dirty = false;
+    // The grace was for the round open at the restart, which is now closed.
+    if (this.graceTimer || this.graceAwaited.size > 0) this.endRecoveryGrace();
     this.options.onEvent?.({
       type: 'round-closed',
       federationId: this.federationId,
@@ -600,6 +724,7 @@ export class FederationRuntime {
       return;
     }
     await this.openVersion(version + 1);
+    await this.testHold('before-tasks-sent');
     this.announce(closed);
   }
 
@@ -658,6 +783,8 @@ export class FederationRuntime {
     if (this.settings.mode === 'sync' && !v.open) return;
     if (s.lastTaskVersion === v.version) return; // already working on it
     if (this.settings.mode === 'async' && s.busy) return; // busy with an older version
+    // Its upload for this version is in flight: its own Ack path offers the next task.
+    if (s.uploading.has(v.version)) return;
     s.lastTaskVersion = v.version;
     s.busy = true;
     let targets: TaskView['targets'] = null;

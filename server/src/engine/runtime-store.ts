@@ -59,6 +59,11 @@ export interface RuntimeStore {
     metrics: Record<string, number>,
   ): Promise<void>;
   loadState(federationId: string, versionsFrom: number): Promise<RecoveredState>;
+  /**
+   * Participants (not removed) the coordinator exchanged messages with at or after
+   * `since` (last seen is written with the batched traffic counters, about once a second).
+   */
+  participantsSeenSince(federationId: string, since: Date): Promise<string[]>;
 }
 
 /** In-memory store for unit tests of the runtime. */
@@ -66,6 +71,8 @@ export class MemoryRuntimeStore implements RuntimeStore {
   readonly rounds = new Map<string, StoredRound[]>();
   readonly submissions = new Map<string, StoredSubmission[]>();
   readonly consensus = new Map<string, { version: number; sourceVersions: number[] }[]>();
+  /** Last seen, by federation and participant (set by tests: the runtime does not write it). */
+  readonly lastSeen = new Map<string, Map<string, Date>>();
   readonly metrics: {
     federationId: string;
     participantId: string;
@@ -102,6 +109,9 @@ export class MemoryRuntimeStore implements RuntimeStore {
     metrics: Record<string, number>,
   ) {
     this.metrics.push({ federationId, participantId, version, metrics });
+  }
+  async participantsSeenSince(fid: string, since: Date): Promise<string[]> {
+    return [...(this.lastSeen.get(fid) ?? [])].filter(([, at]) => at >= since).map(([id]) => id);
   }
   async loadState(fid: string, versionsFrom: number): Promise<RecoveredState> {
     const rounds = this.rounds.get(fid) ?? [];

@@ -26,6 +26,13 @@ export interface FederationSettings {
   topk: number;
   sync: { quorum: number; deadlineMs: number; minParticipants: number };
   async: { bufferK: number; stalenessExponent: number; maxStaleness: number };
+  /**
+   * After a coordinator restart, how long the participants of the round (async: version)
+   * that was open are waited for before it closes without them: until they are back, they
+   * still count as connected for the "every connected participant" rules (sync quorum 0,
+   * async all-waiting) and a sync deadline does not close the round. 0 = no grace.
+   */
+  recoveryGraceMs: number;
   localEpochs: number;
   participantLimit: number;
   /** fedavg: required architecture and shared initialization seed. */
@@ -47,6 +54,8 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   topk: 3,
   sync: { quorum: 0, deadlineMs: 0, minParticipants: 1 },
   async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 },
+  // The participants' reconnect backoff is capped at 30 s (core/src/session/backoff.ts).
+  recoveryGraceMs: 30_000,
   localEpochs: 1,
   participantLimit: 1000,
   modelArch: '',
@@ -110,6 +119,8 @@ export function resolveSettings(
   }
   if (s.async.bufferK < 1) fail('async.bufferK must be ≥ 1');
   if (s.async.stalenessExponent < 0) fail('async.stalenessExponent must be ≥ 0');
+  if (!Number.isInteger(s.recoveryGraceMs) || s.recoveryGraceMs < 0)
+    fail('recoveryGraceMs must be an integer ≥ 0');
   if (!Number.isInteger(s.localEpochs) || s.localEpochs < 1) fail('localEpochs must be a positive integer');
   if (!Number.isInteger(s.participantLimit) || s.participantLimit < 1) fail('participantLimit must be ≥ 1');
   return s;
