@@ -120,6 +120,7 @@ export {
   type AggregationName,
   aggregationName,
   aggregationValue,
+  ENCODING_NAMES,
   encodingName,
   encodingValue,
   isAggregationName,

@@ -276,6 +276,65 @@ describeEachDatabase('admin REST API', (database) => {
     assert.equal(route.statusCode, 404);
   });
 
+  it('a federation deleted while another request works on it: 404 (never a 500), and it stays deleted', async () => {
+    const fed = await createFederation(s.app);
+    const repo = s.app.db.federations;
+    const setStatus = repo.setStatus;
+    // The DELETE lands after the pause has begun and before its write: the race, made deterministic.
+    let raced = false;
+    repo.setStatus = async function (this: typeof repo, id, status, at) {
+      if (status === 'paused' && !raced) {
+        raced = true;
+        const del = await s.app.inject({ method: 'DELETE', url: `/v1/federations/${id}`, headers: auth });
+        assert.equal(del.statusCode, 204, del.body);
+      }
+      return setStatus.call(this, id, status, at);
+    };
+    try {
+      const paused = await s.app.inject({
+        method: 'POST',
+        url: `/v1/federations/${fed.id}/pause`,
+        headers: auth,
+      });
+      assert.ok(raced, 'the delete ran inside the pause');
+      assertError(paused, 404, 'MUTUA_ERR_NOT_FOUND', fed.id);
+    } finally {
+      repo.setStatus = setStatus;
+    }
+    assertError(
+      await s.app.inject({ url: `/v1/federations/${fed.id}`, headers: auth }),
+      404,
+      'MUTUA_ERR_NOT_FOUND',
+    );
+    const all = await getJson<{ id: string }[]>(s.app, '/v1/federations');
+    assert.ok(!all.some((x) => x.id === fed.id), 'the pause did not bring the deleted federation back');
+    const stored = await s.app.db.federations.get(fed.id);
+    assert.equal(stored?.status, 'deleted');
+    assert.ok(stored?.deletedAt instanceof Date);
+
+    // Reads that began before the delete answer what they read, or 404: never a 500.
+    const get = repo.get;
+    for (const path of ['', '/tokens', '/participants', '/rounds', '/metrics', '/traffic']) {
+      const other = await createFederation(s.app);
+      let deleted = false;
+      repo.get = async function (this: typeof repo, id) {
+        const row = await get.call(this, id);
+        if (id === other.id && !deleted) {
+          deleted = true;
+          await s.app.inject({ method: 'DELETE', url: `/v1/federations/${id}`, headers: auth });
+        }
+        return row;
+      };
+      try {
+        const res = await s.app.inject({ url: `/v1/federations/${other.id}${path}`, headers: auth });
+        assert.ok(deleted, `${path}: the delete ran inside the read`);
+        assert.ok(res.statusCode === 200 || res.statusCode === 404, `${path}: ${res.statusCode} ${res.body}`);
+      } finally {
+        repo.get = get;
+      }
+    }
+  });
+
   it('join tokens: issued once in clear, listed without the secret, revoked', async () => {
     const fed = await createFederation(s.app);
     const issued = await s.app.inject({

@@ -6,7 +6,9 @@
  * can say so before trying to join.
  */
 import { randomInt } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { JoinInfo, JoinParams } from '@mutua/proto/rest';
+import { Type } from '@sinclair/typebox';
 import { type FederationRow, hashToken } from '../db/index.ts';
 import {
   buildDemoShard,
@@ -17,56 +19,9 @@ import {
 } from '../demo-shard.ts';
 import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { HttpError, notFound } from '../errors.ts';
+import { clientErrors } from './common.ts';
 
-const tokenParams = {
-  type: 'object',
-  required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 256 } },
-} as const;
-const errors = { '4xx': { $ref: 'Error#' } } as const;
-
-const joinInfoSchema = {
-  type: 'object',
-  properties: {
-    federation: {
-      type: 'object',
-      properties: {
-        id: { type: 'string' },
-        name: { type: 'string' },
-        status: { type: 'string', enum: ['active', 'paused'] },
-        strategy: { type: 'string' },
-        mode: { type: 'string' },
-        task: {
-          type: 'object',
-          properties: {
-            inputShape: { type: 'array', items: { type: 'integer' } },
-            numClasses: { type: 'integer' },
-            labelNames: { type: 'array', items: { type: 'string' } },
-          },
-        },
-        modelArch: {
-          type: 'string',
-          description: "fedavg: the architecture every participant trains; '' = any",
-        },
-        localEpochs: { type: 'integer' },
-        currentRound: { type: 'integer' },
-        consensusVersion: { type: 'integer' },
-        participantsOnline: { type: 'integer' },
-      },
-    },
-    demo: {
-      type: 'object',
-      properties: {
-        available: { type: 'boolean' },
-        dataset: { type: ['string', 'null'] },
-        maxSamples: { type: 'integer' },
-        url: { type: ['string', 'null'] },
-      },
-    },
-  },
-} as const;
-
-export default async function joinRoutes(app: FastifyInstance): Promise<void> {
+const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app;
 
   /** The federation a usable join token admits to; coded 401/404 otherwise. */
@@ -74,20 +29,18 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
     const t = await db.joinTokens.findByHash(hashToken(token));
     if (!t) {
       throw new HttpError(
-        401,
         'MUTUA_ERR_BAD_TOKEN',
         'this join link is not valid: check that it was copied whole, or ask the operator for a new one',
       );
     }
     if (t.revokedAt) {
       throw new HttpError(
-        401,
         'MUTUA_ERR_TOKEN_REVOKED',
         'this join link was revoked by the operator: ask for a new one',
       );
     }
     if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) {
-      throw new HttpError(401, 'MUTUA_ERR_TOKEN_EXPIRED', 'this join link has expired: ask for a new one');
+      throw new HttpError('MUTUA_ERR_TOKEN_EXPIRED', 'this join link has expired: ask for a new one');
     }
     const f = await db.federations.get(t.federationId);
     if (!f || f.status === 'deleted') throw notFound('the federation of this join link');
@@ -99,14 +52,14 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
     return ps ? demoSourceOf(ps.source) : null;
   }
 
-  app.get<{ Params: { token: string } }>(
+  app.get(
     '/v1/join/:token/info',
     {
       schema: {
         tags: ['join'],
         summary: "A join link's federation: its task and settings (the join token is the credential)",
-        params: tokenParams,
-        response: { 200: joinInfoSchema, ...errors },
+        params: JoinParams,
+        response: { 200: JoinInfo, ...clientErrors },
       },
     },
     async (req) => {
@@ -120,7 +73,7 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
         federation: {
           id: f.id,
           name: f.name,
-          status: f.status,
+          status: f.status === 'paused' ? ('paused' as const) : ('active' as const),
           strategy: s.strategy,
           mode: s.mode,
           task: s.task,
@@ -140,7 +93,7 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { token: string }; Querystring: { n: number; seed?: number } }>(
+  app.get(
     '/v1/join/:token/demo-shard',
     {
       schema: {
@@ -148,15 +101,12 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
         summary: `A labeled demo shard outside the public set, as ${DEMO_SHARD_FORMAT} bytes (server/src/demo-shard.ts)`,
         description:
           'For trying a federation without data of your own: n samples drawn (with `seed`, reproducibly) from the training split of the built-in data set the public set came from. The seed used is in the x-mutua-shard-seed header.',
-        params: tokenParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            n: { type: 'integer', minimum: 1, maximum: DEMO_SHARD_MAX, default: 600 },
-            seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
-          },
-        },
-        response: { 200: { type: 'string', format: 'binary' }, ...errors },
+        params: JoinParams,
+        querystring: Type.Object({
+          n: Type.Integer({ minimum: 1, maximum: DEMO_SHARD_MAX, default: 600 }),
+          seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+        }),
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...clientErrors },
       },
     },
     async (req, reply) => {
@@ -164,7 +114,6 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
       const source = await demoSource(f);
       if (!source) {
         throw new HttpError(
-          404,
           'MUTUA_ERR_NO_DEMO_DATA',
           'this federation has no demo data (its public set is not a built-in data set): use your own data',
         );
@@ -182,4 +131,6 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
         .send(Buffer.from(shard.bytes.buffer, shard.bytes.byteOffset, shard.bytes.byteLength));
     },
   );
-}
+};
+
+export default joinRoutes;
