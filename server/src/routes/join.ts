@@ -21,6 +21,9 @@ import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { HttpError, notFound } from '../errors.ts';
 import { clientErrors } from './common.ts';
 
+/** Samples in a demo shard when the page does not say. */
+const DEMO_SHARD_DEFAULT = 600;
+
 const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app;
 
@@ -103,7 +106,9 @@ const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'For trying a federation without data of your own: n samples drawn (with `seed`, reproducibly) from the training split of the built-in data set the public set came from. The seed used is in the x-mutua-shard-seed header.',
         params: JoinParams,
         querystring: Type.Object({
-          n: Type.Integer({ minimum: 1, maximum: DEMO_SHARD_MAX, default: 600 }),
+          n: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: DEMO_SHARD_MAX, default: DEMO_SHARD_DEFAULT }),
+          ),
           seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
         }),
         response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...clientErrors },
@@ -119,7 +124,8 @@ const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const seed = req.query.seed ?? randomInt(0, 2 ** 32 - 1);
-      const shard = await buildDemoShard(source, req.query.n, seed);
+      // Ajv has filled in the default; the fallback only satisfies the type.
+      const shard = await buildDemoShard(source, req.query.n ?? DEMO_SHARD_DEFAULT, seed);
       return reply
         .headers({
           'content-type': 'application/octet-stream',
