@@ -17,6 +17,7 @@ import databasePlugin from './plugins/database.ts';
 import errorHandler from './plugins/error-handler.ts';
 import federationsService from './plugins/federations-service.ts';
 import joinService from './plugins/join-service.ts';
+import publicSetsService from './plugins/public-sets-service.ts';
 import federationsApi from './routes/federations/index.ts';
 import healthRoutes from './routes/health.ts';
 import joinRoutes from './routes/join.ts';
@@ -67,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
+  await app.register(publicSetsService);
   await app.register(federationsService);
   await app.register(joinService);
 

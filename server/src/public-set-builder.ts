@@ -6,14 +6,8 @@
 import type { Dataset } from '@mutua/core/data';
 import { loadFashionMnist, loadMnist, parseCsv, parseIdxImages } from '@mutua/core/data-node';
 import { decodePublicSet, encodePublicSet, PUBLIC_SET_FORMAT } from '@mutua/proto';
+import type { BuiltinSlice } from '@mutua/proto/rest';
 import { badRequest, toHttpError } from './errors.ts';
-
-export interface BuiltinSlice {
-  dataset: 'mnist' | 'fashion-mnist';
-  split: 'train' | 'test';
-  offset: number;
-  count: number;
-}
 
 export interface BuiltPublicSet {
   data: Uint8Array;

@@ -11,7 +11,10 @@ declare module 'fastify' {
 
 export default fp(
   async (app: FastifyInstance) => {
-    app.decorate('federations', new FederationsService(app.db, app.coordinator));
+    app.decorate('federations', new FederationsService(app.db, app.coordinator, app.publicSets));
   },
-  { name: 'mutua-federations-service', dependencies: ['mutua-database', 'mutua-coordinator'] },
+  {
+    name: 'mutua-federations-service',
+    dependencies: ['mutua-database', 'mutua-coordinator', 'mutua-public-sets-service'],
+  },
 );

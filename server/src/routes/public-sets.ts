@@ -12,16 +12,9 @@ import {
   UploadQuery,
 } from '@mutua/proto/rest';
 import { Type } from '@sinclair/typebox';
-import type { PublicSetRow } from '../db/index.ts';
 import { notFound } from '../errors.ts';
-import { buildBuiltin, buildUpload } from '../public-set-builder.ts';
+import { publicSetView as view } from '../services/views.ts';
 import { admin, clientErrors, security } from './common.ts';
-
-const view = (r: PublicSetRow): PublicSetView => ({
-  ...r,
-  url: `/v1/public-sets/${r.id}`,
-  createdAt: r.createdAt.toISOString(),
-});
 
 const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Raw uploads arrive as bytes; the body limit is the configured maxUploadBytes.
@@ -43,8 +36,7 @@ const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       // Ajv has filled in the slice's defaults.
-      const built = await buildBuiltin(req.body as Slice);
-      const { publicSet, created } = await app.db.publicSets.put({ ...built, format: 'mutua-public-v1' });
+      const { publicSet, created } = await app.publicSets.createBuiltin(req.body as Slice);
       return reply.code(created ? 201 : 200).send(view(publicSet));
     },
   );
@@ -62,14 +54,10 @@ const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const shape = req.query.shape?.split('x').map(Number);
-      const built = buildUpload(
+      const { publicSet, created } = await app.publicSets.upload(
         new Uint8Array(req.body as Buffer),
-        req.query.format,
-        shape,
-        req.query.name ?? 'upload',
+        req.query,
       );
-      const { publicSet, created } = await app.db.publicSets.put({ ...built, format: 'mutua-public-v1' });
       return reply.code(created ? 201 : 200).send(view(publicSet));
     },
   );
@@ -85,10 +73,9 @@ const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(PublicSetView), ...clientErrors },
       },
     },
-    async () => (await app.db.publicSets.list()).map(view),
+    async () => (await app.publicSets.list()).map(view),
   );
 
-  const cache = new Map<string, Uint8Array>();
   app.get(
     '/v1/public-sets/:id',
     {
@@ -113,17 +100,11 @@ const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const { id } = req.params;
       // Existence first: a 404 must not carry the immutable caching headers, nor a 304 answer for a set that is not there.
-      if (!cache.has(id) && !(await app.db.publicSets.get(id))) throw notFound(`public set ${id}`);
+      if (!(await app.publicSets.exists(id))) throw notFound(`public set ${id}`);
       const etag = `"${id}"`;
       reply.header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable');
       if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
-      let data = cache.get(id);
-      if (!data) {
-        const stored = await app.db.publicSets.getData(id);
-        if (!stored) throw notFound(`public set ${id}`);
-        data = stored;
-        cache.set(id, data);
-      }
+      const data = await app.publicSets.data(id);
       return reply
         .type('application/octet-stream')
         .header('Content-Length', data.byteLength)

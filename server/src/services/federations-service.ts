@@ -6,6 +6,7 @@
  */
 import { ProtocolError } from '@mutua/proto';
 import type {
+  BuiltinSlice,
   CreateFederationBody,
   FederationView,
   IssuedToken,
@@ -20,7 +21,7 @@ import type { Coordinator } from '../coordinator.ts';
 import { createToken, type Db, type FederationRow, type PublicSetRow } from '../db/index.ts';
 import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { type BuiltinSlice, buildBuiltin } from '../public-set-builder.ts';
+import type { PublicSetsService } from './public-sets-service.ts';
 import {
   federationView,
   issuedTokenView,
@@ -29,7 +30,7 @@ import {
   participantView,
   roundView,
   tokenView,
-} from './federation-views.ts';
+} from './views.ts';
 
 /** How many rounds a listing returns when the client does not say. */
 export const DEFAULT_ROUNDS_LIMIT = 1000;
@@ -38,6 +39,7 @@ export class FederationsService {
   constructor(
     private readonly db: Db,
     private readonly coordinator: Coordinator,
+    private readonly publicSets: PublicSetsService,
   ) {}
 
   // ------------------------------------------------------------------ federations
@@ -46,13 +48,9 @@ export class FederationsService {
     const { name, publicSetId, publicSet, settings } = body;
     if (!publicSetId === !publicSet) throw badRequest('give exactly one of publicSetId and publicSet');
     const ps = publicSetId
-      ? await this.db.publicSets.get(publicSetId)
-      : (
-          await this.db.publicSets.put({
-            ...(await buildBuiltin(publicSet as BuiltinSlice)),
-            format: 'mutua-public-v1',
-          })
-        ).publicSet;
+      ? await this.publicSets.get(publicSetId)
+      : // Ajv has filled in the slice's defaults.
+        (await this.publicSets.createBuiltin(publicSet as BuiltinSlice)).publicSet;
     if (!ps) throw notFound(`public set ${publicSetId}`);
     // SettingsError (cross-field rules) becomes MUTUA_ERR_BAD_SETTINGS in errors.ts.
     const resolved = resolveSettings((settings ?? {}) as SettingsInput, ps.shape);

@@ -8,6 +8,7 @@ import type {
   MetricView,
   ParticipantView,
   PublicSetRef,
+  PublicSetView,
   RoundView,
   SettingsView,
   TokenView,
@@ -28,6 +29,10 @@ export interface LiveCounters {
   currentVersion: number;
   consensusVersion: number;
   onlineCount: number;
+}
+
+export function publicSetView(r: PublicSetRow): PublicSetView {
+  return { ...r, url: `/v1/public-sets/${r.id}`, createdAt: r.createdAt.toISOString() };
 }
 
 export function publicSetRef(ps: PublicSetRow): PublicSetRef {
