@@ -145,6 +145,42 @@ describeEachDatabase('admin REST API', (database) => {
     assertError(twice, 404, 'MUTUA_ERR_NOT_FOUND');
   });
 
+  it('listing federations costs two queries, not one per federation', async () => {
+    for (let i = 0; i < 3; i++) await createFederation(s.app);
+    const { federations, publicSets } = s.app.db;
+    const calls: string[] = [];
+    const spies = [
+      [federations, ['get', 'list']],
+      [publicSets, ['get', 'getMany', 'list']],
+    ] as const;
+    const originals: (() => void)[] = [];
+    for (const [repo, names] of spies) {
+      for (const name of names) {
+        const target = repo as unknown as Record<string, (...args: unknown[]) => unknown>;
+        const original = target[name]!;
+        target[name] = function (this: unknown, ...args: unknown[]) {
+          calls.push(name);
+          return original.apply(this, args);
+        };
+        originals.push(() => {
+          target[name] = original;
+        });
+      }
+    }
+    let list: { publicSet: { id: string } | null }[];
+    try {
+      list = await getJson(s.app, '/v1/federations');
+    } finally {
+      for (const restore of originals) restore();
+    }
+    assert.ok(list.length >= 3);
+    assert.ok(
+      list.every((f) => f.publicSet?.id),
+      'every federation shows its public set',
+    );
+    assert.deepEqual(calls, ['list', 'getMany']);
+  });
+
   it('create: validation errors are 400 with a message that names what to fix', async () => {
     assertError(
       await create({ name: 'x', publicSet: slice, settings: { bufferK: 3 } }),
