@@ -1053,7 +1053,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
       // without new ones the learner goes on from its own weights.
       const gw = this.globalWeights;
       if (fed.strategy === 'fedavg' && gw) {
-        await learner.setWeights!(gw.values);
+        await learner.setWeights!(gw.values, { round: gw.round });
         if (this.globalWeights === gw) this.globalWeights = null;
       }
       signal.throwIfAborted();
