@@ -196,7 +196,12 @@ test('createTfLearner scores nothing at setWeights without a test set or with ev
   const model = createModel('mlp', { inputShape: [4], numClasses: 3, seed: 1 });
   let calls = 0;
   for (const opts of [{ testDs: undefined }, { testDs: blobs(9, 3), settings: { evaluateGlobal: false } }]) {
-    const learner = createTfLearner({ model, trainDs: blobs(6, 1), ...opts, onGlobalEvaluated: () => calls++ });
+    const learner = createTfLearner({
+      model,
+      trainDs: blobs(6, 1),
+      ...opts,
+      onGlobalEvaluated: () => calls++,
+    });
     await learner.setWeights(await learner.getWeights(), { round: 2 });
     learner.dispose();
   }
