@@ -77,7 +77,7 @@ describe('simulation shards', () => {
       same(mine.test, full.test, 'test set');
     }
     // all/N (the centralised baseline): every private sample once, none of public or test.
-    const union = shardOf(source, { ...shard, all: true });
+    const union = shardOf(source, { ...shard, index: 0, all: true });
     assert.equal(
       union.train.n,
       full.clients.reduce((n, c) => n + c.n, 0),
