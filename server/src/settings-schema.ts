@@ -57,5 +57,11 @@ export const settingsSchema = {
     participantLimit: { type: 'integer', minimum: 1 },
     modelArch: { type: 'string', maxLength: 100 },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    weightEncoding: {
+      type: 'string',
+      enum: ['float32', 'float16', 'uint8'],
+      description:
+        'fedavg: how weights travel both ways: float32, float16, or uint8 (8 bits per weight with a scale and offset per tensor)',
+    },
   },
 } as const;

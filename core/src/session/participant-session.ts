@@ -75,6 +75,7 @@ import {
   validateTargets,
   validateTask,
   type WeightsExpectation,
+  weightEncodingValue,
 } from '@mutua/proto';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { TypedEmitter } from './emitter.ts';
@@ -492,7 +493,8 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         modelArch: m.arch,
         inputShape: [...m.inputShape],
         numClasses: m.numClasses,
-        supportedEncodings: this.encodings.map((e) => encodingValue(e)),
+        // ENCODING_UINT8_AFFINE says this client also sends and reads 8-bit fedavg weights.
+        supportedEncodings: [...this.encodings.map((e) => encodingValue(e)), weightEncodingValue('uint8')],
         clientVersion: this.opts.clientVersion ?? '',
         modelSignature: this.signature(),
       },
@@ -1081,9 +1083,9 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         body = {
           weights: {
             round: task.round,
-            encoding: encodingValue(encoding),
+            encoding: weightEncodingValue(encoding),
             count: values.length,
-            payload: encodeWeights(values, encoding),
+            payload: encodeWeights(values, encoding, { segments: learner.weightSegments }),
             numSamples: learner.numSamples ?? metrics.samples,
             modelSignature: this.signature(),
             metrics: localMetrics,
