@@ -7,6 +7,7 @@ import {
   parseOptions,
   parseSweep,
   type SimulateOptions,
+  sweepAffects,
   sweepGrid,
   variantLabel,
 } from './options.ts';
@@ -84,6 +85,15 @@ describe('simulate options', () => {
     assert.throws(() => parse('--sweep', 'lambda='), /at least one value/);
     assert.throws(() => parse('--sweep', 'strategy=fedavg'), /--methods/);
     assert.throws(() => parse('--sweep', 'lambda=1', '--sweep', 'lambda=2'), /names a key twice/);
+  });
+
+  it('a sweep reruns FedAvg and the baselines only for settings they use', () => {
+    assert.equal(sweepAffects('mutual-sync', ['lambda']), true);
+    assert.equal(sweepAffects('fedavg-u8', ['lambda', 'temperature']), false);
+    assert.equal(sweepAffects('fedavg', ['localEpochs']), true);
+    assert.equal(sweepAffects('fedavg', ['weightEncoding']), true);
+    assert.equal(sweepAffects('local-only', ['weightEncoding']), false);
+    assert.equal(sweepAffects('centralised', ['lambda', 'localEpochs']), true);
   });
 
   it('--table: the run directories to print a docs table from', () => {

@@ -125,6 +125,19 @@ export function applySweepPoint(o: SimulateOptions, point: Record<string, string
   return out;
 }
 
+/**
+ * Whether a sweep over `keys` can change what `method` does. FedAvg and the local baselines
+ * ignore the distillation settings, so the harness runs them once per seed and reuses the
+ * result at the other grid points instead of training the same thing again.
+ */
+export function sweepAffects(method: string, keys: readonly string[]): boolean {
+  if (method.startsWith('mutual')) return true;
+  const relevant = method.startsWith('fedavg')
+    ? ['localEpochs', 'weightEncoding', 'sync.quorum', 'sync.deadlineMs', 'participantLimit']
+    : ['localEpochs'];
+  return keys.some((k) => relevant.includes(k) || k === 'sync');
+}
+
 /** "lambda=0.5 temperature=3" */
 export const variantLabel = (point: Record<string, string | number>): string =>
   Object.entries(point)

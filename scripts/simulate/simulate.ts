@@ -16,6 +16,7 @@ import {
   OptionError,
   parseOptions,
   type SimulateOptions,
+  sweepAffects,
   sweepGrid,
   variantLabel,
 } from './options.ts';
@@ -93,6 +94,23 @@ export async function simulate(
             .filter(Boolean)
             .join(' ');
           bar.update(before, label);
+          const earlier = results.find(
+            (r) => r.method === method && r.seed === seed && r.variant !== undefined,
+          );
+          if (variant !== undefined && earlier && !sweepAffects(method, Object.keys(point))) {
+            results.push({
+              ...earlier,
+              variant,
+              overrides: point,
+              notes: [
+                `${method} seed ${seed}: ${variant} reuses the run at ${earlier.variant} (no swept setting applies to ${method})`,
+              ],
+              errors: [],
+            });
+            before += reports(method);
+            bar.update(before, label);
+            continue;
+          }
           const syncWall = results.find(
             (r) => r.method === 'mutual-sync' && r.seed === seed && r.variant === variant,
           )?.summary?.wallMs;

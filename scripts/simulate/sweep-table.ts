@@ -42,8 +42,8 @@ export function sweepTable(results: readonly MethodResult[], target: number | nu
         local ? '0' : mb(m.bytesProtocol),
         local ? '0' : mb(m.bytesWithPublicSet),
         v.targetAccuracy === null ? '—' : pct(v.targetAccuracy),
-        local ? '0' : reached(hit?.protocol),
-        local ? '0' : reached(hit?.withPublicSet),
+        reached(hit?.protocol),
+        reached(hit?.withPublicSet),
         local ? '—' : times(m.ratioVsFedavg.toTargetProtocol),
         local ? '—' : times(m.ratioVsFedavg.toTargetWithPublicSet),
       ];
