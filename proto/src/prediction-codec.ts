@@ -500,7 +500,7 @@ function encodeAffine(values: Float32Array, segments: readonly number[]): Uint8A
     if (scale > 0) {
       for (let i = off; i < off + len; i++) {
         const q = Math.round((values[i]! - min) / scale);
-        out[head + i] = q < 0 ? 0 : q > 255 ? 255 : q;
+        out[head + i] = Math.min(255, Math.max(0, q));
       }
     }
     off += len;
