@@ -220,7 +220,14 @@ export function summarizeVariant(results: readonly MethodResult[], target?: numb
     const final = finalAccuracy(runs, (r) => r.summary!.final);
     return {
       method,
-      encoding: runs[0]!.encoding ?? (fed ? 'float32' : isLocal(method) ? 'none' : 'unknown'),
+      encoding:
+        runs[0]!.encoding ??
+        // Runs from before `encoding` was recorded: what the federation settings say.
+        (fed
+          ? String(runs[0]!.settings?.weightEncoding ?? 'float32')
+          : isLocal(method)
+            ? 'none'
+            : String((runs[0]!.settings?.encodings as string[] | undefined)?.[0] ?? 'unknown')),
       seeds: runs.map((r) => r.seed ?? 0),
       finalAccuracy: final,
       ...(global
