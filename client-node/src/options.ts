@@ -99,7 +99,9 @@ Simulation (a shard of a built-in set, as the experiment harness splits it)
   --seed S              split seed; also seeds the model and shuffles (default: random init)
   --public-size P       samples held out as the public set (default 1000)
   --test-size T         samples held out as the test set (default 1000)
-  --eval-test           report accuracy on the split's test set each round (needs --shard)
+  --eval-test           report accuracy on the split's test set each round (needs --shard);
+                        fedavg: also the global model's, as it is loaded before training,
+                        and with --max-rounds the last round's before leaving
 
 Model and training
   --model ARCH          ${MODEL_ARCHS.join(' | ')} (default mlp)
