@@ -179,7 +179,10 @@ export function shardOf(source: ConcatSource, shard: ShardOptions): { train: Dat
     numClasses: source.numClasses,
   };
   const split = federatedSplit(labelsOnly, splitOptions(shard));
-  return { train: source.gather(split.clientIndices[shard.index]!), test: source.gather(split.testIndices) };
+  const indices = shard.all
+    ? split.clientIndices.flat().sort((a, b) => a - b)
+    : split.clientIndices[shard.index]!;
+  return { train: source.gather(indices), test: source.gather(split.testIndices) };
 }
 
 /**
@@ -235,7 +238,7 @@ async function loadSpec(
       if (o.shard) {
         const source = await builtinSource(spec.dataset, { split: spec.split, limit: o.limit });
         const { train, test } = shardOf(source, o.shard);
-        const what = `${o.data} shard ${o.shard.index}/${o.shard.count} (alpha ${o.shard.alpha}, seed ${o.shard.seed})`;
+        const what = `${o.data} shard ${o.shard.all ? 'all' : o.shard.index}/${o.shard.count} (alpha ${o.shard.alpha}, seed ${o.shard.seed})`;
         return { ds: train, test: o.evalTest ? test : undefined, what };
       }
       return { ds: await loadBuiltin(spec.dataset, spec.split ?? 'train', o.limit), what: o.data };
@@ -273,7 +276,7 @@ export async function loadPrivateData(o: DataOptions): Promise<PrivateData> {
     if (test) test = withNumClasses(test, o.numClasses);
   }
   // A seed per shard so that shards held out with the same --seed differ.
-  const valSeed = (o.seed ?? 0) * 1009 + (o.shard?.index ?? 0);
+  const valSeed = (o.seed ?? 0) * 1009 + (o.shard?.all ? o.shard.count : (o.shard?.index ?? 0));
   const { train, val } = holdOut(ds, o.valFraction, valSeed);
   const n = (v: number) => v.toLocaleString('en-US');
   const description =

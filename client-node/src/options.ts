@@ -12,8 +12,13 @@ import { CliError } from './cli-error.ts';
 import { coordinatorWsUrl } from './coordinator-url.ts';
 
 export interface ShardOptions {
-  /** 0-based client index k. */
+  /** 0-based client index k (0 with `all`). */
   index: number;
+  /**
+   * --shard all/N: the union of the N clients' private shards (the centralised baseline: all
+   * private data in one place; the public and test sets stay held out). --local-only only.
+   */
+  all?: boolean;
   /** Number of clients N. */
   count: number;
   alpha: number;
@@ -87,12 +92,16 @@ Data (private, never uploaded)
   --val-fraction F      held-out slice of the data for local accuracy (default 0.1)
 
 Simulation (a shard of a built-in set, as the experiment harness splits it)
-  --shard k/N           use client k's shard (k = 0..N-1) of federatedSplit(TRAIN+TEST)
+  --shard k/N           use client k's shard (k = 0..N-1) of federatedSplit(TRAIN+TEST);
+                        all/N: every client's shard at once (with --local-only: the
+                        centralised upper bound)
   --alpha A             Dirichlet concentration (default 0.5)
   --seed S              split seed; also seeds the model and shuffles (default: random init)
   --public-size P       samples held out as the public set (default 1000)
   --test-size T         samples held out as the test set (default 1000)
-  --eval-test           report accuracy on the split's test set each round (needs --shard)
+  --eval-test           report accuracy on the split's test set each round (needs --shard);
+                        fedavg: also the global model's, as it is loaded before training,
+                        and with --max-rounds the last round's before leaving
 
 Model and training
   --model ARCH          ${MODEL_ARCHS.join(' | ')} (default mlp)
@@ -239,15 +248,19 @@ export function parseOptions(
   const shardSpec = s('shard');
   const shardOnly = ['alpha', 'public-size', 'test-size'] as const;
   if (shardSpec !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(shardSpec.trim());
-    if (!m) throw usage(`--shard must be k/N (client k of N, k from 0), got "${shardSpec}"`);
-    const index = Number(m[1]);
+    const m = /^(\d+|all)\/(\d+)$/.exec(shardSpec.trim());
+    if (!m) throw usage(`--shard must be k/N (client k of N, k from 0) or all/N, got "${shardSpec}"`);
+    const all = m[1] === 'all';
+    const index = all ? 0 : Number(m[1]);
     const count = Number(m[2]);
     if (count < 1 || index >= count) throw usage(`--shard k/N needs 0 <= k < N, got "${shardSpec}"`);
+    if (all && !b('local-only'))
+      throw usage('--shard all/N (every private shard at once) is a --local-only baseline');
     if (!data.startsWith('builtin:'))
       throw usage('--shard splits a built-in data set: use --data builtin:mnist or builtin:fashion-mnist');
     shard = {
       index,
+      ...(all ? { all } : {}),
       count,
       alpha: num('alpha', s('alpha'), (n) => n > 0, 'a number > 0') ?? 0.5,
       seed: int('seed', s('seed'), 0) ?? 0,

@@ -91,6 +91,12 @@ export async function runParticipant(
   let roundsDone = 0;
   let stopping = false;
   let unit = 'round';
+  let strategy = '';
+  /** The task being worked on, and the round of the last global weights scored. */
+  let taskRound = 0;
+  let globalRound: number | null = null;
+  /** fedavg: --max-rounds reached; leave once the last round's aggregate is scored. */
+  let awaitingFinalGlobal = false;
 
   /** Real training time and slowdown wait of the last training, per round. */
   const timings = new Map<number, { trainMs: number; waitMs: number }>();
@@ -140,6 +146,25 @@ export async function runParticipant(
       testDs: data.test,
       publicSet,
       settings: p.learnerSettings,
+      onGlobalEvaluated: (e) => {
+        globalRound = e.round;
+        metrics.write({
+          event: 'global',
+          round: taskRound,
+          globalRound: e.round,
+          participant: participantId,
+          name: o.name ?? null,
+          shard: o.shard?.index ?? null,
+          globalTestAccuracy: e.accuracy,
+          ...session.traffic,
+          t: Date.now(),
+        });
+        reporter.info(`global model of ${unit} ${e.round}: test acc ${formatPercent(e.accuracy)}`);
+        if (awaitingFinalGlobal && e.round >= lastRound) {
+          reporter.info(`scored the global model of the last ${unit}; leaving`);
+          leave(`completed ${acked} rounds`);
+        }
+      },
     });
     return withSlowdown(learner, o.slowdown, (round, timing) => timings.set(round, timing));
   };
@@ -184,6 +209,7 @@ export async function runParticipant(
     participantId = w.participantId;
     federationId = w.federation.id;
     unit = w.federation.mode === 'async' ? 'version' : 'round';
+    strategy = w.federation.strategy;
     const uploads =
       w.federation.strategy === 'fedavg'
         ? `weights in ${w.weightEncoding}`
@@ -203,6 +229,7 @@ export async function runParticipant(
   });
 
   session.on('task', (t) => {
+    taskRound = t.round;
     targetsVersions.set(t.round, t.targetsVersion);
     const label = `${unit} ${t.round}${t.targetsVersion === null ? '' : ` (targets v${t.targetsVersion})`}`;
     reporter.startBar(1, { label, epoch: 1, epochs: t.localEpochs, loss: '-' });
@@ -236,6 +263,9 @@ export async function runParticipant(
       trainAccuracy: m.trainAccuracy ?? null,
       valAccuracy: m.valAccuracy ?? null,
       ...(m.testAccuracy === undefined ? {} : { testAccuracy: m.testAccuracy }),
+      ...(m.globalTestAccuracy === undefined
+        ? {}
+        : { globalTestAccuracy: m.globalTestAccuracy, globalRound: globalRound ?? e.round - 1 }),
       distillLoss: m.distillLoss ?? null,
       samples: m.samples,
       bytesUp: e.bytesUp,
@@ -261,9 +291,18 @@ export async function runParticipant(
     checkpoints.save(model, state()).catch((err: unknown) => {
       reporter.warn(`could not save the checkpoint in ${checkpoints.dir}: ${(err as Error).message}`);
     });
-    if (o.maxRounds !== undefined && acked >= o.maxRounds) {
-      reporter.info(`completed ${acked} ${unit}${acked === 1 ? '' : 's'}; leaving`);
-      leave(`completed ${acked} rounds`);
+    if (o.maxRounds !== undefined && acked >= o.maxRounds && !awaitingFinalGlobal) {
+      if (strategy === 'fedavg' && data.test) {
+        // The federation's final model is the aggregate of this round: it arrives with the
+        // next task, is scored as it is loaded, and then this participant leaves.
+        awaitingFinalGlobal = true;
+        reporter.info(
+          `completed ${acked} ${unit}${acked === 1 ? '' : 's'}; waiting for the global model of ${unit} ${lastRound} to score it`,
+        );
+      } else {
+        reporter.info(`completed ${acked} ${unit}${acked === 1 ? '' : 's'}; leaving`);
+        leave(`completed ${acked} rounds`);
+      }
     }
   });
 

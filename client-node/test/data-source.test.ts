@@ -76,6 +76,21 @@ describe('simulation shards', () => {
       same(mine.train, full.clients[k]!, `client ${k}`);
       same(mine.test, full.test, 'test set');
     }
+    // all/N (the centralised baseline): every private sample once, none of public or test.
+    const union = shardOf(source, { ...shard, index: 0, all: true });
+    assert.equal(
+      union.train.n,
+      full.clients.reduce((n, c) => n + c.n, 0),
+    );
+    const labels = (ds: { y: Int32Array; n: number }) => {
+      const counts = new Array<number>(10).fill(0);
+      for (let i = 0; i < ds.n; i++) counts[ds.y[i]!]!++;
+      return counts;
+    };
+    assert.deepEqual(
+      labels(union.train),
+      full.clients.map(labels).reduce((a, c) => a.map((v, i) => v + c[i]!)),
+    );
   });
 
   it('loadPrivateData holds out a seeded validation slice of the shard and keeps the test set apart', async () => {

@@ -65,6 +65,21 @@ describe('parseOptions', () => {
     assert.equal(o.seed, 5);
   });
 
+  it('--shard all/N: every private shard, for a --local-only baseline only', () => {
+    const local = ['--local-only', '--rounds', '2', '--data', 'builtin:mnist'];
+    const o = parseOptions([...local, '--shard', 'all/4', '--eval-test'])!;
+    assert.deepEqual(o.shard, {
+      index: 0,
+      all: true,
+      count: 4,
+      alpha: 0.5,
+      seed: 0,
+      publicSize: 1000,
+      testSize: 1000,
+    });
+    assert.throws(() => parseOptions([...base, '--shard', 'all/4']), /--local-only baseline/);
+  });
+
   it('returns null for --help, whose text lists every option', () => {
     assert.equal(parseOptions(['--help']), null);
     for (const flag of [

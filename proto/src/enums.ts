@@ -6,7 +6,7 @@
  * and callers decide whether that is an error.
  */
 import { mutua } from './gen/mutua.js';
-import type { PredictionEncoding } from './prediction-codec.ts';
+import type { PredictionEncoding, WeightEncoding } from './prediction-codec.ts';
 
 export type ModeName = 'sync' | 'async';
 export type StrategyName = 'mutual' | 'fedavg';
@@ -36,6 +36,12 @@ const encodings = table<PredictionEncoding>([
   ['uint8', Encoding.ENCODING_UINT8],
   ['topk', Encoding.ENCODING_TOPK],
 ]);
+// Weights have their own 8-bit layout: 'uint8' is ENCODING_UINT8_AFFINE, never ENCODING_UINT8.
+const weightEncodings = table<WeightEncoding>([
+  ['float32', Encoding.ENCODING_FLOAT32],
+  ['float16', Encoding.ENCODING_FLOAT16],
+  ['uint8', Encoding.ENCODING_UINT8_AFFINE],
+]);
 const modes = table<ModeName>([
   ['sync', Mode.MODE_SYNC],
   ['async', Mode.MODE_ASYNC],
@@ -63,6 +69,10 @@ export const encodingName = encodings.name;
 export const encodingValue = encodings.value as (name: PredictionEncoding) => mutua.v1.Encoding;
 export const isEncodingName = encodings.isName;
 
+/** `Encoding` number -> weight encoding name; undefined for values that are not weight encodings. */
+export const weightEncodingName = weightEncodings.name;
+export const weightEncodingValue = weightEncodings.value as (name: WeightEncoding) => mutua.v1.Encoding;
+
 export const modeName = modes.name;
 export const modeValue = modes.value as (name: ModeName) => mutua.v1.Mode;
 export const isModeName = modes.isName;
@@ -87,4 +97,29 @@ export function negotiateEncoding(
 ): PredictionEncoding | undefined {
   const offer = supported.length === 0 ? ['float32'] : supported;
   return accepted.find((e) => offer.includes(e));
+}
+
+/**
+ * The weight encodings a participant can use, from its Hello.supported_encodings: float32
+ * and float16 always (every FedAvg client could decode both before 8-bit weights existed),
+ * 8 bits only when it lists ENCODING_UINT8_AFFINE.
+ */
+export function supportedWeightEncodings(
+  supported: readonly (number | null | undefined)[],
+): WeightEncoding[] {
+  const out: WeightEncoding[] = ['float32', 'float16'];
+  if (supported.includes(Encoding.ENCODING_UINT8_AFFINE)) out.push('uint8');
+  return out;
+}
+
+/**
+ * The weight encoding of a fedavg participant: the federation's when the participant has it,
+ * else the next more precise one it has (uint8 -> float16 -> float32).
+ */
+export function negotiateWeightEncoding(
+  preferred: WeightEncoding,
+  supported: readonly WeightEncoding[],
+): WeightEncoding {
+  const order: WeightEncoding[] = ['uint8', 'float16', 'float32'];
+  return order.slice(order.indexOf(preferred)).find((e) => supported.includes(e)) ?? 'float32';
 }

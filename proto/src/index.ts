@@ -133,10 +133,14 @@ export {
   modeName,
   modeValue,
   negotiateEncoding,
+  negotiateWeightEncoding,
   STRATEGY_NAMES,
   type StrategyName,
   strategyName,
   strategyValue,
+  supportedWeightEncodings,
+  weightEncodingName,
+  weightEncodingValue,
 } from './enums.ts';
 export {
   ERROR_POLICY,

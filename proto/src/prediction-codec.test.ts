@@ -3,11 +3,13 @@ import { describe, it } from 'node:test';
 import { float32BitsToFloat16Bits, fromFloat16Bits, roundToFloat16, toFloat16Bits } from './float16.ts';
 import {
   DEFAULT_MAX_ELEMENTS,
+  DEFAULT_WEIGHT_BLOCK,
   decodePredictions,
   decodeWeights,
   encodePredictions,
   encodeWeights,
   maxAbsError,
+  maxWeightError,
   PAYLOAD_ERROR_CODES,
   PayloadError,
   type PayloadErrorCode,
@@ -15,6 +17,8 @@ import {
   predictionByteLength,
   topkIndexBytes,
   weightByteLength,
+  weightCountOf,
+  weightSegmentsOf,
 } from './prediction-codec.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -283,6 +287,18 @@ describe('golden bytes', () => {
     const w = Float32Array.of(1, -2, 0.5);
     assert.equal(hex(encodeWeights(w, 'float32')), '0000803f000000c00000003f');
     assert.equal(hex(encodeWeights(w, 'float16')), '003c00c00038');
+    // uint8 (ENCODING_UINT8_AFFINE): S = 1; segment (length 3, min -2, scale fround(3/255));
+    // then q = 255, 0, 170 for 1, -2, 0.
+    const u = Float32Array.of(1, -2, 0);
+    assert.equal(
+      hex(encodeWeights(u, 'uint8')),
+      '01000000 03000000 000000c0 c1c0403c ff00aa'.replace(/ /g, ''),
+    );
+    // Two segments, each with its own offset and scale: (1, -2, 0) and (0.25, 0.5).
+    assert.equal(
+      hex(encodeWeights(Float32Array.of(1, -2, 0, 0.25, 0.5), 'uint8', { segments: [3, 2] })),
+      '02000000 03000000 000000c0 c1c0403c 02000000 0000803e 8180803a ff00aa 00ff'.replace(/ /g, ''),
+    );
   });
 });
 
@@ -428,6 +444,89 @@ describe('round trips within the documented bounds', () => {
       assert.ok(Math.abs(back[i]! - w[i]!) <= Math.abs(w[i]!) * 2 ** -11 + 2 ** -25, `weight ${i}`);
     }
     assert.deepEqual(decodeWeights(new Uint8Array(0), 0, 'float16'), new Float32Array(0));
+  });
+
+  it('weights: uint8 within half a step of each segment, per tensor or in blocks, from unaligned bytes', () => {
+    const rand = rng(5);
+    // Tensors of very different ranges, as a model has (kernels, biases, a constant one).
+    const tensors = [
+      Float32Array.from({ length: 5000 }, () => gaussian(rand) * 0.05),
+      Float32Array.from({ length: 64 }, () => gaussian(rand) * 1e-4),
+      Float32Array.from({ length: 9000 }, () => gaussian(rand) * 3 + 10),
+      new Float32Array(7).fill(0.3),
+    ];
+    const w = new Float32Array(tensors.reduce((n, t) => n + t.length, 0));
+    let off = 0;
+    for (const t of tensors) {
+      w.set(t, off);
+      off += t.length;
+    }
+    const segments = tensors.map((t) => t.length);
+    const bytes = encodeWeights(w, 'uint8', { segments });
+    assert.equal(bytes.length, weightByteLength(w.length, 'uint8', segments.length));
+    assert.equal(weightCountOf(bytes, 'uint8'), w.length);
+    assert.deepEqual(weightSegmentsOf(bytes), segments);
+    const back = decodeWeights(unaligned(bytes), w.length, 'uint8');
+    off = 0;
+    for (const t of tensors) {
+      const min = Math.min(...t);
+      const max = Math.max(...t);
+      const bound = maxWeightError(min, max);
+      let worst = 0;
+      for (let i = 0; i < t.length; i++) worst = Math.max(worst, Math.abs(back[off + i]! - t[i]!));
+      assert.ok(worst <= bound, `segment of ${t.length}: ${worst} > ${bound}`);
+      // The bound is tight: half a step is reached within a factor of two on random data.
+      if (max > min && t.length > 1000) assert.ok(worst > bound / 2, `${worst} vs ${bound}`);
+      off += t.length;
+    }
+    assert.deepEqual(
+      back.subarray(w.length - 7),
+      new Float32Array(7).fill(0.3),
+      'a constant tensor is exact',
+    );
+    // Without segments: blocks of DEFAULT_WEIGHT_BLOCK, each within its own half step.
+    const blocked = encodeWeights(w, 'uint8');
+    assert.equal(weightSegmentsOf(blocked).length, Math.ceil(w.length / DEFAULT_WEIGHT_BLOCK));
+    const back2 = decodeWeights(blocked, w.length, 'uint8');
+    for (let b = 0; b < w.length; b += DEFAULT_WEIGHT_BLOCK) {
+      const block = w.subarray(b, b + DEFAULT_WEIGHT_BLOCK);
+      const bound = maxWeightError(Math.min(...block), Math.max(...block));
+      for (let i = 0; i < block.length; i++) assert.ok(Math.abs(back2[b + i]! - block[i]!) <= bound);
+    }
+    // A quarter of float32's bytes, plus 12 per segment.
+    assert.equal(bytes.length, 4 + 12 * 4 + w.length);
+    assert.deepEqual(
+      decodeWeights(encodeWeights(new Float32Array(0), 'uint8'), 0, 'uint8'),
+      new Float32Array(0),
+    );
+  });
+
+  it('weights: uint8 payloads that break the layout are refused with a code', () => {
+    const good = encodeWeights(Float32Array.of(1, -2, 0, 0.25, 0.5), 'uint8', { segments: [3, 2] });
+    const patch = (at: number, bytes: number[]) => {
+      const b = good.slice();
+      b.set(bytes, at);
+      return b;
+    };
+    const f32 = (v: number) => [...new Uint8Array(Float32Array.of(v).buffer)];
+    throwsCode(() => decodeWeights(good, 6, 'uint8'), 'PAYLOAD_LENGTH_MISMATCH');
+    throwsCode(() => decodeWeights(good.subarray(0, 3), 5, 'uint8'), 'PAYLOAD_LENGTH_MISMATCH');
+    throwsCode(() => decodeWeights(patch(0, [9]), 5, 'uint8'), 'PAYLOAD_BAD_SHAPE'); // 9 segments
+    throwsCode(() => decodeWeights(patch(4, [4]), 5, 'uint8'), 'PAYLOAD_BAD_SHAPE'); // lengths 4 + 2 != 5
+    throwsCode(() => decodeWeights(patch(4, [0]), 5, 'uint8'), 'PAYLOAD_BAD_SHAPE'); // an empty segment
+    throwsCode(() => decodeWeights(patch(8, f32(Number.NaN)), 5, 'uint8'), 'PAYLOAD_NON_FINITE');
+    throwsCode(
+      () => decodeWeights(patch(12, f32(Number.POSITIVE_INFINITY)), 5, 'uint8'),
+      'PAYLOAD_NON_FINITE',
+    );
+    throwsCode(() => decodeWeights(patch(12, f32(3e36)), 5, 'uint8'), 'PAYLOAD_NON_FINITE'); // min + 255 scale overflows
+    throwsCode(() => decodeWeights(patch(12, f32(-1)), 5, 'uint8'), 'PAYLOAD_BAD_SHAPE');
+    throwsCode(() => encodeWeights(Float32Array.of(1, 2), 'uint8', { segments: [1] }), 'PAYLOAD_BAD_SHAPE');
+    throwsCode(
+      () => encodeWeights(Float32Array.of(1, 2), 'uint8', { segments: [2, 0] }),
+      'PAYLOAD_BAD_SHAPE',
+    );
+    throwsCode(() => encodeWeights(Float32Array.of(1, Number.NaN), 'uint8'), 'PAYLOAD_NON_FINITE');
   });
 });
 

@@ -78,8 +78,11 @@ import { float32BitsToFloat16Bits, fromFloat16Bits } from './float16.ts';
 export type PredictionEncoding = 'float32' | 'float16' | 'uint8' | 'topk';
 export const PREDICTION_ENCODINGS: readonly PredictionEncoding[] = ['float32', 'float16', 'uint8', 'topk'];
 
-export type WeightEncoding = 'float32' | 'float16';
-export const WEIGHT_ENCODINGS: readonly WeightEncoding[] = ['float32', 'float16'];
+/** Weight encodings; 'uint8' is ENCODING_UINT8_AFFINE on the wire (not the prediction uint8). */
+export type WeightEncoding = 'float32' | 'float16' | 'uint8';
+export const WEIGHT_ENCODINGS: readonly WeightEncoding[] = ['float32', 'float16', 'uint8'];
+/** Values per segment when an 8-bit weight encoder is not told the tensor sizes. */
+export const DEFAULT_WEIGHT_BLOCK = 4096;
 
 export type PayloadErrorCode =
   /** The byte length does not match the declared shape and encoding (or the values array its shape). */
@@ -153,6 +156,12 @@ export interface PredictionCodecOptions {
 export interface WeightCodecOptions {
   /** Largest weight count accepted (default DEFAULT_MAX_WEIGHTS). */
   maxElements?: number;
+  /**
+   * 'uint8' encoders: consecutive segment lengths (positive, summing to the weight count),
+   * each with its own scale and offset: one per tensor is the intent. Default: blocks of
+   * DEFAULT_WEIGHT_BLOCK values.
+   */
+  segments?: readonly number[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -213,12 +222,45 @@ export function maxAbsError(enc: PredictionEncoding, C: number, k?: number): num
   }
 }
 
-/** The exact payload length of `count` weights under `enc`. */
-export function weightByteLength(count: number, enc: WeightEncoding): number {
+/** The exact payload length of `count` weights under `enc` ('uint8': in `segments` segments). */
+export function weightByteLength(count: number, enc: WeightEncoding, segments = count > 0 ? 1 : 0): number {
   checkCount(count, Number.MAX_SAFE_INTEGER);
   if (enc === 'float32') return 4 * count;
   if (enc === 'float16') return 2 * count;
+  if (enc === 'uint8') return AFFINE_HEADER + AFFINE_SEGMENT * segments + count;
   return unknownEncoding(enc);
+}
+
+/** The weight count of a payload (for stored payloads whose count was not kept). */
+export function weightCountOf(bytes: Uint8Array, enc: WeightEncoding): number {
+  if (enc === 'float32') return Math.floor(bytes.length / 4);
+  if (enc === 'float16') return Math.floor(bytes.length / 2);
+  if (enc === 'uint8')
+    return Math.max(0, bytes.length - AFFINE_HEADER - AFFINE_SEGMENT * affineSegmentCount(bytes));
+  return unknownEncoding(enc);
+}
+
+/** The segment lengths of a 'uint8' weight payload (its tensor layout, as the sender chose it). */
+export function weightSegmentsOf(bytes: Uint8Array): number[] {
+  const S = affineSegmentCount(bytes);
+  if (bytes.length < AFFINE_HEADER + AFFINE_SEGMENT * S) {
+    throw new PayloadError(
+      'PAYLOAD_LENGTH_MISMATCH',
+      `${S} segments need ${AFFINE_HEADER + AFFINE_SEGMENT * S} header bytes, got ${bytes.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: S }, (_, k) => view.getUint32(AFFINE_HEADER + AFFINE_SEGMENT * k, true));
+}
+
+/**
+ * The largest |decoded - value| of a 'uint8' weight in a segment whose values span
+ * [min, max]: half a step, (max - min) / 510, plus binary32 rounding of the scale and of
+ * min + scale * byte.
+ */
+export function maxWeightError(min: number, max: number): number {
+  const scale = (max - min) / 255;
+  return scale / 2 + 2 ** -22 * (Math.abs(min) + Math.abs(max) + 255 * scale);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -320,9 +362,15 @@ export function decodePredictions(
 // Weights (FedAvg baseline)
 
 /**
- * Encodes a flat weight vector as binary32 or binary16, little-endian, no header. Throws
+ * Encodes a flat weight vector. float32 / float16: binary32 or binary16, little-endian, no
+ * header. uint8 (ENCODING_UINT8_AFFINE): a uint32 LE segment count S, then per segment a
+ * uint32 LE length, a float32 LE offset `min` and a float32 LE `scale`, then one byte q per
+ * weight, decoded as min + scale * q (segments in order, covering every weight once). The
+ * encoder takes min and max of each segment, scale = (max - min) / 255 and q = round((v -
+ * min) / scale), so each weight is within maxWeightError(min, max) (half a step). Throws
  * PAYLOAD_NON_FINITE for NaN/Infinity, and for float16 also for magnitudes that round to
- * Infinity (>= 65520); magnitudes below 2^-25 become 0.
+ * Infinity (>= 65520); float16 magnitudes below 2^-25 become 0; PAYLOAD_BAD_SHAPE for
+ * segments that do not cover the weights.
  */
 export function encodeWeights(
   values: Float32Array,
@@ -330,12 +378,13 @@ export function encodeWeights(
   opts: WeightCodecOptions = {},
 ): Uint8Array {
   checkCount(values.length, opts.maxElements ?? DEFAULT_MAX_WEIGHTS);
-  if (enc !== 'float32' && enc !== 'float16') return unknownEncoding(enc);
+  if (enc !== 'float32' && enc !== 'float16' && enc !== 'uint8') return unknownEncoding(enc);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v - v !== 0) throw new PayloadError('PAYLOAD_NON_FINITE', `weight ${i} is ${v}`);
   }
   if (enc === 'float32') return float32Bytes(values);
+  if (enc === 'uint8') return encodeAffine(values, opts.segments ?? blocks(values.length));
   const out = float16Bytes(values);
   for (let i = 0; i < values.length; i++) {
     if ((out[2 * i + 1]! & 0x7c) === 0x7c) {
@@ -356,6 +405,7 @@ export function decodeWeights(
   opts: WeightCodecOptions = {},
 ): Float32Array {
   checkCount(count, opts.maxElements ?? DEFAULT_MAX_WEIGHTS);
+  if (enc === 'uint8') return decodeAffine(bytes, count);
   const expected = weightByteLength(count, enc);
   if (bytes.length !== expected) {
     throw new PayloadError(
@@ -378,6 +428,126 @@ export function decodeWeights(
       throw new PayloadError('PAYLOAD_NON_FINITE', `weight ${i} is ${fromFloat16Bits(h)} (0x${hex16(h)})`);
     }
     out[i] = fromFloat16Bits(h);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// 8-bit weights with a scale and offset per segment (ENCODING_UINT8_AFFINE)
+
+const AFFINE_HEADER = 4;
+const AFFINE_SEGMENT = 12;
+
+function blocks(count: number): number[] {
+  const out: number[] = [];
+  for (let off = 0; off < count; off += DEFAULT_WEIGHT_BLOCK)
+    out.push(Math.min(DEFAULT_WEIGHT_BLOCK, count - off));
+  return out;
+}
+
+function affineSegmentCount(bytes: Uint8Array): number {
+  if (bytes.length < AFFINE_HEADER) {
+    throw new PayloadError(
+      'PAYLOAD_LENGTH_MISMATCH',
+      `a uint8 weight payload starts with a 4-byte segment count, got ${bytes.length} bytes`,
+    );
+  }
+  return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+}
+
+function checkSegments(segments: readonly number[], count: number): void {
+  let sum = 0;
+  for (const len of segments) {
+    if (!Number.isSafeInteger(len) || len < 1) {
+      throw new PayloadError(
+        'PAYLOAD_BAD_SHAPE',
+        `weight segment lengths must be positive integers, got ${len}`,
+      );
+    }
+    sum += len;
+  }
+  if (sum !== count) {
+    throw new PayloadError(
+      'PAYLOAD_BAD_SHAPE',
+      `weight segments cover ${sum} values, the payload has ${count}`,
+    );
+  }
+}
+
+function encodeAffine(values: Float32Array, segments: readonly number[]): Uint8Array {
+  checkSegments(segments, values.length);
+  const S = segments.length;
+  const head = AFFINE_HEADER + AFFINE_SEGMENT * S;
+  const out = new Uint8Array(head + values.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, S, true);
+  let off = 0;
+  for (let k = 0; k < S; k++) {
+    const len = segments[k]!;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = off; i < off + len; i++) {
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    // The values are binary32, so min is exact; the scale is rounded to binary32 as sent,
+    // and the bytes are computed from what the receiver will multiply by.
+    const scale = Math.fround((max - min) / 255);
+    view.setUint32(AFFINE_HEADER + AFFINE_SEGMENT * k, len, true);
+    view.setFloat32(AFFINE_HEADER + AFFINE_SEGMENT * k + 4, min, true);
+    view.setFloat32(AFFINE_HEADER + AFFINE_SEGMENT * k + 8, scale, true);
+    if (scale > 0) {
+      for (let i = off; i < off + len; i++) {
+        const q = Math.round((values[i]! - min) / scale);
+        out[head + i] = Math.min(255, Math.max(0, q));
+      }
+    }
+    off += len;
+  }
+  return out;
+}
+
+function decodeAffine(bytes: Uint8Array, count: number): Float32Array {
+  const S = affineSegmentCount(bytes);
+  if (S > count || (count > 0 && S === 0)) {
+    throw new PayloadError('PAYLOAD_BAD_SHAPE', `${S} weight segments for ${count} weights`);
+  }
+  const head = AFFINE_HEADER + AFFINE_SEGMENT * S;
+  if (bytes.length !== head + count) {
+    throw new PayloadError(
+      'PAYLOAD_LENGTH_MISMATCH',
+      `${count} uint8 weights in ${S} segments are ${head + count} bytes, got ${bytes.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lengths = Array.from({ length: S }, (_, k) =>
+    view.getUint32(AFFINE_HEADER + AFFINE_SEGMENT * k, true),
+  );
+  checkSegments(lengths, count);
+  const out = new Float32Array(count);
+  let off = 0;
+  for (let k = 0; k < S; k++) {
+    const min = view.getFloat32(AFFINE_HEADER + AFFINE_SEGMENT * k + 4, true);
+    const scale = view.getFloat32(AFFINE_HEADER + AFFINE_SEGMENT * k + 8, true);
+    if (
+      !(
+        min - min === 0 &&
+        scale - scale === 0 &&
+        Math.fround(min + 255 * scale) - Math.fround(min + 255 * scale) === 0
+      )
+    ) {
+      throw new PayloadError(
+        'PAYLOAD_NON_FINITE',
+        `weight segment ${k} has offset ${min} and scale ${scale}`,
+      );
+    }
+    if (scale < 0) {
+      throw new PayloadError('PAYLOAD_BAD_SHAPE', `weight segment ${k} has a negative scale ${scale}`);
+    }
+    const len = lengths[k]!;
+    for (let i = off; i < off + len; i++) out[i] = min + scale * bytes[head + i]!;
+    off += len;
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * then metrics, then the payload bytes (length, values).
  */
 
-import { encodingName } from './enums.ts';
+import { encodingName, supportedWeightEncodings, weightEncodingName } from './enums.ts';
 import { ProtocolError } from './errors.ts';
 import { mutua } from './gen/mutua.js';
 import {
@@ -315,12 +315,12 @@ function decodeWeightsMessage(
   expect: WeightsExpectation,
   what: string,
 ): Validated<Float32Array> {
-  const name = encodingName(msg.encoding);
-  if (name !== 'float32' && name !== 'float16') {
+  const name = weightEncodingName(msg.encoding);
+  if (name === undefined) {
     return err(
       new ProtocolError(
         'ENCODING_NOT_ALLOWED',
-        `${what} use ${describeEncoding(msg.encoding)}; accepted: float32, float16`,
+        `${what} use ${describeEncoding(msg.encoding)}; accepted: float32, float16, uint8-affine`,
       ),
     );
   }
@@ -400,6 +400,8 @@ export interface HelloInfo {
    * build does not know removed; [] means "float32 only" (see negotiateEncoding).
    */
   encodings: PredictionEncoding[];
+  /** fedavg: the weight encodings it can use (supportedWeightEncodings). */
+  weightEncodings: WeightEncoding[];
   clientVersion: string;
   modelSignature: string;
 }
@@ -475,6 +477,7 @@ export function validateHello(msg: mutua.v1.Hello.$Properties): Validated<HelloI
     inputShape,
     numClasses,
     encodings,
+    weightEncodings: supportedWeightEncodings(msg.supportedEncodings ?? []),
     clientVersion: msg.clientVersion ?? '',
     modelSignature: msg.modelSignature ?? '',
   });

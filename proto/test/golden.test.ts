@@ -210,6 +210,50 @@ const GOLDEN: Record<string, Golden> = {
     },
     hex: '080baa0125080210012a1608011001180222080000003f0000803f2a047369673130e0a499ffbc313802',
   },
+  weightsUint8: {
+    body: 'weights',
+    msg: {
+      seq: 6,
+      weights: {
+        round: 2,
+        encoding: 5, // ENCODING_UINT8_AFFINE: 1 segment (length 3, min -2, scale 3/255), bytes 255 0 170
+        count: 3,
+        payload: hex('0100000003000000000000c0c1c0403cff00aa'), // 1, -2, 0
+        numSamples: 600,
+        modelSignature: 'sig1',
+      },
+    },
+    hex: '0806622408021005180322130100000003000000000000c0c1c0403cff00aa28d804320473696731',
+  },
+  fedavgTaskUint8: {
+    body: 'task',
+    msg: {
+      seq: 12,
+      task: {
+        round: 2,
+        mode: 1,
+        globalWeights: {
+          round: 1,
+          encoding: 5,
+          count: 3,
+          payload: hex('0100000003000000000000c0c1c0403cff00aa'),
+          modelSignature: 'sig1',
+        },
+        localEpochs: 2,
+      },
+    },
+    hex: '080caa0129080210012a2108011005180322130100000003000000000000c0c1c0403cff00aa2a04736967313802',
+  },
+  fedavgWelcome: {
+    body: 'welcome',
+    // A fedavg Welcome: 8-bit weights both ways; upload_encoding float16 for older clients.
+    msg: {
+      seq: 2,
+      replyTo: 1,
+      welcome: { participantId: 'p1', uploadEncoding: 2, weightEncoding: 5, currentRound: 3 },
+    },
+    hex: '08021001a2010a0a027031300250035805',
+  },
 };
 
 /** Every field of `expected` (recursively) equals the decoded one; absent proto3 defaults read as 0/''/false. */

@@ -11,9 +11,11 @@ import {
   encodingValue,
   type HelloInit,
   MODE_NAMES,
+  maxWeightError,
   modeName,
   modeValue,
   negotiateEncoding,
+  negotiateWeightEncoding,
   type ProtocolError,
   STRATEGY_NAMES,
   strategyName,
@@ -24,6 +26,8 @@ import {
   validateTargets,
   validateTask,
   validateWeightsUpload,
+  weightEncodingName,
+  weightEncodingValue,
 } from '../src/index.ts';
 
 function failure<T>(r: Validated<T>, code: string, detail?: string): ProtocolError {
@@ -82,6 +86,16 @@ describe('validateHello', () => {
     assert.ok(r.ok);
     assert.deepEqual(r.value.encodings, ['float16']);
   });
+
+  it('weight encodings: float32 and float16 for anyone, 8 bits only when ENCODING_UINT8_AFFINE is listed', () => {
+    const old = validateHello(hello);
+    assert.ok(old.ok);
+    assert.deepEqual(old.value.weightEncodings, ['float32', 'float16']);
+    const r = validateHello({ ...hello, supportedEncodings: [1, 2, 3, 4, 5] });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.weightEncodings, ['float32', 'float16', 'uint8']);
+    assert.deepEqual(r.value.encodings, ['float32', 'float16', 'uint8', 'topk'], 'not a prediction encoding');
+  });
 });
 
 describe('validateWeightsUpload / validateGlobalWeights', () => {
@@ -106,6 +120,33 @@ describe('validateWeightsUpload / validateGlobalWeights', () => {
       expect,
     );
     assert.ok(h.ok);
+    const u = validateWeightsUpload(
+      {
+        encoding: 5,
+        count: 3,
+        payload: encodeWeights(Float32Array.of(1, 2, 3), 'uint8'),
+        numSamples: 1,
+        modelSignature: 'sig',
+      },
+      expect,
+    );
+    assert.ok(u.ok);
+    assert.equal(u.value[0], 1, 'the offset is exact');
+    for (const [i, v] of [1, 2, 3].entries()) assert.ok(Math.abs(u.value[i]! - v) <= maxWeightError(1, 3));
+    failure(
+      validateWeightsUpload(
+        {
+          encoding: 5,
+          count: 3,
+          payload: encodeWeights(Float32Array.of(1, 2, 3), 'float32'),
+          numSamples: 1,
+          modelSignature: 'sig',
+        },
+        expect,
+      ),
+      'BAD_SHAPE',
+      'PAYLOAD_BAD_SHAPE',
+    );
   });
 
   it('rejects encoding, signature, count, num_samples, non-finite values', () => {
@@ -227,5 +268,18 @@ describe('enum names', () => {
     assert.equal(negotiateEncoding(['uint8', 'float32'], ['float32', 'uint8']), 'uint8');
     assert.equal(negotiateEncoding(['uint8', 'float32'], []), 'float32', 'nothing listed = float32');
     assert.equal(negotiateEncoding(['topk'], ['float16']), undefined);
+  });
+
+  it('negotiates the federation weight encoding, or the next more precise one the participant has', () => {
+    const all = ['float32', 'float16', 'uint8'] as const;
+    const old = ['float32', 'float16'] as const;
+    assert.equal(negotiateWeightEncoding('uint8', all), 'uint8');
+    assert.equal(negotiateWeightEncoding('uint8', old), 'float16');
+    assert.equal(negotiateWeightEncoding('float16', all), 'float16');
+    assert.equal(negotiateWeightEncoding('float32', all), 'float32', 'never less precise than asked');
+    assert.equal(negotiateWeightEncoding('uint8', ['float32']), 'float32');
+    assert.equal(weightEncodingName(5), 'uint8');
+    assert.equal(weightEncodingName(3), undefined, 'the prediction uint8 is not a weight encoding');
+    assert.equal(weightEncodingValue('uint8'), 5);
   });
 });

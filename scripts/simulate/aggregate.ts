@@ -14,6 +14,8 @@
  */
 import type {
   AccuracyStats,
+  GlobalLine,
+  GlobalRecord,
   MethodSummary,
   ParticipantRecord,
   RoundPoint,
@@ -39,6 +41,41 @@ export function toParticipantRecords(
     staleness: r.staleness,
     ms: Math.max(0, r.t - startMs),
   }));
+}
+
+/** A participant's global-scoring lines as the harness keeps them. */
+export function toGlobalRecords(p: number, lines: readonly GlobalLine[], startMs: number): GlobalRecord[] {
+  return lines.map((g) => ({
+    p,
+    globalRound: g.globalRound,
+    testAccuracy: g.globalTestAccuracy,
+    ms: Math.max(0, g.t - startMs),
+  }));
+}
+
+/**
+ * FedAvg's global model round by round: for the aggregate of round r, statistics over the
+ * participants that scored it (they load the same weights, so min = max unless the test set
+ * differs), at the moment the last of them had it, with the coordinator's bytes then (which
+ * include sending it to every participant). Doubles as its timeline: one point per round.
+ */
+export function globalRounds(
+  globals: readonly GlobalRecord[],
+  traffic: readonly TrafficSample[],
+): RoundPoint[] {
+  const byRound = new Map<number, GlobalRecord[]>();
+  for (const g of globals) {
+    const list = byRound.get(g.globalRound) ?? [];
+    // A participant scores each aggregate once; a repeat (a resent task) keeps the first.
+    if (!list.some((x) => x.p === g.p)) list.push(g);
+    byRound.set(g.globalRound, list);
+  }
+  return [...byRound.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, list]) => {
+      const ms = Math.max(...list.map((g) => g.ms));
+      return { round, ...stats(list.map((g) => g.testAccuracy)), ms, ...trafficAt(traffic, ms) };
+    });
 }
 
 export function stats(values: readonly number[]): AccuracyStats {

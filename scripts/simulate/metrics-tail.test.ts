@@ -20,6 +20,41 @@ const line = (round: number) =>
   });
 
 describe('metrics-out tail', () => {
+  it('keeps FedAvg global scorings apart from rounds, the last one even without a newline', () => {
+    const path = join(dir, 'global.jsonl');
+    const tail = new JsonlTail(path);
+    const global = (r: number, acc: number) =>
+      JSON.stringify({
+        event: 'global',
+        round: r + 1,
+        globalRound: r,
+        participant: 'p',
+        globalTestAccuracy: acc,
+        t: 1e12 + r,
+      });
+    appendFileSync(path, `${line(1)}\n${global(1, 0.7)}\n${line(2)}\n${global(2, 0.8)}`);
+    assert.deepEqual(
+      tail.poll().map((r) => r.round),
+      [1, 2],
+    );
+    assert.deepEqual(
+      tail.globals.map((g) => [g.globalRound, g.globalTestAccuracy]),
+      [[1, 0.7]],
+    );
+    tail.finish();
+    assert.deepEqual(
+      tail.globals.map((g) => [g.globalRound, g.globalTestAccuracy]),
+      [
+        [1, 0.7],
+        [2, 0.8],
+      ],
+    );
+    assert.equal(tail.records.length, 2);
+    appendFileSync(path, `\n${JSON.stringify({ event: 'global', globalRound: 3, t: 1 })}\n`);
+    tail.poll();
+    assert.match(tail.errors[0]!, /"globalTestAccuracy" is missing/);
+  });
+
   it('a missing file is empty', () => {
     assert.deepEqual(new JsonlTail(join(dir, 'none.jsonl')).poll(), []);
   });

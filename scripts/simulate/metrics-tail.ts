@@ -4,11 +4,40 @@
  * the next poll). A file that does not exist yet is simply empty.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { RoundRecord } from './types.ts';
+import type { GlobalLine, RoundRecord } from './types.ts';
 
 const NUMERIC: (keyof RoundRecord)[] = ['round', 'testAccuracy', 't'];
 
-/** One metrics-out line, or an error saying what is wrong with it. */
+/** An `"event": "global"` line, or an error saying what is wrong with it. */
+function parseGlobal(o: Record<string, unknown>, line: string): GlobalLine | Error {
+  for (const k of ['globalRound', 'globalTestAccuracy', 't'] as const) {
+    if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) {
+      return new Error(`"${k}" is missing or not a number: ${line.slice(0, 200)}`);
+    }
+  }
+  return {
+    globalRound: o.globalRound as number,
+    participant: typeof o.participant === 'string' ? o.participant : String(o.participant ?? ''),
+    globalTestAccuracy: o.globalTestAccuracy as number,
+    t: o.t as number,
+  };
+}
+
+/** One metrics-out line (a round, or a global scoring), or an error saying what is wrong with it. */
+export function parseLine(line: string): RoundRecord | GlobalLine | Error {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return new Error(`not JSON: ${line.slice(0, 200)}`);
+  }
+  if (typeof v === 'object' && v !== null && (v as { event?: unknown }).event === 'global') {
+    return parseGlobal(v as Record<string, unknown>, line);
+  }
+  return parseRecord(line);
+}
+
+/** One metrics-out round line, or an error saying what is wrong with it. */
 export function parseRecord(line: string): RoundRecord | Error {
   let v: unknown;
   try {
@@ -44,6 +73,8 @@ export class JsonlTail {
   private offset = 0;
   private pending = '';
   readonly records: RoundRecord[] = [];
+  /** FedAvg's global scorings, in file order. */
+  readonly globals: GlobalLine[] = [];
   readonly errors: string[] = [];
 
   constructor(readonly path: string) {}
@@ -75,9 +106,7 @@ export class JsonlTail {
     const fresh: RoundRecord[] = [];
     for (const line of lines) {
       if (line.trim() === '') continue;
-      const r = parseRecord(line);
-      if (r instanceof Error) this.errors.push(`${this.path}: ${r.message}`);
-      else fresh.push(r);
+      this.keep(parseLine(line), fresh);
     }
     this.records.push(...fresh);
     return fresh;
@@ -87,14 +116,19 @@ export class JsonlTail {
   finish(): RoundRecord[] {
     const fresh = this.poll();
     if (this.pending.trim() !== '') {
-      const r = parseRecord(this.pending);
+      const r = parseLine(this.pending);
       this.pending = '';
-      if (r instanceof Error) this.errors.push(`${this.path}: ${r.message}`);
-      else {
-        fresh.push(r);
-        this.records.push(r);
-      }
+      const last: RoundRecord[] = [];
+      this.keep(r, last);
+      fresh.push(...last);
+      this.records.push(...last);
     }
     return fresh;
+  }
+
+  private keep(r: RoundRecord | GlobalLine | Error, fresh: RoundRecord[]): void {
+    if (r instanceof Error) this.errors.push(`${this.path}: ${r.message}`);
+    else if ('globalRound' in r) this.globals.push(r);
+    else fresh.push(r as RoundRecord);
   }
 }

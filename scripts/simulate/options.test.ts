@@ -1,16 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { helpText, OptionError, parseOptions, type SimulateOptions } from './options.ts';
+import {
+  applySweepPoint,
+  helpText,
+  OptionError,
+  parseOptions,
+  parseSweep,
+  type SimulateOptions,
+  sweepAffects,
+  sweepGrid,
+  variantLabel,
+} from './options.ts';
 
 const parse = (...argv: string[]) => parseOptions(argv, new Date('2026-01-02T03:04:05Z')) as SimulateOptions;
 
 describe('simulate options', () => {
-  it('defaults: MNIST, 10 clients, alpha 0.5, all four methods, cnn-small', () => {
+  it('defaults: MNIST, 10 clients, alpha 0.5, every method (both baselines, FedAvg at three encodings), cnn-small', () => {
     const o = parse();
     assert.equal(o.dataset, 'mnist');
     assert.equal(o.clients, 10);
     assert.equal(o.alpha, 0.5);
-    assert.deepEqual(o.methods, ['local-only', 'fedavg', 'mutual-sync', 'mutual-async']);
+    assert.deepEqual(o.methods, [
+      'local-only',
+      'centralised',
+      'fedavg',
+      'fedavg-f16',
+      'fedavg-u8',
+      'mutual-sync',
+      'mutual-async',
+    ]);
+    assert.deepEqual(o.seeds, [1]);
+    assert.deepEqual(o.sweep, []);
     assert.deepEqual(o.models, ['cnn-small']);
     assert.equal(o.bufferK, 5);
     assert.equal(o.maxStaleness, 40);
@@ -18,6 +38,66 @@ describe('simulate options', () => {
     assert.equal(o.target, undefined);
     assert.equal(o.out, 'results/tmp/simulate-mnist-20260102-030405');
     assert.equal(o.progress, true);
+  });
+
+  it('--seeds: a list, not with --seed; the current seed is the first', () => {
+    const o = parse('--seeds', '3,1,2');
+    assert.deepEqual(o.seeds, [3, 1, 2]);
+    assert.equal(o.seed, 3);
+    assert.throws(() => parse('--seeds', '1,1'), /lists a seed twice/);
+    assert.throws(() => parse('--seeds', '1,x'), /--seeds must be a list of integers/);
+    assert.throws(() => parse('--seed', '1', '--seeds', '2'), /--seed or --seeds/);
+  });
+
+  it('--sweep: repeatable key=values; the grid; flags for keys that have one, raw settings for the rest', () => {
+    const o = parse(
+      '--sweep',
+      'lambda=0.5,1,2',
+      '--sweep',
+      'temperature=1,3',
+      '--sweep',
+      'eraTemperature=0.25',
+    );
+    assert.deepEqual(o.sweep, [
+      { key: 'lambda', values: [0.5, 1, 2] },
+      { key: 'temperature', values: [1, 3] },
+      { key: 'eraTemperature', values: [0.25] },
+    ]);
+    const grid = sweepGrid(o.sweep);
+    assert.equal(grid.length, 6);
+    assert.deepEqual(grid[1], { lambda: 0.5, temperature: 3, eraTemperature: 0.25 });
+    assert.equal(variantLabel(grid[1]!), 'lambda=0.5 temperature=3 eraTemperature=0.25');
+    const point = applySweepPoint(o, {
+      lambda: 2,
+      localEpochs: 5,
+      batchSize: 200,
+      aggregation: 'era',
+      eraTemperature: 0.25,
+    });
+    assert.equal(point.lambda, 2);
+    assert.equal(point.epochs, 5, "localEpochs is also the participants' --epochs");
+    assert.equal(point.publicBatch, 200);
+    assert.equal(point.aggregation, 'era');
+    assert.deepEqual(point.settings, { eraTemperature: 0.25 });
+    assert.equal(o.lambda, 1, 'the base options are left alone');
+    assert.deepEqual(parseSweep('aggregation=mean,era'), { key: 'aggregation', values: ['mean', 'era'] });
+    assert.throws(() => parse('--sweep', 'lambda'), /key=v1,v2/);
+    assert.throws(() => parse('--sweep', 'lambda='), /at least one value/);
+    assert.throws(() => parse('--sweep', 'strategy=fedavg'), /--methods/);
+    assert.throws(() => parse('--sweep', 'lambda=1', '--sweep', 'lambda=2'), /names a key twice/);
+  });
+
+  it('a sweep reruns FedAvg and the baselines only for settings they use', () => {
+    assert.equal(sweepAffects('mutual-sync', ['lambda']), true);
+    assert.equal(sweepAffects('fedavg-u8', ['lambda', 'temperature']), false);
+    assert.equal(sweepAffects('fedavg', ['localEpochs']), true);
+    assert.equal(sweepAffects('fedavg', ['weightEncoding']), true);
+    assert.equal(sweepAffects('local-only', ['weightEncoding']), false);
+    assert.equal(sweepAffects('centralised', ['lambda', 'localEpochs']), true);
+  });
+
+  it('--table: the run directories to print a docs table from', () => {
+    assert.deepEqual(parse('--table', 'a, b/c').table, ['a', 'b/c']);
   });
 
   it('reads every flag', () => {

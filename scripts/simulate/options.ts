@@ -49,7 +49,100 @@ export interface SimulateOptions {
   progress: boolean;
   /** Rewrite the table, CSVs and plots of an earlier run from its results.json; run nothing. */
   render: string | undefined;
+  /** Print a docs table from these runs' summary.json; run nothing. */
+  table: string[] | undefined;
+  /** --seeds: every method runs once per seed (split, models and federation); `seed` is the current one. */
+  seeds: number[];
+  /** --sweep key=v1,v2 (repeatable): the grid of federation settings to run every method at. */
+  sweep: SweepAxis[];
+  /** Federation settings set as given (a sweep point's keys that no flag above covers). */
+  settings?: Record<string, string | number>;
 }
+
+export interface SweepAxis {
+  /** A federation setting, e.g. lambda, temperature, batchSize, localEpochs, async.bufferK. */
+  key: string;
+  values: (string | number)[];
+}
+
+/**
+ * Sweep keys that are also harness flags: setting the flag keeps the participants' command
+ * lines and the summary consistent with the federation (e.g. localEpochs is also --epochs,
+ * which a participant would otherwise let override the federation's value).
+ */
+export const SWEEP_FLAGS: Record<string, keyof SimulateOptions> = {
+  lambda: 'lambda',
+  temperature: 'temperature',
+  aggregation: 'aggregation',
+  batchSize: 'publicBatch',
+  localEpochs: 'epochs',
+  'async.bufferK': 'bufferK',
+  'async.maxStaleness': 'maxStaleness',
+  'async.stalenessExponent': 'stalenessExponent',
+};
+
+const SWEEP_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/;
+
+/** `key=v1,v2,...`; numbers where they parse as numbers. */
+export function parseSweep(raw: string): SweepAxis {
+  const eq = raw.indexOf('=');
+  const key = eq < 0 ? '' : raw.slice(0, eq).trim();
+  if (!SWEEP_KEY.test(key)) {
+    throw new OptionError(
+      `--sweep takes key=v1,v2 with a federation setting as key (e.g. lambda=0.5,1,2), got "${raw}"`,
+    );
+  }
+  if (key === 'strategy' || key === 'mode' || key === 'task' || key.startsWith('task.') || key === 'seed') {
+    throw new OptionError(`--sweep ${key}: choose this with --methods, --dataset or --seeds instead`);
+  }
+  const values = raw
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v) => (v !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  if (values.length === 0) throw new OptionError(`--sweep ${key}= needs at least one value`);
+  if (new Set(values).size !== values.length) throw new OptionError(`--sweep ${key} lists a value twice`);
+  return { key, values };
+}
+
+/** Every combination of the axes' values (the first axis varies slowest); [{}] without axes. */
+export function sweepGrid(axes: readonly SweepAxis[]): Record<string, string | number>[] {
+  let grid: Record<string, string | number>[] = [{}];
+  for (const axis of axes)
+    grid = grid.flatMap((point) => axis.values.map((v) => ({ ...point, [axis.key]: v })));
+  return grid;
+}
+
+/** The options of one grid point: flags for the keys that have one, raw settings for the rest. */
+export function applySweepPoint(o: SimulateOptions, point: Record<string, string | number>): SimulateOptions {
+  const out: SimulateOptions = { ...o, settings: { ...o.settings } };
+  for (const [key, value] of Object.entries(point)) {
+    const flag = SWEEP_FLAGS[key];
+    if (flag) (out as unknown as Record<string, unknown>)[flag] = value;
+    else out.settings![key] = value;
+  }
+  return out;
+}
+
+/**
+ * Whether a sweep over `keys` can change what `method` does. FedAvg and the local baselines
+ * ignore the distillation settings, so the harness runs them once per seed and reuses the
+ * result at the other grid points instead of training the same thing again.
+ */
+export function sweepAffects(method: string, keys: readonly string[]): boolean {
+  if (method.startsWith('mutual')) return true;
+  const relevant = method.startsWith('fedavg')
+    ? ['localEpochs', 'weightEncoding', 'sync.quorum', 'sync.deadlineMs', 'participantLimit']
+    : ['localEpochs'];
+  return keys.some((k) => relevant.includes(k) || k === 'sync');
+}
+
+/** "lambda=0.5 temperature=3" */
+export const variantLabel = (point: Record<string, string | number>): string =>
+  Object.entries(point)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 export class OptionError extends Error {}
 
@@ -68,6 +161,11 @@ const FLAGS: Flag[] = [
     help: 'Dirichlet label-skew concentration; small = more skewed (default 0.5)',
   },
   { name: 'seed', value: 'S', help: 'seed of the split, the models and the federation (default 1)' },
+  {
+    name: 'seeds',
+    value: 'LIST',
+    help: 'run every method once per seed (e.g. 1,2,3); tables show the mean and the range over seeds',
+  },
   { name: 'public-size', value: 'P', help: 'samples held out as the unlabeled public set (default 5000)' },
   {
     name: 'test-size',
@@ -112,6 +210,11 @@ const FLAGS: Flag[] = [
     value: 'X',
     help: 'accuracy (0.9 or 90) for the "MB / time to reach X%" columns (default: the lowest final mean of the federated methods)',
   },
+  {
+    name: 'sweep',
+    value: 'KEY=V1,V2',
+    help: 'repeatable: run every method at each point of the grid of these federation settings (lambda, temperature, batchSize, localEpochs, aggregation, eraTemperature, async.bufferK, ...)',
+  },
   { name: 'out', value: 'DIR', help: 'where results go (default results/tmp/simulate-<dataset>-<time>)' },
   { name: 'timeout-minutes', value: 'M', help: 'stop a method that runs longer (default 0 = no limit)' },
   { name: 'keep-temp', help: "keep the coordinator's data dir and the participants' logs" },
@@ -119,7 +222,12 @@ const FLAGS: Flag[] = [
   {
     name: 'render',
     value: 'DIR',
-    help: 'run nothing: rewrite summary.md, the CSVs and plots in DIR from its results.json',
+    help: 'run nothing: rewrite summary.md, summary.json, the CSVs and plots in DIR from its results.json',
+  },
+  {
+    name: 'table',
+    value: 'DIR[,DIR]',
+    help: 'run nothing: print a Markdown table for the docs from the summary.json of these runs',
   },
   { name: 'help', help: 'this text' },
 ];
@@ -137,8 +245,11 @@ and one mutua-client process per participant, for each method in turn, on the sa
 seeded non-IID split. Writes results.json, rounds.csv, timeline.csv, records.csv,
 summary.md and accuracy-vs-{round,mb,time}.svg into --out.
 
-Methods: local-only (no federation), fedavg (weights), mutual-sync and mutual-async
-(mutual distillation of predictions on the public set).
+Methods: local-only (no federation), centralised (one model on the union of the private
+shards: the upper bound), fedavg, fedavg-f16 and fedavg-u8 (weights sent as float32, float16
+or 8 bits with a scale and offset per tensor; scored on the global model), mutual-sync and
+mutual-async (mutual distillation of predictions on the public set).
+Also writes summary.json (per method: accuracy, bytes, bytes to the target, ratios).
 
 Options:
 ${lines.join('\n')}
@@ -180,12 +291,15 @@ function list<T extends string>(flag: string, raw: string, allowed: readonly T[]
 
 /** Parses argv (without node and the script); returns 'help' for --help. */
 export function parseOptions(argv: readonly string[], now = new Date()): SimulateOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        FLAGS.map((f) => [f.name, { type: f.value ? ('string' as const) : ('boolean' as const) }]),
+        FLAGS.map((f) => [
+          f.name,
+          { type: f.value ? ('string' as const) : ('boolean' as const), multiple: f.name === 'sweep' },
+        ]),
       ),
       strict: true,
       allowPositionals: false,
@@ -230,6 +344,19 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
   } else if (budgetRaw !== undefined) {
     asyncBudget = num('async-budget', budgetRaw, 0, (v) => v > 0, 'a number of seconds > 0 or "sync"') * 1000;
   }
+  if (s('seed') !== undefined && s('seeds') !== undefined)
+    throw new OptionError('give --seed or --seeds, not both');
+  const seedOk = (v: number) => int(0)(v) && v <= 0xffffffff;
+  const seed = num('seed', s('seed'), 1, seedOk, 'an integer in [0, 2^32)');
+  const seedsRaw = s('seeds');
+  const seeds =
+    seedsRaw === undefined
+      ? [seed]
+      : seedsRaw.split(',').map((v) => num('seeds', v, 0, seedOk, 'a list of integers in [0, 2^32)'));
+  if (new Set(seeds).size !== seeds.length) throw new OptionError('--seeds lists a seed twice');
+  const sweep = ((values.sweep as string[] | undefined) ?? []).map(parseSweep);
+  if (new Set(sweep.map((a) => a.key)).size !== sweep.length)
+    throw new OptionError('--sweep names a key twice');
   const limitRaw = s('limit');
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const aggregation = s('aggregation') ?? 'mean';
@@ -241,7 +368,7 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     dataset,
     clients,
     alpha: num('alpha', s('alpha'), 0.5, (v) => v > 0, 'a number > 0'),
-    seed: num('seed', s('seed'), 1, (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 2^32)'),
+    seed: seeds[0]!,
     publicSize: num('public-size', s('public-size'), 5000, int(1), 'an integer >= 1'),
     testSize: num('test-size', s('test-size'), 10000, int(1), 'an integer >= 1'),
     limit: limitRaw === undefined ? undefined : num('limit', limitRaw, 0, int(1), 'an integer >= 1'),
@@ -272,5 +399,11 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     keepTemp: Boolean(values['keep-temp']),
     progress: !values['no-progress'],
     render: s('render'),
+    table: s('table')
+      ?.split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
+    seeds,
+    sweep,
   };
 }

@@ -79,6 +79,7 @@ describe('simulation output', () => {
       'records.csv',
       'results.json',
       'rounds.csv',
+      'summary.json',
       'summary.md',
       'timeline.csv',
     ]);

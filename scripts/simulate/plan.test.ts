@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseOptions as parseClientOptions } from '../../client-node/src/options.ts';
 import { parseOptions, type SimulateOptions } from './options.ts';
-import { clientArgs, federationSettings, participantPlans, skipReason, sourceLimit } from './plan.ts';
+import {
+  clientArgs,
+  federationSettings,
+  participantPlans,
+  skipReason,
+  sourceLimit,
+  withOverrides,
+} from './plan.ts';
 
 const options = (...argv: string[]) => parseOptions(argv) as SimulateOptions;
 const paths = { metricsOut: '/tmp/m.jsonl', cacheDir: '/tmp/c', checkpointDir: '/tmp/k' };
@@ -60,6 +67,36 @@ describe('simulation plan', () => {
     const a = federationSettings('mutual-async', o, plans);
     assert.equal(a.mode, 'async');
     assert.deepEqual(a.async, { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 16 });
+  });
+
+  it('FedAvg variants ask for their weight encoding; a sweep point sets raw settings by path', () => {
+    const o = options('--clients', '2', '--model', 'mlp');
+    const plans = participantPlans(o);
+    assert.equal(federationSettings('fedavg', o, plans).weightEncoding, 'float32');
+    assert.equal(federationSettings('fedavg-f16', o, plans).weightEncoding, 'float16');
+    assert.equal(federationSettings('fedavg-u8', o, plans).weightEncoding, 'uint8');
+    assert.equal(federationSettings('mutual-sync', o, plans).weightEncoding, undefined);
+    assert.equal(
+      skipReason('fedavg-u8', participantPlans(options('--models', 'mlp,cnn-small'))) !== undefined,
+      true,
+    );
+    const swept = { ...o, settings: { eraTemperature: 0.25, 'async.bufferK': 3 } };
+    const m = federationSettings('mutual-async', swept, plans);
+    assert.equal(m.eraTemperature, 0.25);
+    assert.deepEqual(m.async, { bufferK: 3, stalenessExponent: 0.5, maxStaleness: 8 });
+    assert.deepEqual(withOverrides({ a: { b: 1 } }, { 'a.c': 2, d: 'x' }), { a: { b: 1, c: 2 }, d: 'x' });
+  });
+
+  it('centralised: one participant, --local-only on every private shard', () => {
+    const o = options('--clients', '3', '--models', 'mlp,cnn-small', '--stragglers', '1', '--rounds', '4');
+    const plans = participantPlans(o, 'centralised');
+    assert.deepEqual(plans, [{ index: 0, model: 'mlp', slowdown: 1 }]);
+    const c = parseClientOptions(clientArgs('centralised', o, plans[0]!, paths), {})!;
+    assert.equal(c.localOnly, true);
+    assert.equal(c.rounds, 4);
+    assert.equal(c.shard!.all, true);
+    assert.equal(c.shard!.count, 3);
+    assert.equal(c.evalTest, true);
   });
 
   it('--limit L is a source of clients*L + public + test samples', () => {

@@ -4,10 +4,16 @@
  * participant. Pure, so the choices are tested without starting anything.
  */
 import type { SimulateOptions } from './options.ts';
-import type { MethodName, ParticipantPlan } from './types.ts';
+import { FEDAVG_ENCODINGS, isFedAvg, type MethodName, type ParticipantPlan } from './types.ts';
 
-/** Architectures round-robin; the last `stragglers` participants run `slowdown` times slower. */
-export function participantPlans(o: Pick<SimulateOptions, 'clients' | 'models' | 'stragglers' | 'slowdown'>) {
+type PlanOptions = Pick<SimulateOptions, 'clients' | 'models' | 'stragglers' | 'slowdown'>;
+
+/**
+ * Architectures round-robin; the last `stragglers` participants run `slowdown` times slower.
+ * `centralised` is one process holding every private shard (the first architecture).
+ */
+export function participantPlans(o: PlanOptions, method?: MethodName): ParticipantPlan[] {
+  if (method === 'centralised') return [{ index: 0, model: o.models[0]!, slowdown: 1 }];
   return Array.from(
     { length: o.clients },
     (_, index): ParticipantPlan => ({
@@ -20,7 +26,7 @@ export function participantPlans(o: Pick<SimulateOptions, 'clients' | 'models' |
 
 /** Why a method cannot run with these participants, or undefined. */
 export function skipReason(method: MethodName, plans: readonly ParticipantPlan[]): string | undefined {
-  if (method !== 'fedavg') return undefined;
+  if (!isFedAvg(method)) return undefined;
   const archs = [...new Set(plans.map((p) => p.model))];
   if (archs.length > 1) {
     return `FedAvg averages weights, so every participant must train the same architecture; these train ${archs.join(', ')}`;
@@ -35,7 +41,33 @@ export const TASKS = {
 
 /** The body's `settings` for POST /v1/federations. Sync rounds start once every participant is in. */
 export function federationSettings(
-  method: Exclude<MethodName, 'local-only'>,
+  method: Exclude<MethodName, 'local-only' | 'centralised'>,
+  o: SimulateOptions,
+  plans: readonly ParticipantPlan[],
+): Record<string, unknown> {
+  return withOverrides(baseSettings(method, o, plans), o.settings ?? {});
+}
+
+/** `settings` with each "a.b" key of `overrides` set (a --sweep point's raw federation settings). */
+export function withOverrides(
+  settings: Record<string, unknown>,
+  overrides: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out = structuredClone(settings);
+  for (const [key, value] of Object.entries(overrides)) {
+    const path = key.split('.');
+    let node = out;
+    for (const part of path.slice(0, -1)) {
+      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = value;
+  }
+  return out;
+}
+
+function baseSettings(
+  method: Exclude<MethodName, 'local-only' | 'centralised'>,
   o: SimulateOptions,
   plans: readonly ParticipantPlan[],
 ): Record<string, unknown> {
@@ -45,8 +77,14 @@ export function federationSettings(
     seed: o.seed,
     sync: { quorum: 0, deadlineMs: 0, minParticipants: o.clients },
   };
-  if (method === 'fedavg') {
-    return { ...common, strategy: 'fedavg', mode: 'sync', modelArch: plans[0]!.model };
+  if (isFedAvg(method)) {
+    return {
+      ...common,
+      strategy: 'fedavg',
+      mode: 'sync',
+      modelArch: plans[0]!.model,
+      weightEncoding: FEDAVG_ENCODINGS[method],
+    };
   }
   return {
     ...common,
@@ -75,12 +113,12 @@ export function sourceLimit(o: Pick<SimulateOptions, 'limit' | 'clients' | 'publ
 }
 
 /** The data flags: the same federatedSplit in every process and in the harness's public set. */
-export function dataArgs(o: SimulateOptions, plan: ParticipantPlan): string[] {
+export function dataArgs(o: SimulateOptions, plan: ParticipantPlan, all = false): string[] {
   return [
     '--data',
     `builtin:${o.dataset}`,
     '--shard',
-    `${plan.index}/${o.clients}`,
+    `${all ? 'all' : plan.index}/${o.clients}`,
     '--alpha',
     String(o.alpha),
     '--seed',
@@ -102,7 +140,7 @@ export function clientArgs(
   federation?: { coordinator: string; token: string },
 ): string[] {
   const common = [
-    ...dataArgs(o, plan),
+    ...dataArgs(o, plan, method === 'centralised'),
     '--eval-test',
     '--model',
     plan.model,
@@ -118,7 +156,9 @@ export function clientArgs(
     paths.checkpointDir,
     '--quiet',
   ];
-  if (method === 'local-only') return ['--local-only', '--rounds', String(o.rounds), ...common];
+  if (method === 'local-only' || method === 'centralised') {
+    return ['--local-only', '--rounds', String(o.rounds), ...common];
+  }
   if (!federation) throw new Error(`${method} needs a coordinator and a join token`);
   // Under an async time budget nobody leaves early: the harness stops everyone at the end.
   const open = method === 'mutual-async' && o.asyncBudget !== undefined;

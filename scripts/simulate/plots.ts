@@ -3,12 +3,17 @@
  * min..max band across participants) against round, against megabytes moved through the
  * coordinator (log x) and against wall time.
  */
+
+import { byVariant } from './summary.ts';
 import { lineChart, type ReferenceLine, type Series } from './svg-chart.ts';
-import type { MethodName, MethodResult } from './types.ts';
+import { isLocal, type MethodName, type MethodResult } from './types.ts';
 
 export const METHOD_COLORS: Record<MethodName, string> = {
   'local-only': '#7f7f7f',
+  centralised: '#000000',
   fedavg: '#ff7f0e',
+  'fedavg-f16': '#d62728',
+  'fedavg-u8': '#9467bd',
   'mutual-sync': '#1f77b4',
   'mutual-async': '#2ca02c',
 };
@@ -34,12 +39,15 @@ export function plots(results: readonly MethodResult[], subtitle = ''): Plots {
   }));
 
   // Local-only moves no bytes: it cannot sit on a log axis, so it is a reference line.
-  const local = ran.find((r) => r.method === 'local-only');
-  const references: ReferenceLine[] = local?.summary
-    ? [{ name: 'local-only (final, 0 B)', color: METHOD_COLORS['local-only'], y: local.summary.final.mean }]
-    : [];
+  const references: ReferenceLine[] = ran
+    .filter((r) => isLocal(r.method) && r.summary)
+    .map((r) => ({
+      name: `${r.method} (final, 0 B)`,
+      color: METHOD_COLORS[r.method],
+      y: r.summary!.final.mean,
+    }));
   const byBytes: Series[] = ran
-    .filter((r) => r.method !== 'local-only')
+    .filter((r) => !isLocal(r.method))
     .map((r) => ({
       name: r.method,
       color: METHOD_COLORS[r.method],
@@ -76,4 +84,53 @@ export function plots(results: readonly MethodResult[], subtitle = ''): Plots {
       yFormat: percent,
     }),
   };
+}
+
+const SWEEP_PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+  '#7f7f7f',
+];
+
+/**
+ * --sweep: accuracy against MB for every sweep point and federated method (the first seed's
+ * run), one colour per point, FedAvg dashed; local methods as reference lines.
+ */
+export function sweepPlot(results: readonly MethodResult[], subtitle = ''): string {
+  const variants = byVariant(results);
+  const series: Series[] = [];
+  const references: ReferenceLine[] = [];
+  variants.forEach((v, i) => {
+    const color = SWEEP_PALETTE[i % SWEEP_PALETTE.length]!;
+    const firstSeed = v.results.find((r) => !r.skipped)?.seed;
+    for (const r of v.results) {
+      if (r.skipped || r.seed !== firstSeed || r.timeline.length === 0) continue;
+      const name = `${v.variant} ${r.method}`.trim();
+      if (isLocal(r.method)) {
+        if (r.summary) references.push({ name: `${name} (0 B)`, color, y: r.summary.final.mean });
+        continue;
+      }
+      series.push({
+        name,
+        color,
+        dashed: !r.method.startsWith('mutual'),
+        points: r.timeline.map((p) => [(p.bytesUp + p.bytesDown) / 1e6, p.mean] as const),
+      });
+    }
+  });
+  return lineChart(series, {
+    title: `Accuracy vs data moved, across the sweep${subtitle ? ` — ${subtitle}` : ''}`,
+    xLabel: 'MB up + down through the coordinator (cumulative, log scale)',
+    yLabel: 'test accuracy (mean over participants)',
+    logX: true,
+    yFormat: percent,
+    references,
+  });
 }

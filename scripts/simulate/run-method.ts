@@ -7,14 +7,29 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { perRound, summarize, timeline, toParticipantRecords } from './aggregate.ts';
+import {
+  globalRounds,
+  perRound,
+  stats,
+  summarize,
+  timeline,
+  toGlobalRecords,
+  toParticipantRecords,
+} from './aggregate.ts';
 import { type Coordinator, cleanEnv } from './coordinator.ts';
 import { JsonlTail } from './metrics-tail.ts';
 import type { SimulateOptions } from './options.ts';
 import { clientArgs, federationSettings, participantPlans, skipReason } from './plan.ts';
 import type { Child, ProcessGroup } from './processes.ts';
 import { stalledAsync } from './stall.ts';
-import type { MethodName, MethodResult, TrafficSample } from './types.ts';
+import {
+  FEDAVG_ENCODINGS,
+  isFedAvg,
+  isLocal,
+  type MethodName,
+  type MethodResult,
+  type TrafficSample,
+} from './types.ts';
 
 export const CLIENT_BIN = fileURLToPath(new URL('../../client-node/bin/mutua-client.js', import.meta.url));
 
@@ -32,6 +47,10 @@ export interface MethodContext {
   signal: AbortSignal;
   /** mutual-async under --async-budget: stop every participant this long after the start. */
   budgetMs?: number;
+  /** --sweep: the grid point's label, its settings and its index (for directory names). */
+  variant?: string;
+  overrides?: Record<string, string | number>;
+  variantIndex?: number;
   /** Reports received so far in this method (for the progress bar). */
   onProgress?: (received: number) => void;
   log?: (message: string) => void;
@@ -53,9 +72,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export async function runMethod(method: MethodName, ctx: MethodContext): Promise<MethodResult> {
   const o = ctx.options;
-  const plans = participantPlans(o);
+  const plans = participantPlans(o, method);
   const result: MethodResult = {
     method,
+    seed: o.seed,
+    ...(ctx.variant === undefined ? {} : { variant: ctx.variant, overrides: ctx.overrides }),
+    encoding: isFedAvg(method) ? FEDAVG_ENCODINGS[method] : isLocal(method) ? 'none' : undefined,
     participants: plans,
     records: [],
     traffic: [],
@@ -70,23 +92,34 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     return { ...result, skipped: '--async-budget sync, but mutual-sync has no wall time in this run' };
   }
 
-  const dir = join(ctx.workDir, method);
+  const dir = join(
+    ctx.workDir,
+    `${method}-seed${o.seed}${ctx.variant === undefined ? '' : `-${ctx.variantIndex}`}`,
+  );
   mkdirSync(dir, { recursive: true });
   const coordinator = ctx.coordinator;
   let federationId: string | undefined;
   const tokens: string[] = [];
-  if (method !== 'local-only') {
+  if (!isLocal(method)) {
     if (!coordinator || !ctx.publicSetId)
       throw new Error(`${method} needs the coordinator and the public set`);
-    const settings = federationSettings(method, o, plans);
+    const settings = federationSettings(
+      method as Exclude<MethodName, 'local-only' | 'centralised'>,
+      o,
+      plans,
+    );
     const f = await coordinator.admin.createFederation({
-      name: `simulate ${method} ${o.dataset} N=${o.clients} alpha=${o.alpha} seed=${o.seed}`,
+      name: `simulate ${method} ${o.dataset} N=${o.clients} alpha=${o.alpha} seed=${o.seed}${ctx.variant ? ` ${ctx.variant}` : ''}`,
       publicSetId: ctx.publicSetId,
       settings,
     });
     federationId = f.id;
     result.federationId = f.id;
     result.settings = f.settings;
+    if (!isFedAvg(method)) {
+      // Participants offer every prediction encoding: they upload the federation's first.
+      result.encoding = String((f.settings.encodings as string[] | undefined)?.[0] ?? 'float32');
+    }
     for (const p of plans) tokens.push(await coordinator.admin.createToken(f.id, `participant ${p.index}`));
   }
 
@@ -226,7 +259,39 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     // too, as every Welcome names it, but the algorithm has no use for it: not counted.)
     publicSetBytes: method.startsWith('mutual') ? ctx.publicSetByteLength * plans.length : 0,
   });
+  if (isFedAvg(method)) scoreOnGlobalModel(result, tails, start);
   return result;
+}
+
+/**
+ * FedAvg is the federation's global model: its rounds, timeline and final accuracy become
+ * the global scorings (the aggregate of round r, scored as it reached the participants);
+ * each participant's model after local training stays as `localRounds` / `summary.localFinal`.
+ */
+function scoreOnGlobalModel(result: MethodResult, tails: readonly JsonlTail[], start: number): void {
+  const globals = tails.flatMap((tail, p) => toGlobalRecords(p, tail.globals, start));
+  const summary = result.summary!;
+  if (globals.length === 0) {
+    result.notes.push(
+      `${result.method}: no participant scored a global model (too few rounds?): its accuracy is each participant's model after local training`,
+    );
+    return;
+  }
+  const rounds = globalRounds(globals, result.traffic);
+  result.globals = globals;
+  result.globalAccuracy = true;
+  result.localRounds = result.rounds;
+  result.rounds = rounds;
+  result.timeline = rounds.map(({ round: _, ...point }) => point);
+  const last = rounds.at(-1)!;
+  summary.localFinal = summary.final;
+  summary.final = stats(globals.filter((g) => g.globalRound === last.round).map((g) => g.testAccuracy));
+  summary.wallMs = Math.max(summary.wallMs, last.ms);
+  if (last.round < summary.rounds) {
+    result.notes.push(
+      `${result.method} seed ${result.seed}: the newest global model scored is round ${last.round}'s, of ${summary.rounds}`,
+    );
+  }
 }
 
 /** Samples in time order (concurrent polls can answer out of order; the counters never go down). */

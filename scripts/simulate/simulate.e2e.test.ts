@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from './coordinator.ts';
 import type { SimulationReport } from './output.ts';
+import type { SummaryJson } from './summary-json.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./simulate.ts', import.meta.url));
@@ -154,6 +155,45 @@ describe('npm run simulate, end to end', { timeout: 8 * 60_000 }, () => {
     assert.match(summary, /mutual-sync vs local-only: \+/);
     const rounds = readFileSync(join(out, 'rounds.csv'), 'utf8').trim().split('\n');
     assert.equal(rounds.length, 1 + 2 * 6);
+  });
+
+  it('FedAvg (8-bit weights) is scored on its global model every round and at the end; centralised is one process', async () => {
+    const tmp = mkdtempSync(join(base, 'fedavg-'));
+    const out = join(base, 'out-fedavg');
+    const run = await runHarness(
+      [...QUICK, '--rounds', '2', '--methods', 'centralised,fedavg-u8', '--out', out, '--no-progress'],
+      tmp,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(processesUnder(tmp), [], 'no coordinator or participant outlives the harness');
+    const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationReport;
+    const central = report.results.find((r) => r.method === 'centralised')!;
+    assert.deepEqual(central.errors, []);
+    assert.equal(central.participants.length, 1, 'one model on the union of the shards');
+    assert.equal(central.records.length, 2);
+    const fed = report.results.find((r) => r.method === 'fedavg-u8')!;
+    assert.deepEqual(fed.errors, []);
+    assert.equal(fed.encoding, 'uint8');
+    assert.equal(fed.globalAccuracy, true);
+    // Global models of rounds 1 and 2, each scored by all three participants: round 2's
+    // (the final aggregate) before they left.
+    assert.deepEqual(
+      fed.rounds.map((p) => [p.round, p.n]),
+      [
+        [1, 3],
+        [2, 3],
+      ],
+    );
+    const s = fed.summary!;
+    assert.equal(s.final.min, s.final.max, 'every participant loads the same global model');
+    assert.ok(s.final.mean > 0.5, `the global model learned: ${s.final.mean}`);
+    assert.ok(s.localFinal && s.localFinal.n === 3, 'the models after local training are a second figure');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SummaryJson;
+    const m = summary.methods.find((x) => x.method === 'fedavg-u8')!;
+    assert.equal(m.fedavgGlobalAccuracy!.mean, s.final.mean);
+    assert.equal(m.bytesProtocol, s.bytesUp + s.bytesDown);
+    assert.equal(summary.fedavgReference!.method, 'fedavg-u8');
+    assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /^\| fedavg-u8 \| /m);
   });
 
   it('Ctrl-C stops every process, writes what was measured and exits 130', async () => {

@@ -9,14 +9,25 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startCoordinator } from './coordinator.ts';
-import { helpText, OptionError, parseOptions, type SimulateOptions } from './options.ts';
+import { docsTableOf } from './docs-table.ts';
+import {
+  applySweepPoint,
+  helpText,
+  OptionError,
+  parseOptions,
+  type SimulateOptions,
+  sweepAffects,
+  sweepGrid,
+  variantLabel,
+} from './options.ts';
 import { buildReport, renderAgain, writeOutputs } from './output.ts';
+import { participantPlans } from './plan.ts';
 import { ProcessGroup } from './processes.ts';
 import { ProgressBar } from './progress.ts';
 import { buildSplit, type SplitSummary } from './public-set.ts';
 import { mb, pct, seconds } from './report.ts';
 import { runMethod } from './run-method.ts';
-import type { MethodResult } from './types.ts';
+import { isLocal, type MethodName, type MethodResult } from './types.ts';
 
 export interface SimulationOutcome {
   outDir: string;
@@ -40,63 +51,98 @@ export async function simulate(
   let bar: ProgressBar | undefined;
   let split: SplitSummary | undefined;
   try {
-    say(
-      `simulate: building the ${o.dataset} split (seed ${o.seed}, alpha ${o.alpha}, ${o.clients} participants)`,
-    );
-    split = await buildSplit(o);
-    say(
-      `simulate: private samples per participant ${split.clientSizes.join(', ')}; public ${split.publicCount}, test ${split.testCount}`,
-    );
-    const federated = o.methods.some((m) => m !== 'local-only');
+    const federated = o.methods.some((m) => !isLocal(m));
     const coordinator = federated
       ? await startCoordinator(io.group, join(workDir, 'coordinator'), {
           logFile: join(workDir, 'coordinator.log'),
         })
       : undefined;
-    let publicSetId: string | undefined;
-    if (coordinator) {
-      say(`simulate: coordinator at ${coordinator.url} (data in ${workDir})`);
-      const ps = await coordinator.admin.uploadPublicSet(
-        split.publicSet,
-        `simulate-${o.dataset}-seed${o.seed}`,
-      );
-      if (ps.id !== split.publicSha256)
-        throw new Error(`the coordinator stored public set ${ps.id}, expected ${split.publicSha256}`);
-      publicSetId = ps.id;
-    }
+    if (coordinator) say(`simulate: coordinator at ${coordinator.url} (data in ${workDir})`);
 
-    const perMethod = o.clients * o.rounds;
-    bar = new ProgressBar(perMethod * o.methods.length, stderr as NodeJS.WriteStream, o.progress);
+    const grid = sweepGrid(o.sweep);
+    const reports = (m: MethodName) => participantPlans(o, m).length * o.rounds;
+    const perPass = o.methods.reduce((n, m) => n + reports(m), 0);
+    bar = new ProgressBar(perPass * grid.length * o.seeds.length, stderr as NodeJS.WriteStream, o.progress);
     let before = 0;
-    for (const method of o.methods) {
+    for (const seed of o.seeds) {
       if (io.signal.aborted) break;
-      bar.update(before, method);
-      const result = await runMethod(method, {
-        options: o,
-        group: io.group,
-        coordinator,
-        publicSetId,
-        publicSetByteLength: split!.publicSet.byteLength,
-        budgetMs:
-          o.asyncBudget === 'sync'
-            ? results.find((r) => r.method === 'mutual-sync')?.summary?.wallMs
-            : o.asyncBudget,
-        workDir,
-        signal: io.signal,
-        onProgress: (n) => bar!.update(before + Math.min(n, perMethod), method),
-        log: (m) => bar!.log(m),
-      });
-      results.push(result);
-      before += perMethod;
-      bar.update(before, method);
-      const s = result.summary;
+      const so: SimulateOptions = { ...o, seed };
       bar.log(
-        result.skipped
-          ? `simulate: ${method} skipped: ${result.skipped}`
-          : `simulate: ${method}: final mean test accuracy ${pct(s!.final.mean)}% (min ${pct(s!.final.min)}, max ${pct(s!.final.max)}), ` +
-              `${s!.rounds} rounds, ${mb(s!.bytesUp + s!.bytesDown)} MB, ${seconds(s!.wallMs)} s` +
-              (result.errors.length ? `; ${result.errors.length} error(s), see summary.md` : ''),
+        `simulate: building the ${o.dataset} split (seed ${seed}, alpha ${o.alpha}, ${o.clients} participants)`,
       );
+      const built = await buildSplit(so);
+      split ??= built;
+      bar.log(
+        `simulate: private samples per participant ${built.clientSizes.join(', ')}; public ${built.publicCount}, test ${built.testCount}`,
+      );
+      let publicSetId: string | undefined;
+      if (coordinator) {
+        const ps = await coordinator.admin.uploadPublicSet(
+          built.publicSet,
+          `simulate-${o.dataset}-seed${seed}`,
+        );
+        if (ps.id !== built.publicSha256)
+          throw new Error(`the coordinator stored public set ${ps.id}, expected ${built.publicSha256}`);
+        publicSetId = ps.id;
+      }
+      for (const [index, point] of grid.entries()) {
+        const po = applySweepPoint(so, point);
+        const variant = o.sweep.length ? variantLabel(point) : undefined;
+        for (const method of o.methods) {
+          if (io.signal.aborted) break;
+          const label = [method, o.seeds.length > 1 ? `seed ${seed}` : '', variant ?? '']
+            .filter(Boolean)
+            .join(' ');
+          bar.update(before, label);
+          const earlier = results.find(
+            (r) => r.method === method && r.seed === seed && r.variant !== undefined,
+          );
+          if (variant !== undefined && earlier && !sweepAffects(method, Object.keys(point))) {
+            results.push({
+              ...earlier,
+              variant,
+              overrides: point,
+              notes: [
+                `${method} seed ${seed}: ${variant} reuses the run at ${earlier.variant} (no swept setting applies to ${method})`,
+              ],
+              errors: [],
+            });
+            before += reports(method);
+            bar.update(before, label);
+            continue;
+          }
+          const syncWall = results.find(
+            (r) => r.method === 'mutual-sync' && r.seed === seed && r.variant === variant,
+          )?.summary?.wallMs;
+          const result = await runMethod(method, {
+            options: po,
+            group: io.group,
+            coordinator,
+            publicSetId,
+            publicSetByteLength: built.publicSet.byteLength,
+            budgetMs: o.asyncBudget === 'sync' ? syncWall : o.asyncBudget,
+            workDir,
+            signal: io.signal,
+            ...(variant === undefined ? {} : { variant, overrides: point, variantIndex: index }),
+            onProgress: (n) => bar!.update(before + Math.min(n, reports(method)), label),
+            log: (m) => bar!.log(m),
+          });
+          results.push(result);
+          before += reports(method);
+          bar.update(before, label);
+          const s = result.summary;
+          bar.log(
+            result.skipped
+              ? `simulate: ${label} skipped: ${result.skipped}`
+              : `simulate: ${label}: final mean test accuracy ${pct(s!.final.mean)}% (min ${pct(s!.final.min)}, max ${pct(s!.final.max)})` +
+                  (s!.localFinal
+                    ? ` on the global model; ${pct(s!.localFinal.mean)}% after local training`
+                    : '') +
+                  `, ${s!.rounds} rounds, ${mb(s!.bytesUp + s!.bytesDown)} MB, ${seconds(s!.wallMs)} s` +
+                  (result.errors.length ? `; ${result.errors.length} error(s), see summary.md` : ''),
+          );
+        }
+      }
     }
     bar.stop();
     if (coordinator) await io.group.stop(coordinator.child);
@@ -151,6 +197,10 @@ async function main(): Promise<void> {
   }
   if (o === 'help') {
     process.stdout.write(helpText());
+    return;
+  }
+  if (o.table) {
+    process.stdout.write(docsTableOf(o.table));
     return;
   }
   if (o.render) {

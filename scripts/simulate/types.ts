@@ -4,8 +4,27 @@
  * time, and the per-method results that the table, CSV and plots are made from.
  */
 
-export const METHODS = ['local-only', 'fedavg', 'mutual-sync', 'mutual-async'] as const;
+export const METHODS = [
+  'local-only',
+  'centralised',
+  'fedavg',
+  'fedavg-f16',
+  'fedavg-u8',
+  'mutual-sync',
+  'mutual-async',
+] as const;
 export type MethodName = (typeof METHODS)[number];
+
+/** The FedAvg variants: the same algorithm, its weights sent in float32, float16 or 8 bits. */
+export const FEDAVG_ENCODINGS = {
+  fedavg: 'float32',
+  'fedavg-f16': 'float16',
+  'fedavg-u8': 'uint8',
+} as const;
+export type FedAvgMethod = keyof typeof FEDAVG_ENCODINGS;
+export const isFedAvg = (m: string): m is FedAvgMethod => m in FEDAVG_ENCODINGS;
+/** Methods that move nothing through a coordinator. */
+export const isLocal = (m: string): boolean => m === 'local-only' || m === 'centralised';
 
 export const MODELS = ['mlp', 'cnn-small', 'cnn-fedavg'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -25,6 +44,25 @@ export interface RoundRecord {
   trainMs: number;
   /** When the round was acknowledged, Unix ms. */
   t: number;
+}
+
+/** A `"event": "global"` line of --metrics-out: FedAvg's global weights scored as they were loaded. */
+export interface GlobalLine {
+  /** The aggregate of this round. */
+  globalRound: number;
+  participant: string;
+  globalTestAccuracy: number;
+  /** Unix ms. */
+  t: number;
+}
+
+/** A global scoring as the harness keeps it. */
+export interface GlobalRecord {
+  p: number;
+  globalRound: number;
+  testAccuracy: number;
+  /** ms since the method started. */
+  ms: number;
 }
 
 /** A record as the harness keeps it: which participant (by index) and ms since the method started. */
@@ -88,8 +126,13 @@ export interface ParticipantPlan {
 }
 
 export interface MethodSummary {
-  /** Final statistics over every participant's last report. */
+  /**
+   * Final statistics over every participant's last report. FedAvg: its global model, the
+   * aggregate of the last round, as every participant scored it (so min = max).
+   */
   final: AccuracyStats;
+  /** FedAvg only: each participant's model after its last local training. */
+  localFinal?: AccuracyStats;
   /** Most reports any participant made (rounds or async tasks). */
   rounds: number;
   /** Rounds or consensus versions the coordinator opened (0 for local-only). */
@@ -104,6 +147,23 @@ export interface MethodSummary {
 
 export interface MethodResult {
   method: MethodName;
+  /** The split's seed (--seeds runs every method once per seed). */
+  seed?: number;
+  /** --sweep: the grid point, e.g. "lambda=0.5 temperature=3"; absent outside a sweep. */
+  variant?: string;
+  /** --sweep: the settings of this grid point. */
+  overrides?: Record<string, string | number>;
+  /** What travels: FedAvg's weight encoding, or the prediction encoding; "none" for local methods. */
+  encoding?: string;
+  /**
+   * FedAvg: true when `rounds`, `timeline` and `summary.final` are its global model (this
+   * harness); results of older runs scored it after local training and lack the flag.
+   */
+  globalAccuracy?: boolean;
+  /** FedAvg: every global scoring. */
+  globals?: GlobalRecord[];
+  /** FedAvg: the participants' models after local training (what `rounds` was before). */
+  localRounds?: RoundPoint[];
   /** Set when the method was not run; the reason. */
   skipped?: string;
   participants: ParticipantPlan[];

@@ -13,9 +13,13 @@ import {
   type HelloInit,
   modeValue,
   negotiateEncoding,
+  negotiateWeightEncoding,
   ProtocolError,
   strategyValue,
   validateHello,
+  type WeightEncoding,
+  weightCountOf,
+  weightEncodingValue,
 } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorDb, FederationRecord } from './coordinator-db.ts';
@@ -189,6 +193,25 @@ export class Coordinator {
     // A participant created just now was last seen now already.
     if (resumed) await db.touchParticipant(participant.id, new Date());
     const runtime = await this.runtime(federation);
+    // fedavg: the federation's weight encoding, or the next more precise one this participant has.
+    const weightEncoding = negotiateWeightEncoding(
+      federation.settings.weightEncoding,
+      valid.value.weightEncodings,
+    );
+    const welcome = welcomeFor(
+      federation,
+      participant.id,
+      resumeToken,
+      resumed,
+      upload,
+      runtime.currentVersion,
+      this.o,
+    );
+    if (federation.settings.strategy === 'fedavg') {
+      welcome.weightEncoding = weightEncodingValue(weightEncoding);
+      // Clients that predate weight_encoding send float16 weights when upload_encoding is float16.
+      if (weightEncoding !== 'uint8') welcome.uploadEncoding = encodingValue(weightEncoding);
+    }
     return {
       participantId: participant.id,
       resumeToken,
@@ -197,15 +220,8 @@ export class Coordinator {
       settings: federation.settings,
       uploadEncoding: upload,
       downloadEncoding: upload,
-      welcome: welcomeFor(
-        federation,
-        participant.id,
-        resumeToken,
-        resumed,
-        upload,
-        runtime.currentVersion,
-        this.o,
-      ),
+      weightEncoding,
+      welcome,
     };
   }
 
@@ -392,13 +408,9 @@ function decodeStored(
   f: FederationRecord,
 ): { probs?: Float32Array; params?: Float32Array } {
   if (f.settings.strategy === 'fedavg') {
-    return {
-      params: decodeWeights(
-        s.payload,
-        s.payload.byteLength / (s.encoding === 'float16' ? 2 : 4),
-        s.encoding as 'float32' | 'float16',
-      ),
-    };
+    // Weights rows store the weight encoding's name ('uint8' = the affine 8-bit layout).
+    const enc = s.encoding as WeightEncoding;
+    return { params: decodeWeights(s.payload, weightCountOf(s.payload, enc), enc) };
   }
   return { probs: decodePredictions(s.payload, s.rows, s.classes, s.encoding, { k: s.k }) };
 }

@@ -2,7 +2,7 @@
  * FedAvg's upload: all model parameters after local training, with the averaging weight
  * (the private training-set size) and the model signature the coordinator checks.
  */
-import { encodeWeights, encodingValue } from '@mutua/proto';
+import { encodeWeights, weightEncodingValue } from '@mutua/proto';
 import type { Body } from './connection-loop.ts';
 import type { UploadBuilder, UploadInput } from './upload-builder.ts';
 
@@ -15,9 +15,9 @@ export const fedavgUpload: UploadBuilder = {
     return {
       weights: {
         round: task.round,
-        encoding: encodingValue(encoding),
+        encoding: weightEncodingValue(encoding),
         count: values.length,
-        payload: encodeWeights(values, encoding),
+        payload: encodeWeights(values, encoding, { segments: learner.weightSegments }),
         numSamples: learner.numSamples ?? metrics.samples,
         modelSignature: signature,
         metrics: localMetrics,

@@ -42,6 +42,7 @@ export {
 } from './session-error.ts';
 export {
   createTfLearner,
+  type GlobalEvaluation,
   modelSignature,
   type TfLearner,
   type TfLearnerOptions,

@@ -59,6 +59,11 @@ export interface LearnerMetrics {
   valAccuracy?: number;
   /** Simulations only: accuracy on a shared held-out test set. */
   testAccuracy?: number;
+  /**
+   * Simulations, FedAvg only: accuracy on the test set of the global weights loaded for this
+   * task, measured before any local training (the federation's model, not this participant's).
+   */
+  globalTestAccuracy?: number;
   /** Private samples seen during this task. */
   samples: number;
 }
@@ -78,7 +83,13 @@ export interface Learner {
   readonly numSamples?: number;
   /** All model parameters, flattened in a fixed order. */
   getWeights?(): Promise<Float32Array>;
-  setWeights?(weights: Float32Array): Promise<void>;
+  /**
+   * Loads `weights`; `global` says they are the federation's aggregate of round `round`
+   * (a learner may evaluate them before training on them).
+   */
+  setWeights?(weights: Float32Array, global?: { round: number }): Promise<void>;
+  /** Tensor sizes of the flattened weights, in order (lets a weight codec scale per tensor). */
+  readonly weightSegments?: readonly number[];
 
   /** Releases what the learner holds (not the model it was given). */
   dispose?(): void;

@@ -185,7 +185,8 @@ describe('ParticipantSession', () => {
     assert.equal(m.modelArch, 'mlp');
     assert.deepEqual(m.inputShape, [4]);
     assert.equal(m.numClasses, C);
-    assert.deepEqual(m.supportedEncodings, [1, 2, 3, 4]);
+    // 5 = ENCODING_UINT8_AFFINE: this client also sends and reads 8-bit fedavg weights.
+    assert.deepEqual(m.supportedEncodings, [1, 2, 3, 4, 5]);
     assert.equal(h.session.state, 'ready');
     assert.deepEqual(states, ['connecting', 'awaiting-welcome', 'ready']);
     assert.equal(h.session.federation?.uploadEncoding, 'uint8');

@@ -33,6 +33,7 @@ import {
   type TargetsInit,
   type TaskInit,
   type WelcomeInit,
+  weightEncodingValue,
 } from '@mutua/proto';
 import { type Body, ConnectionLoop, describe } from './connection-loop.ts';
 import { TypedEmitter } from './emitter.ts';
@@ -218,7 +219,8 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         modelArch: m.arch,
         inputShape: [...m.inputShape],
         numClasses: m.numClasses,
-        supportedEncodings: this.encodings.map((e) => encodingValue(e)),
+        // ENCODING_UINT8_AFFINE says this client also sends and reads 8-bit fedavg weights.
+        supportedEncodings: [...this.encodings.map((e) => encodingValue(e)), weightEncodingValue('uint8')],
         clientVersion: this.opts.clientVersion ?? '',
         modelSignature: this.signature,
       },

@@ -41,7 +41,7 @@ export function loadGlobalWeights(
 ): Promise<void> | null {
   const gw = inputs.globalWeights;
   if (welcome.federation.strategy !== 'fedavg' || !gw) return null;
-  return learner.setWeights!(gw.values).then(() => inputs.loaded(gw));
+  return learner.setWeights!(gw.values, { round: gw.round }).then(() => inputs.loaded(gw));
 }
 
 export async function runTask(args: RunTaskArgs): Promise<TaskResult> {

@@ -3,6 +3,7 @@ import { before, test } from 'node:test';
 import { decodePublicSet, encodePublicSet } from '@mutua/proto';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
+import { evaluate } from '../distill.ts';
 import { createModel } from '../models.ts';
 import type { TrainProgress } from './learner.ts';
 import { createTfLearner, modelSignature } from './tf-learner.ts';
@@ -136,5 +137,74 @@ test('createTfLearner rejects a public set whose samples do not fit the model', 
     () => createTfLearner({ model, trainDs: blobs(6, 1), publicSet }),
     /public samples are \[5\]/,
   );
+  model.dispose();
+});
+
+test('createTfLearner scores global weights on the test set when they are loaded, before training', async () => {
+  const model = createModel('mlp', { inputShape: [4], numClasses: 3, seed: 1 });
+  const testDs = blobs(30, 3);
+  const seen: { round: number; accuracy: number }[] = [];
+  const learner = createTfLearner({
+    model,
+    trainDs: blobs(24, 1),
+    testDs,
+    settings: { batchSize: 8, seed: 5, learningRate: 0.05 },
+    onGlobalEvaluated: (e) => seen.push(e),
+  });
+  const train = (round: number) =>
+    learner.train({
+      round,
+      temperature: 1,
+      lambda: 0,
+      localEpochs: 3,
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    });
+  const untrained = await learner.getWeights();
+  assert.equal(
+    learner.weightSegments.reduce((a, b) => a + b, 0),
+    untrained.length,
+    'the segments cover every weight',
+  );
+  assert.equal(learner.weightSegments.length, model.trainableWeights.length);
+  const first = await train(1);
+  assert.equal(first.globalTestAccuracy, undefined, 'no global weights were loaded');
+  const trained = await learner.getWeights();
+  const afterTraining = first.testAccuracy!;
+
+  // The untrained weights loaded as "global": scored as they are, not after the next training.
+  await learner.setWeights(untrained, { round: 1 });
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.round, 1);
+  const expected = (await evaluate(model, testDs)).accuracy;
+  assert.equal(seen[0]!.accuracy, expected);
+  const second = await train(2);
+  assert.equal(second.globalTestAccuracy, expected);
+  assert.notEqual(second.globalTestAccuracy, second.testAccuracy, 'before and after training differ');
+  // Reported once: the next task without new global weights has none.
+  assert.equal((await train(3)).globalTestAccuracy, undefined);
+  // Plain setWeights (a restore, not a global model) scores nothing.
+  await learner.setWeights(trained);
+  assert.equal(seen.length, 1);
+  assert.equal((await train(4)).globalTestAccuracy, undefined);
+  assert.ok(afterTraining > 0.5, `the blobs are learnable (${afterTraining})`);
+  learner.dispose();
+  model.dispose();
+});
+
+test('createTfLearner scores nothing at setWeights without a test set or with evaluateGlobal false', async () => {
+  const model = createModel('mlp', { inputShape: [4], numClasses: 3, seed: 1 });
+  let calls = 0;
+  for (const opts of [{ testDs: undefined }, { testDs: blobs(9, 3), settings: { evaluateGlobal: false } }]) {
+    const learner = createTfLearner({
+      model,
+      trainDs: blobs(6, 1),
+      ...opts,
+      onGlobalEvaluated: () => calls++,
+    });
+    await learner.setWeights(await learner.getWeights(), { round: 2 });
+    learner.dispose();
+  }
+  assert.equal(calls, 0);
   model.dispose();
 });

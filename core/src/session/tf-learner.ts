@@ -31,6 +31,12 @@ export interface TfLearnerSettings {
   predictBatchSize?: number;
   /** Measure accuracy on the private training set after each task; default true. */
   evaluateTrain?: boolean;
+  /**
+   * With a testDs: score the FedAvg global weights on it whenever they are loaded, before
+   * local training moves them (default true). Scoring only after local training would
+   * measure each participant's drift on its own skewed shard, not the federation's model.
+   */
+  evaluateGlobal?: boolean;
 }
 
 export interface TfLearnerOptions {
@@ -45,14 +51,24 @@ export interface TfLearnerOptions {
   /** The decoded public set (required to distill and to predict). */
   publicSet?: PublicSet;
   settings?: TfLearnerSettings;
+  /** Called after global weights were scored on testDs (see evaluateGlobal). */
+  onGlobalEvaluated?: (e: GlobalEvaluation) => void;
+}
+
+export interface GlobalEvaluation {
+  /** The round whose aggregate the weights are. */
+  round: number;
+  /** Accuracy on testDs. */
+  accuracy: number;
 }
 
 export interface TfLearner extends Learner {
   readonly model: tf.LayersModel;
   readonly modelSignature: string;
   readonly numSamples: number;
+  readonly weightSegments: readonly number[];
   getWeights(): Promise<Float32Array>;
-  setWeights(weights: Float32Array): Promise<void>;
+  setWeights(weights: Float32Array, global?: { round: number }): Promise<void>;
   dispose(): void;
 }
 
@@ -91,6 +107,9 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
   const batchSize = settings.batchSize ?? 32;
   const evalBatch = settings.predictBatchSize ?? 256;
   const size = sampleSize(inputShape as number[]);
+  const scoreGlobal = testDs !== undefined && (settings.evaluateGlobal ?? true);
+  /** The global weights' test accuracy, reported with the next task's metrics. */
+  let globalAccuracy: number | undefined;
 
   function publicRows(indices: Uint32Array): Float32Array {
     if (!publicSet) throw new TypeError('this learner has no public set: it can neither distill nor predict');
@@ -116,6 +135,7 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
     model,
     modelSignature: modelSignature(model),
     numSamples: trainDs.n,
+    weightSegments: model.trainableWeights.map((v) => sampleSize(v.shape as number[])),
 
     async train(args: TrainArgs): Promise<LearnerMetrics> {
       const epochs = args.localEpochs;
@@ -147,6 +167,8 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
       }
       if (valDs) metrics.valAccuracy = (await evaluate(model, valDs, { batchSize: evalBatch })).accuracy;
       if (testDs) metrics.testAccuracy = (await evaluate(model, testDs, { batchSize: evalBatch })).accuracy;
+      if (globalAccuracy !== undefined) metrics.globalTestAccuracy = globalAccuracy;
+      globalAccuracy = undefined;
       return metrics;
     },
 
@@ -169,7 +191,7 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
       return out;
     },
 
-    async setWeights(weights: Float32Array): Promise<void> {
+    async setWeights(weights: Float32Array, global?: { round: number }): Promise<void> {
       const vars = model.trainableWeights;
       const total = vars.reduce((n, v) => n + sampleSize(v.shape as number[]), 0);
       if (weights.length !== total) {
@@ -189,6 +211,11 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
         } finally {
           t.dispose();
         }
+      }
+      globalAccuracy = undefined;
+      if (global && scoreGlobal) {
+        globalAccuracy = (await evaluate(model, testDs!, { batchSize: evalBatch })).accuracy;
+        options.onGlobalEvaluated?.({ round: global.round, accuracy: globalAccuracy });
       }
     },
 

@@ -16,7 +16,9 @@ import {
   PUBLIC_SET_FORMAT,
   type StrategyName,
   strategyName,
+  type WeightEncoding,
   type WelcomeInit,
+  weightEncodingName,
 } from '@mutua/proto';
 import { SessionError } from './session-error.ts';
 
@@ -62,8 +64,11 @@ export interface SessionWelcome {
   publicSet: PublicSetInfo | null;
   /** Prediction encoding this participant uploads with. */
   uploadEncoding: PredictionEncoding;
-  /** Weight encoding for fedavg uploads: float16 when the coordinator asks for it, else float32. */
-  weightEncoding: 'float32' | 'float16';
+  /**
+   * fedavg: how weights travel, both ways: Welcome.weight_encoding; from a coordinator that
+   * does not send it, float16 when upload_encoding is float16, else float32.
+   */
+  weightEncoding: WeightEncoding;
   /** How Targets are encoded for this participant (informational; Targets carry their own). */
   downloadEncoding: PredictionEncoding | undefined;
   heartbeatIntervalMs: number;
@@ -183,7 +188,9 @@ export function parseWelcome(w: WelcomeInit, expect: WelcomeExpectation): Sessio
     },
     publicSet,
     uploadEncoding,
-    weightEncoding: encodingName(w.uploadEncoding) === 'float16' ? 'float16' : 'float32',
+    weightEncoding:
+      weightEncodingName(w.weightEncoding) ??
+      (encodingName(w.uploadEncoding) === 'float16' ? 'float16' : 'float32'),
     downloadEncoding: encodingName(w.downloadEncoding),
     heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
     maxFrameBytes: w.maxFrameBytes ?? 0,

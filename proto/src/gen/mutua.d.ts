@@ -224,7 +224,10 @@ export namespace mutua {
             ENCODING_UINT8 = 3,
 
             /** ENCODING_TOPK value */
-            ENCODING_TOPK = 4
+            ENCODING_TOPK = 4,
+
+            /** ENCODING_UINT8_AFFINE value */
+            ENCODING_UINT8_AFFINE = 5
         }
 
         /** Strategy enum. */
@@ -1513,6 +1516,9 @@ export namespace mutua {
             /** Welcome currentRound. */
             currentRound: number;
 
+            /** Welcome weightEncoding. */
+            weightEncoding: mutua.v1.Encoding;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1573,6 +1579,9 @@ export namespace mutua {
 
                 /** Welcome currentRound */
                 currentRound?: (number|null);
+
+                /** Welcome weightEncoding */
+                weightEncoding?: (mutua.v1.Encoding|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -507,6 +507,7 @@ export const mutua = $root.mutua = (() => {
          * @property {number} ENCODING_FLOAT16=2 ENCODING_FLOAT16 value
          * @property {number} ENCODING_UINT8=3 ENCODING_UINT8 value
          * @property {number} ENCODING_TOPK=4 ENCODING_TOPK value
+         * @property {number} ENCODING_UINT8_AFFINE=5 ENCODING_UINT8_AFFINE value
          */
         v1.Encoding = (function() {
             const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -515,6 +516,7 @@ export const mutua = $root.mutua = (() => {
             values[valuesById[2] = "ENCODING_FLOAT16"] = 2;
             values[valuesById[3] = "ENCODING_UINT8"] = 3;
             values[valuesById[4] = "ENCODING_TOPK"] = 4;
+            values[valuesById[5] = "ENCODING_UINT8_AFFINE"] = 5;
             return values;
         })();
 
@@ -3600,6 +3602,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [heartbeatIntervalMs] Welcome heartbeatIntervalMs
              * @property {number|null} [maxFrameBytes] Welcome maxFrameBytes
              * @property {number|null} [currentRound] Welcome currentRound
+             * @property {mutua.v1.Encoding|null} [weightEncoding] Welcome weightEncoding
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3712,6 +3715,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.currentRound = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Welcome weightEncoding.
+             * @member {mutua.v1.Encoding} weightEncoding
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.weightEncoding = 0;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -3747,6 +3758,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.maxFrameBytes);
                 if (message.currentRound != null && $Object.hasOwnProperty.call(message, "currentRound") && (typeof message.currentRound === "object" ? message.currentRound.low || message.currentRound.high : message.currentRound !== 0))
                     writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.currentRound);
+                if (message.weightEncoding != null && $Object.hasOwnProperty.call(message, "weightEncoding") && message.weightEncoding !== 0)
+                    writer.uint32(/* id 11, wireType 0 =*/88).int32(message.weightEncoding);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3873,6 +3886,15 @@ export const mutua = $root.mutua = (() => {
                                 message.currentRound = value;
                             else
                                 delete message.currentRound;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.weightEncoding = value;
+                            else
+                                delete message.weightEncoding;
                             continue;
                         }
                     }

@@ -182,5 +182,6 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     8: { name: 'heartbeatIntervalMs', wire: [0] },
     9: { name: 'maxFrameBytes', wire: [0] },
     10: { name: 'currentRound', wire: [0] },
+    11: { name: 'weightEncoding', wire: [0] },
   },
 };

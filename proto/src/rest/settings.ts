@@ -79,6 +79,12 @@ export const SettingsInput = Type.Object(
     participantLimit: Type.Optional(Type.Integer({ minimum: 1 })),
     modelArch: Type.Optional(Type.String({ maxLength: 100 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    weightEncoding: Type.Optional(
+      StringEnum(['float32', 'float16', 'uint8'] as const, {
+        description:
+          'fedavg: how weights travel both ways: float32, float16, or uint8 (8 bits per weight with a scale and offset per tensor)',
+      }),
+    ),
   },
   strict,
 );
@@ -126,6 +132,7 @@ export const SettingsView = Type.Object(
     participantLimit: Type.Optional(Type.Integer()),
     modelArch: Type.Optional(Type.String()),
     seed: Type.Optional(Type.Integer()),
+    weightEncoding: Type.Optional(Type.String()),
   },
   { additionalProperties: true },
 );

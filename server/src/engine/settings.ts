@@ -38,7 +38,15 @@ export interface FederationSettings {
   /** fedavg: required architecture and shared initialization seed. */
   modelArch: string;
   seed: number;
+  /**
+   * fedavg: how weights travel, uploads and the global weights sent down: float32, float16,
+   * or uint8 (8 bits per weight, a scale and offset per tensor; PROTOCOL.md). A participant
+   * that cannot use it gets the next more precise one.
+   */
+  weightEncoding: WeightEncodingName;
 }
+
+export type WeightEncodingName = 'float32' | 'float16' | 'uint8';
 
 export const DEFAULT_SETTINGS: FederationSettings = {
   task: { inputShape: [28, 28, 1], numClasses: 10, labelNames: [] },
@@ -60,6 +68,8 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   participantLimit: 1000,
   modelArch: '',
   seed: 1,
+  // Lossless by default; float16 and uint8 are one setting away (docs/experiments.md measures them).
+  weightEncoding: 'float32',
 };
 
 export class SettingsError extends Error {
@@ -116,6 +126,9 @@ export function resolveSettings(
     if (s.mode !== 'sync')
       fail('fedavg runs in sync mode only (weights of different rounds cannot be averaged)');
     if (!s.modelArch) fail('fedavg needs modelArch: every participant must train the same architecture');
+  }
+  if (!['float32', 'float16', 'uint8'].includes(s.weightEncoding)) {
+    fail(`weightEncoding must be float32, float16 or uint8, got ${JSON.stringify(s.weightEncoding)}`);
   }
   if (s.async.bufferK < 1) fail('async.bufferK must be ≥ 1');
   if (s.async.stalenessExponent < 0) fail('async.stalenessExponent must be ≥ 0');

@@ -22,6 +22,9 @@ import {
   validateMetrics,
   validatePredictionUpload,
   validateWeightsUpload,
+  type WeightEncoding,
+  weightEncodingName,
+  weightSegmentsOf,
 } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -34,7 +37,7 @@ import {
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import { TokenBucket } from './rate-limiter.ts';
-import { encodeTaskEnvelope, wireToEncoding } from './wire-mapping.ts';
+import { encodeTaskEnvelope, rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
 
 export interface Admission {
   participantId: string;
@@ -45,6 +48,8 @@ export interface Admission {
   welcome: NonNullable<EnvelopeInit['welcome']>;
   uploadEncoding: EncodingName;
   downloadEncoding: EncodingName;
+  /** fedavg: how weights travel to and from this participant (default float32). */
+  weightEncoding?: WeightEncoding;
 }
 
 export interface ConnectionDeps {
@@ -113,7 +118,7 @@ export class ParticipantConnection implements SessionPort {
     const a = this.admission;
     if (!a || this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     // Encoded once per TaskView, not once per participant (a version's Task goes to many).
-    this.sendBytes(encodeTaskEnvelope(task, a.settings, a.downloadEncoding, ++this.seq));
+    this.sendBytes(encodeTaskEnvelope(task, a.settings, a.downloadEncoding, ++this.seq, 0, a.weightEncoding));
   }
 
   sendRoundClosed(info: { round: number; submissions: number; reason: string }): void {
@@ -239,12 +244,20 @@ export class ParticipantConnection implements SessionPort {
             a.runtime.uploadRejected(a.participantId);
             return this.reject(params.error, replyTo);
           }
+          const weightEncoding = weightEncodingName(msg.encoding) ?? 'float32';
+          if (weightEncoding === 'uint8') {
+            rememberWeightLayout(
+              msg.modelSignature ?? '',
+              weightSegmentsOf(msg.payload ?? new Uint8Array(0)),
+            );
+          }
           const ack = await a.runtime.submit(a.participantId, {
             version: Number(msg.round ?? 0),
             params: params.value,
             signature: msg.modelSignature ?? '',
             numSamples: msg.numSamples ?? 0,
-            encoding: wireToEncoding(msg.encoding ?? 0),
+            // Stored as the weight encoding's name: 'uint8' on a weights row is the affine layout.
+            encoding: weightEncoding,
             payload: msg.payload ?? new Uint8Array(0),
             rows: 0,
             classes: 0,

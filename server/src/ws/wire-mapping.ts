@@ -1,4 +1,6 @@
 /** Turns the runtime's domain objects into wire messages (and wire enums back). */
+
+import type { WeightEncoding } from '@mutua/proto';
 import {
   Envelope,
   type EnvelopeInit,
@@ -6,6 +8,7 @@ import {
   encodeWeights,
   encodingName,
   encodingValue,
+  weightEncodingValue,
 } from '@mutua/proto';
 import type { TaskView } from '../engine/federation-runtime.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
@@ -19,10 +22,30 @@ export function encodingToWire(name: EncodingName): number {
   return encodingValue(name);
 }
 
+/**
+ * Tensor sizes of each model (by signature, which fixes the parameter shapes), learned from
+ * the segments of 8-bit weight uploads, so that 8-bit global weights get one scale and
+ * offset per tensor too. Until an upload shows them, blocks of DEFAULT_WEIGHT_BLOCK values.
+ */
+const weightLayouts = new Map<string, readonly number[]>();
+const MAX_LAYOUTS = 1000;
+
+export function rememberWeightLayout(signature: string, segments: readonly number[]): void {
+  if (weightLayouts.has(signature)) return;
+  if (weightLayouts.size >= MAX_LAYOUTS) weightLayouts.delete(weightLayouts.keys().next().value!);
+  weightLayouts.set(signature, segments);
+}
+
+function weightLayout(signature: string, count: number): readonly number[] | undefined {
+  const segments = weightLayouts.get(signature);
+  return segments && segments.reduce((a, b) => a + b, 0) === count ? segments : undefined;
+}
+
 export function encodeTask(
   task: TaskView,
   settings: FederationSettings,
   download: EncodingName,
+  weights: WeightEncoding = 'float32',
 ): NonNullable<EnvelopeInit['task']> {
   const C = settings.task.numClasses;
   const k = download === 'topk' ? settings.topk : 0;
@@ -48,9 +71,11 @@ export function encodeTask(
     globalWeights: task.globalWeights
       ? {
           round: task.globalWeights.round,
-          encoding: encodingToWire('float32'),
+          encoding: weightEncodingValue(weights),
           count: task.globalWeights.params.length,
-          payload: encodeWeights(task.globalWeights.params, 'float32'),
+          payload: encodeWeights(task.globalWeights.params, weights, {
+            segments: weightLayout(task.globalWeights.signature, task.globalWeights.params.length),
+          }),
           modelSignature: task.globalWeights.signature,
         }
       : null,
@@ -59,8 +84,8 @@ export function encodeTask(
   };
 }
 
-/** Encoded Task bodies (the Envelope's `task` field), per TaskView and download encoding. */
-const taskBodies = new WeakMap<TaskView, Map<EncodingName, Uint8Array>>();
+/** Encoded Task bodies (the Envelope's `task` field), per TaskView and download + weight encoding. */
+const taskBodies = new WeakMap<TaskView, Map<string, Uint8Array>>();
 
 /**
  * The Envelope of a Task, for sending one TaskView to many participants: the body is
@@ -75,17 +100,19 @@ export function encodeTaskEnvelope(
   download: EncodingName,
   seq: number,
   replyTo = 0,
+  weights: WeightEncoding = 'float32',
 ): Uint8Array {
   let bodies = taskBodies.get(task);
   if (!bodies) {
     bodies = new Map();
     taskBodies.set(task, bodies);
   }
-  let body = bodies.get(download);
+  const key = task.globalWeights ? `${download}/${weights}` : download;
+  let body = bodies.get(key);
   if (!body) {
     // A copy: protobufjs may hand out a slice of a shared pool.
-    body = Buffer.from(Envelope.encode({ task: encodeTask(task, settings, download) }).finish());
-    bodies.set(download, body);
+    body = Buffer.from(Envelope.encode({ task: encodeTask(task, settings, download, weights) }).finish());
+    bodies.set(key, body);
   }
   const head = Envelope.encode({ seq, replyTo }).finish();
   return Buffer.concat([head, body]);
