@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// Builds the commands that ship (the coordinator, its migration command and the edge
+// client) from the TypeScript sources to plain JavaScript with esbuild, so that nothing
+// transpiles at run time: `server/bin/mutua-server.js` and `client-node/bin/mutua-client.js`
+// load `<package>/dist/`. Tests and benches still run the .ts sources through tsx.
+//
+// Only Mutua's own code is bundled (the @mutua/* workspaces and the generated Prisma
+// client); every npm dependency stays an import resolved from node_modules at run time,
+// as before, so native modules, wasm files and package data are found where they were.
+// Dynamic import() stays lazy (code splitting), so `--help` does not load fastify or tfjs.
+//
+// A target is rebuilt only when one of its inputs (recorded in dist/build-info.json from
+// esbuild's metafile), a workspace manifest or this script changed since it was built:
+// `npm start`, `npm test` and the benches call this first and pay ~20 ms when nothing did.
+//
+// Usage: node scripts/build.mjs [--only server|client-node] [--force] [--if-available] [--quiet]
+//   --only NAME     build that target alone (the image builds only the server)
+//   --force         rebuild even if up to date
+//   --if-available  skip (exit 0) when esbuild is not installed (an install without dev dependencies)
+//   --quiet         print nothing when everything is up to date
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE =
+  'usage: node scripts/build.mjs [--only server|client-node] [--force] [--if-available] [--quiet]';
+const { values: opts } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        only: { type: 'string' },
+        force: { type: 'boolean' },
+        'if-available': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    console.error(`build: ${err.message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+
+/** What ships: one esbuild run per package, its entry points named by their output file. */
+const TARGETS = [
+  {
+    name: 'server',
+    outdir: 'server/dist',
+    entryPoints: {
+      'mutua-server': 'server/src/main.ts',
+      'mutua-migrate': 'server/src/db/migrate-cli.ts',
+    },
+  },
+  {
+    name: 'client-node',
+    outdir: 'client-node/dist',
+    entryPoints: { 'mutua-client': 'client-node/src/cli.ts' },
+  },
+];
+
+/** Files outside the metafile's inputs whose change can change the output. */
+const EXTRA_INPUTS = [
+  'scripts/build.mjs',
+  'package.json',
+  'proto/package.json',
+  'core/package.json',
+  'server/package.json',
+  'client-node/package.json',
+];
+const INFO = 'build-info.json';
+
+/** Why `target` must be rebuilt, or null when its output is newer than all of its inputs. */
+function staleReason(target) {
+  const infoPath = join(ROOT, target.outdir, INFO);
+  if (!existsSync(infoPath)) return 'not built yet';
+  let info;
+  try {
+    info = JSON.parse(readFileSync(infoPath, 'utf8'));
+  } catch {
+    return `${INFO} is unreadable`;
+  }
+  for (const out of info.outputs ?? []) if (!existsSync(join(ROOT, out))) return `${out} is missing`;
+  for (const input of [...EXTRA_INPUTS, ...(info.inputs ?? [])]) {
+    let mtime;
+    try {
+      mtime = statSync(join(ROOT, input)).mtimeMs;
+    } catch {
+      return `${input} is gone`;
+    }
+    // Compared with the time the build started, so an edit made during a build counts.
+    if (mtime > info.startedAt) return `${input} changed`;
+  }
+  return null;
+}
+
+/** Bare imports other than @mutua/* stay imports: they are resolved from node_modules at run time. */
+const externalPackages = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (a) =>
+      a.path.startsWith('@mutua/') ? undefined : { external: true },
+    );
+  },
+};
+
+/**
+ * `import.meta.url` in a bundled module would be the bundle's URL, not the source file's,
+ * and the sources locate files relative to themselves (the migrations, client-web/dist,
+ * node_modules through createRequire). Each occurrence becomes the source file's URL
+ * computed from the bundle's own, so paths stay relative and the tree can move (the image
+ * keeps the repository's layout under /app).
+ */
+function sourceFileUrls(outdir) {
+  return {
+    name: 'source-file-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (a) => {
+        if (a.path.split(sep).includes('node_modules')) return undefined;
+        const text = readFileSync(a.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const rel = relative(outdir, a.path).split(sep).join('/');
+        return {
+          contents: text.replaceAll(
+            'import.meta.url',
+            `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
+          ),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+}
+
+async function buildTarget(esbuild, target) {
+  const outdir = join(ROOT, target.outdir);
+  // Built beside dist/ and swapped in when complete, so a command started meanwhile never
+  // sees half a build. Same depth as dist/, so the relative source URLs hold.
+  const tmp = `${outdir}.tmp-${process.pid}`;
+  const startedAt = Date.now();
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: target.entryPoints,
+      outdir: tmp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20.10',
+      // Class and function names as in the sources (error names, stack traces).
+      keepNames: true,
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'warning',
+      plugins: [externalPackages, sourceFileUrls(tmp)],
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/'));
+    const outputs = Object.keys(result.metafile.outputs).map((p) =>
+      join(target.outdir, relative(tmp, join(ROOT, p))),
+    );
+    writeFileSync(join(tmp, INFO), `${JSON.stringify({ startedAt, inputs, outputs }, null, 1)}\n`);
+    const old = `${outdir}.old-${process.pid}`;
+    if (existsSync(outdir)) renameSync(outdir, old);
+    renameSync(tmp, outdir);
+    rmSync(old, { recursive: true, force: true });
+    return { ms: Date.now() - startedAt, inputs: inputs.length };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const selected = TARGETS.filter((t) => opts.only === undefined || t.name === opts.only);
+if (selected.length === 0) {
+  console.error(`build: no target named "${opts.only}" (${TARGETS.map((t) => t.name).join(', ')})\n${USAGE}`);
+  process.exit(2);
+}
+const stale = selected
+  .map((target) => ({ target, reason: opts.force ? 'forced' : staleReason(target) }))
+  .filter((x) => x.reason !== null);
+if (stale.length === 0) {
+  if (!opts.quiet) console.log('build: up to date');
+  process.exit(0);
+}
+
+// Imported only now: an up-to-date check (every `npm start` and `npm test`) need not load it.
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch (err) {
+  if (opts['if-available']) {
+    console.log('build: esbuild is not installed (no dev dependencies); skipped');
+    process.exit(0);
+  }
+  throw err;
+}
+
+const missing = [
+  'server/src/db/generated/sqlite/client.ts',
+  'server/src/db/generated/postgres/client.ts',
+].filter((f) => !existsSync(join(ROOT, f)));
+if (missing.length > 0) {
+  console.error(
+    `build: ${missing.join(', ')} missing: generate the Prisma clients first (npm run db:generate)`,
+  );
+  process.exit(1);
+}
+
+for (const { target, reason } of stale) {
+  try {
+    const r = await buildTarget(esbuild, target);
+    console.log(`build: ${target.outdir} (${reason}): ${r.inputs} sources in ${r.ms} ms`);
+  } catch (err) {
+    // esbuild has printed the errors; the previous build, if any, stays (and stays stale).
+    console.error(
+      `build: ${target.outdir} failed${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`,
+    );
+    process.exit(1);
+  }
+}
