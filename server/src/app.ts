@@ -12,6 +12,7 @@ import { Coordinator } from './coordinator.ts';
 import { type Db, openDatabase } from './db/index.ts';
 import { DbCoordinatorStore } from './db-coordinator-store.ts';
 import { errorResponseSchema, HttpError } from './errors.ts';
+import { type LazySchemaCompilers, lazySchemaCompilers } from './lazy-schema-compilers.ts';
 import { CoordinatorMetrics } from './metrics-registry.ts';
 import adminAuth from './plugins/admin-auth.ts';
 import federationRoutes from './routes/federations.ts';
@@ -46,6 +47,8 @@ export type AppOptions = Pick<
   db?: Db;
   /** The built browser client served at / and /join/*; default client-web/dist (routes/web.ts). */
   webDir?: string;
+  /** Compiles the routes' schemas on first use; pass one to compile them all at will (tests). */
+  schemaCompilers?: LazySchemaCompilers;
 };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -54,6 +57,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.maxUploadBytes,
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter: formatValidationErrors,
+    schemaController: {
+      compilersFactory: (options.schemaCompilers ?? lazySchemaCompilers()).compilersFactory,
+    },
   });
   app.addHook('preValidation', coerceNumericQuery);
   const ownsDb = !options.db;
