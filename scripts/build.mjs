@@ -4,10 +4,13 @@
 // transpiles at run time: `server/bin/mutua-server.js` and `client-node/bin/mutua-client.js`
 // load `<package>/dist/`. Tests and benches still run the .ts sources through tsx.
 //
-// Only Mutua's own code is bundled (the @mutua/* workspaces and the generated Prisma
-// client); every npm dependency stays an import resolved from node_modules at run time,
-// as before, so native modules, wasm files and package data are found where they were.
-// Dynamic import() stays lazy (code splitting), so `--help` does not load fastify or tfjs.
+// Mutua's own code (the @mutua/* workspaces, the generated Prisma client) is bundled. The
+// coordinator's npm dependencies are bundled too: resolving, reading and compiling several
+// hundred small files of fastify, pino, pg and the Prisma runtime was a third of its start.
+// Left in node_modules and imported at run time: native addons (better-sqlite3), what the
+// sources load through createRequire (ajv's compilers, on first use; the data packages),
+// and every dependency of the client, whose start is tfjs, loaded only for a run. Dynamic
+// import() stays lazy (code splitting), so `--help` loads neither fastify nor tfjs.
 //
 // A target is rebuilt only when one of its inputs (recorded in dist/build-info.json from
 // esbuild's metafile), a workspace manifest or this script changed since it was built:
@@ -51,11 +54,14 @@ const TARGETS = [
       'mutua-server': 'server/src/main.ts',
       'mutua-migrate': 'server/src/db/migrate-cli.ts',
     },
+    // Bundle npm packages except these (native: finds its .node file from its own path).
+    bundleDependencies: { except: ['better-sqlite3'] },
   },
   {
     name: 'client-node',
     outdir: 'client-node/dist',
     entryPoints: { 'mutua-client': 'client-node/src/cli.ts' },
+    bundleDependencies: false,
   },
 ];
 
@@ -67,6 +73,9 @@ const EXTRA_INPUTS = [
   'core/package.json',
   'server/package.json',
   'client-node/package.json',
+  'package-lock.json',
+  // Rewritten by every npm install / npm ci: bundled dependencies may have changed.
+  'node_modules/.package-lock.json',
 ];
 const INFO = 'build-info.json';
 
@@ -86,6 +95,7 @@ function staleReason(target) {
     try {
       mtime = statSync(join(ROOT, input)).mtimeMs;
     } catch {
+      if (input.startsWith('node_modules/')) continue;
       return `${input} is gone`;
     }
     // Compared with the time the build started, so an edit made during a build counts.
@@ -94,39 +104,65 @@ function staleReason(target) {
   return null;
 }
 
-/** Bare imports other than @mutua/* stay imports: they are resolved from node_modules at run time. */
-const externalPackages = {
-  name: 'external-packages',
-  setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (a) =>
-      a.path.startsWith('@mutua/') ? undefined : { external: true },
-    );
-  },
-};
+/** Which bare imports stay imports, resolved from node_modules at run time. */
+function externalPackages(bundleDependencies) {
+  const except = new Set(bundleDependencies ? bundleDependencies.except : []);
+  const packageName = (path) => path.split('/', path.startsWith('@') ? 2 : 1).join('/');
+  return {
+    name: 'external-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (a) => {
+        if (a.path.startsWith('@mutua/') || a.path.startsWith('node:')) return undefined;
+        if (!bundleDependencies || except.has(packageName(a.path))) return { external: true };
+        return undefined;
+      });
+    },
+  };
+}
 
 /**
- * `import.meta.url` in a bundled module would be the bundle's URL, not the source file's,
- * and the sources locate files relative to themselves (the migrations, client-web/dist,
- * node_modules through createRequire). Each occurrence becomes the source file's URL
- * computed from the bundle's own, so paths stay relative and the tree can move (the image
- * keeps the repository's layout under /app).
+ * Defined at the top of every output file of a target that bundles npm packages: their
+ * CommonJS code calls `require` (a function esbuild cannot provide in an ES module) and
+ * some read files next to themselves through `__dirname` (see sourcePaths).
  */
-function sourceFileUrls(outdir) {
+const BUNDLED_DEPENDENCIES_BANNER = [
+  "import { createRequire as __mutuaCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __mutuaFileURLToPath } from 'node:url';",
+  'const require = __mutuaCreateRequire(import.meta.url);',
+  'const __mutuaSourcePath = (rel) => __mutuaFileURLToPath(new URL(rel, import.meta.url));',
+].join('\n');
+
+/** Where a directive prologue ('use strict') and a shebang end: a declaration goes after them. */
+const PROLOGUE = /^(#!.*\n)?(\s*(\/\/.*\n|\/\*[\s\S]*?\*\/)\s*)*(\s*(['"])use strict\5;?)?/;
+
+/**
+ * A bundled module that locates files relative to itself would find them relative to the
+ * bundle instead. Each module is given its own location, computed from the bundle's at run
+ * time (so the tree can move: the image keeps the repository's layout under /app):
+ * `import.meta.url` (the sources locate the migrations, client-web/dist and node_modules
+ * this way) becomes the source file's URL, and a bundled CommonJS module that uses
+ * `__dirname` or `__filename` gets both declared for its own file.
+ */
+function sourcePaths(outdir) {
   return {
-    name: 'source-file-urls',
+    name: 'source-paths',
     setup(build) {
-      build.onLoad({ filter: /\.ts$/ }, (a) => {
-        if (a.path.split(sep).includes('node_modules')) return undefined;
+      build.onLoad({ filter: /\.(ts|js|mjs|cjs)$/ }, (a) => {
+        const inNodeModules = a.path.split(sep).includes('node_modules');
         const text = readFileSync(a.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
-        const rel = relative(outdir, a.path).split(sep).join('/');
-        return {
-          contents: text.replaceAll(
-            'import.meta.url',
-            `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
-          ),
-          loader: 'ts',
-        };
+        const usesUrl = text.includes('import.meta.url');
+        const usesDirname = inNodeModules && /\b__(dirname|filename)\b/.test(text);
+        if (!usesUrl && !usesDirname) return undefined;
+        const rel = (path) => JSON.stringify(relative(outdir, path).split(sep).join('/'));
+        let contents = usesUrl
+          ? text.replaceAll('import.meta.url', `new URL(${rel(a.path)}, import.meta.url).href`)
+          : text;
+        if (usesDirname) {
+          const at = PROLOGUE.exec(contents)[0].length;
+          const declare = `var __filename = __mutuaSourcePath(${rel(a.path)}), __dirname = __mutuaSourcePath(${rel(dirname(a.path))});`;
+          contents = `${contents.slice(0, at)}${at > 0 ? '\n' : ''}${declare}${contents.slice(at)}`;
+        }
+        return { contents, loader: a.path.endsWith('.ts') ? 'ts' : 'js' };
       });
     },
   };
@@ -151,10 +187,14 @@ async function buildTarget(esbuild, target) {
       target: 'node20.10',
       // Class and function names as in the sources (error names, stack traces).
       keepNames: true,
+      // Stack traces name the bundle's lines; NODE_OPTIONS=--enable-source-maps maps them back
+      // to the sources (off by default: Node parses every map at load, which costs a start).
       sourcemap: 'linked',
+      sourcesContent: false,
       metafile: true,
       logLevel: 'warning',
-      plugins: [externalPackages, sourceFileUrls(tmp)],
+      banner: target.bundleDependencies ? { js: BUNDLED_DEPENDENCIES_BANNER } : undefined,
+      plugins: [externalPackages(target.bundleDependencies), sourcePaths(tmp)],
     });
     const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/'));
     const outputs = Object.keys(result.metafile.outputs).map((p) =>
