@@ -21,9 +21,18 @@
 //   --force         rebuild even if up to date
 //   --if-available  skip (exit 0) when esbuild is not installed (an install without dev dependencies)
 //   --quiet         print nothing when everything is up to date
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,8 +63,16 @@ const TARGETS = [
       'mutua-server': 'server/src/main.ts',
       'mutua-migrate': 'server/src/db/migrate-cli.ts',
     },
-    // Bundle npm packages except these (native: finds its .node file from its own path).
-    bundleDependencies: { except: ['better-sqlite3'] },
+    bundleDependencies: {
+      except: [
+        // Native: finds its .node file from its own path.
+        'better-sqlite3',
+        // Fastify's schema compilers: server/src/lazy-schema-compilers.ts requires them from
+        // node_modules on first use; bundled, fastify's own copy would be parsed at every start.
+        '@fastify/ajv-compiler',
+        '@fastify/fast-json-stringify-compiler',
+      ],
+    },
   },
   {
     name: 'client-node',
@@ -115,6 +132,42 @@ function externalPackages(bundleDependencies) {
         if (a.path.startsWith('@mutua/') || a.path.startsWith('node:')) return undefined;
         if (!bundleDependencies || except.has(packageName(a.path))) return { external: true };
         return undefined;
+      });
+    },
+  };
+}
+
+/**
+ * The Prisma client imports its query compiler (WebAssembly) as a 2.5 MB JavaScript module
+ * holding the binary as one base64 string: parsing it took ~85 ms of CPU at each start.
+ * Here that module is the binary beside the bundle, read and handed over as the same string.
+ */
+function prismaWasmFiles(outdir) {
+  return {
+    name: 'prisma-wasm-files',
+    setup(build) {
+      const filter = /^@prisma\/client\/runtime\/query_compiler_bg\.(\w+)\.wasm-base64\.mjs$/;
+      build.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'prisma-wasm' }));
+      build.onLoad({ filter: /.*/, namespace: 'prisma-wasm' }, async (a) => {
+        const provider = filter.exec(a.path)[1];
+        // Resolved as the Prisma client resolves it: from the repository's node_modules.
+        const source = fileURLToPath(import.meta.resolve(a.path));
+        const mod = await import(pathToFileURL(source).href);
+        if (Object.keys(mod).join() !== 'wasm' || typeof mod.wasm !== 'string')
+          throw new Error(
+            `${source} no longer exports just a base64 \`wasm\` string: update prismaWasmFiles`,
+          );
+        const file = `query_compiler_bg.${provider}.wasm`;
+        mkdirSync(outdir, { recursive: true });
+        writeFileSync(join(outdir, file), Buffer.from(mod.wasm, 'base64'));
+        return {
+          contents: [
+            "import { readFileSync } from 'node:fs';",
+            `export const wasm = readFileSync(new URL(${JSON.stringify(`./${file}`)}, import.meta.url)).toString('base64');`,
+          ].join('\n'),
+          loader: 'js',
+          watchFiles: [source],
+        };
       });
     },
   };
@@ -194,13 +247,25 @@ async function buildTarget(esbuild, target) {
       metafile: true,
       logLevel: 'warning',
       banner: target.bundleDependencies ? { js: BUNDLED_DEPENDENCIES_BANNER } : undefined,
-      plugins: [externalPackages(target.bundleDependencies), sourcePaths(tmp)],
+      plugins: [
+        ...(target.bundleDependencies ? [prismaWasmFiles(tmp)] : []),
+        externalPackages(target.bundleDependencies),
+        sourcePaths(tmp),
+      ],
     });
-    const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/'));
-    const outputs = Object.keys(result.metafile.outputs).map((p) =>
-      join(target.outdir, relative(tmp, join(ROOT, p))),
+    // Files of the tree (a `namespace:` input is a module made by a plugin; node_modules
+    // changes are caught by node_modules/.package-lock.json).
+    const inputs = Object.keys(result.metafile.inputs).filter(
+      (p) => !p.includes('node_modules/') && !/^[\w-]+:/.test(p),
     );
+    const written = Object.keys(result.metafile.outputs);
+    // Files the plugins wrote beside the bundle (the Prisma wasm) are outputs too.
+    for (const name of readdirSync(tmp))
+      if (!written.some((p) => p.endsWith(`/${name}`))) written.push(join(tmp, name));
+    const outputs = written.map((p) => join(target.outdir, relative(tmp, resolve(ROOT, p))));
     writeFileSync(join(tmp, INFO), `${JSON.stringify({ startedAt, inputs, outputs }, null, 1)}\n`);
+    // What each output file is made of (https://esbuild.github.io/analyze/ reads it).
+    writeFileSync(join(tmp, 'meta.json'), JSON.stringify(result.metafile));
     const old = `${outdir}.old-${process.pid}`;
     if (existsSync(outdir)) renameSync(outdir, old);
     renameSync(tmp, outdir);
