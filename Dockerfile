@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 #
-# The Mutua coordinator. The server runs its TypeScript through tsx (no build step) and
-# applies the database migrations itself at start, so the container's command is the
-# server and nothing else. Without DATABASE_URL it keeps an SQLite file in /data; with a
+# The Mutua coordinator. The image runs the JavaScript that scripts/build.mjs bundles from
+# the TypeScript sources (server/dist; no transpiler at run time) and the server applies
+# the database migrations itself at start, so the container's command is the server and
+# nothing else. Without DATABASE_URL it keeps an SQLite file in /data; with a
 # postgresql:// DATABASE_URL (docker-compose.yml) it uses PostgreSQL.
 #
 #   docker build -t mutua-coordinator .
@@ -37,11 +38,19 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     --workspace=@mutua/server --include-workspace-root \
   && npm rebuild better-sqlite3 --build-from-source
 
-# ---- prisma-client: the generated Prisma clients (the generator is a dev dependency).
-FROM base AS prisma-client
-COPY prisma.config.ts ./
+# ---- build: the coordinator's JavaScript. The generated Prisma clients and the workspaces
+# it imports (proto, core) are bundled into server/dist; npm packages stay imports, resolved
+# from the deps stage's node_modules at run time. esbuild and the Prisma generator are dev
+# dependencies, installed here only.
+FROM base AS build
+COPY prisma.config.ts tsconfig.base.json tsconfig.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund --workspace=@mutua/server --include-workspace-root \
   && node prisma/scripts/db.mjs generate
+COPY scripts/build.mjs scripts/
+COPY proto/src proto/src
+COPY core/src core/src
+COPY server/src server/src
+RUN node scripts/build.mjs --only server
 
 # ---- web: the dashboard and join page the coordinator serves at / and /join/<token>.
 FROM base AS web
@@ -60,12 +69,8 @@ ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY --from=deps /app ./
-COPY tsconfig.base.json tsconfig.json ./
-COPY proto/src proto/src
-COPY core/src core/src
 COPY server/bin server/bin
-COPY server/src server/src
-COPY --from=prisma-client /app/server/src/db/generated server/src/db/generated
+COPY --from=build /app/server/dist server/dist
 COPY --from=web /app/client-web/dist client-web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node

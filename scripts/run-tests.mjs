@@ -29,6 +29,15 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Tests import the .ts sources through tsx, but the ones that spawn the commands
+// (`server/bin/mutua-server.js`, `client-node/bin/mutua-client.js`) run the built JavaScript
+// in `<package>/dist/`, as operators do: bring it up to date first (a no-op when no source
+// changed), so those tests exercise the code in the tree and the build itself.
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('the build failed; not running the tests');
+  process.exit(build.status ?? 1);
+}
 // Most test time is spent waiting on child processes and sockets, not CPU: two files at a
 // time roughly halves the wall time on a 2-core machine (node's default here is 1).
 const concurrency = process.env.MUTUA_TEST_CONCURRENCY ?? '2';

@@ -3,12 +3,10 @@
  * baseline), and turns the outcome into an exit status. SIGINT / SIGTERM ask the run to
  * stop gracefully (exit 0 once it has left); a second SIGINT quits at once (130).
  */
-import { DataError } from '@mutua/core/data-node';
-import { ModelConfigError } from '@mutua/core/models';
+import { DataError } from '@mutua/core/data';
+import { ModelConfigError } from '@mutua/core/model-archs';
 import { CliError, describeError } from './cli-error.ts';
-import { runLocalOnly } from './local-only.ts';
 import { HELP, parseOptions } from './options.ts';
-import { runParticipant } from './participant.ts';
 import { Reporter } from './reporter.ts';
 
 /** Problems with the user's inputs (exit 2) as opposed to bugs (exit 1). */
@@ -46,7 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const run = options.localOnly ? runLocalOnly : runParticipant;
+    // Loaded only now: tfjs, its backends and the data loaders take most of a start, and
+    // --help or a refused option needs none of them.
+    const run = options.localOnly
+      ? (await import('./local-only.ts')).runLocalOnly
+      : (await import('./participant.ts')).runParticipant;
     const result = await run(options, reporter, controller.signal);
     if (result.error) reporter.error(describeError(result.error));
     return result.exitCode;

@@ -6,8 +6,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '@mutua/core/backend';
-import { isModelArch, MODEL_ARCHS, type ModelArch } from '@mutua/core/models';
+import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '@mutua/core/backend-names';
+import { isModelArch, MODEL_ARCHS, type ModelArch } from '@mutua/core/model-archs';
 import { CliError } from './cli-error.ts';
 import { coordinatorWsUrl } from './coordinator-url.ts';
 

@@ -5,9 +5,15 @@
  * distillation can divide logits by T before normalising (see distill.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { isModelArch, MODEL_ARCHS, type ModelArch, ModelConfigError } from './model-archs.ts';
 
-export const MODEL_ARCHS = ['mlp', 'cnn-small', 'cnn-fedavg'] as const;
-export type ModelArch = (typeof MODEL_ARCHS)[number];
+export {
+  isModelArch,
+  MODEL_ARCHS,
+  type ModelArch,
+  ModelConfigError,
+  type ModelErrorCode,
+} from './model-archs.ts';
 
 export interface CreateModelOptions {
   /** Shape of one sample without the batch axis, e.g. [28, 28, 1] (NHWC images) or [784]. */
@@ -18,28 +24,6 @@ export interface CreateModelOptions {
    * (on any backend: tfjs draws seeded initial values in JS). Without one, weights are random.
    */
   seed?: number;
-}
-
-export type ModelErrorCode =
-  | 'ERR_MODEL_UNKNOWN_ARCH'
-  | 'ERR_MODEL_BAD_INPUT_SHAPE'
-  | 'ERR_MODEL_BAD_NUM_CLASSES'
-  | 'ERR_MODEL_NOT_IMAGE_INPUT'
-  | 'ERR_MODEL_BAD_SEED';
-
-/** A rejected createModel() argument; `code` is stable, the message says what to change. */
-export class ModelConfigError extends Error {
-  override readonly name = 'ModelConfigError';
-  constructor(
-    readonly code: ModelErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function isModelArch(value: unknown): value is ModelArch {
-  return typeof value === 'string' && (MODEL_ARCHS as readonly string[]).includes(value);
 }
 
 /**

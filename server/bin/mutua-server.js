@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// The coordinator's command. Sources are TypeScript run through tsx's loader, so the
-// package ships without a build step; see src/main.ts.
-import { register } from 'tsx/esm/api';
+// The coordinator's command: runs the JavaScript built from src/main.ts into dist/ by
+// scripts/build.mjs (at `npm ci`, and before `npm start` and `npm test` when a source
+// changed), so no TypeScript is transpiled at start.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const entry = new URL('../dist/mutua-server.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('mutua-server: server/dist is not built; run `npm run build` (or `npm ci`) first\n');
+  process.exit(1);
+}
+await import(entry.href);

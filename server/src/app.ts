@@ -11,6 +11,7 @@ import { ErrorResponse } from '@mutua/proto/rest';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/index.ts';
+import { type LazySchemaCompilers, lazySchemaCompilers } from './lazy-schema-compilers.ts';
 import adminAuth from './plugins/admin-auth.ts';
 import coordinatorPlugin from './plugins/coordinator.ts';
 import databasePlugin from './plugins/database.ts';
@@ -47,6 +48,8 @@ export type AppOptions = Pick<
   db?: Db;
   /** The built browser client served at / and /join/*; default client-web/dist (routes/web.ts). */
   webDir?: string;
+  /** Compiles the routes' schemas on first use; pass one to compile them all at will (tests). */
+  schemaCompilers?: LazySchemaCompilers;
 };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -55,6 +58,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.maxUploadBytes,
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter: formatValidationErrors,
+    schemaController: {
+      compilersFactory: (options.schemaCompilers ?? lazySchemaCompilers()).compilersFactory,
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('preValidation', coerceNumericQuery);
   app.decorate('config', options);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, OPTIONS } from '../src/config.ts';
 import { REPO_ROOT, runServer, spawnServer } from './child-server.ts';
-import { ADMIN_TOKEN } from './helper.ts';
+import { ADMIN_TOKEN, startServer } from './helper.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -135,5 +135,37 @@ describe('mutua-server command line', () => {
     );
     const again = await second.stop('SIGINT', 10_000);
     assert.equal(again.code, 0, second.log);
+  });
+
+  // The command runs server/dist, bundled by scripts/build.mjs with its npm dependencies;
+  // the tests in-process run the sources. Both must be the same coordinator.
+  it('the built command answers as the app built from the sources: the same OpenAPI document and 400s', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mutua-cli-'));
+    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const built = await spawnServer(t, {
+      args: ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--admin-token', ADMIN_TOKEN],
+    });
+    t.after(() => built.stop('SIGTERM'));
+    const source = await startServer(t);
+
+    const doc = await built.fetch('/docs/json');
+    assert.equal(doc.status, 200);
+    assert.deepEqual(await doc.json(), (await source.app.inject({ url: '/docs/json' })).json());
+
+    const invalid = { name: 'x', publicSet: { dataset: 'no-such-set', split: 'test', offset: 0, count: 8 } };
+    const refused = await built.fetch('/v1/federations', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(invalid),
+    });
+    const expected = await source.app.inject({
+      method: 'POST',
+      url: '/v1/federations',
+      headers: auth,
+      payload: invalid,
+    });
+    assert.equal(expected.statusCode, 400);
+    assert.equal(refused.status, 400);
+    assert.deepEqual(await refused.json(), expected.json());
   });
 });

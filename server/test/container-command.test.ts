@@ -303,9 +303,16 @@ describe('the container', () => {
   it('Dockerfile: every COPY source exists and is not excluded by .dockerignore; the runtime gets what the server loads', () => {
     const patterns = dockerignore();
     const copied: string[] = [];
+    /** COPY --from=<stage> <src> <dest> of the final stage, as "<stage>:<src> <dest>". */
+    const fromStages: string[] = [];
     for (const s of dockerfile.stages) {
-      for (const i of s.instructions.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
+      for (const i of s.instructions.filter((x) => x.op === 'COPY')) {
+        const from = /^--from=(\S+)/.exec(i.args)?.[1];
         const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+        if (from) {
+          if (s === dockerfile.stages.at(-1)) fromStages.push(`${from}:${parts.join(' ')}`);
+          continue;
+        }
         for (const src of parts.slice(0, -1)) {
           assert.ok(existsSync(join(REPO_ROOT, src)), `line ${i.line}: COPY ${src} exists`);
           assert.ok(!ignored(src, patterns), `line ${i.line}: COPY ${src} is not in .dockerignore`);
@@ -313,8 +320,19 @@ describe('the container', () => {
         }
       }
     }
-    for (const needed of ['server/bin', 'server/src', 'proto/src', 'core/src'])
-      assert.ok(copied.includes(needed), `the final stage copies ${needed}`);
+    // The image runs the built JavaScript: the bin, and server/dist from a stage that builds it.
+    assert.ok(copied.includes('server/bin'), 'the final stage copies server/bin');
+    const dist = fromStages.find((c) => / server\/dist\/?$/.test(c));
+    assert.ok(dist, `the final stage copies server/dist from a build stage (${fromStages.join('; ')})`);
+    const builder = dockerfile.stages.find((s) => s.name === dist.split(':')[0]);
+    assert.ok(
+      builder?.instructions.some((i) => i.op === 'RUN' && /node scripts\/build\.mjs/.test(i.args)),
+      `stage ${dist.split(':')[0]} runs scripts/build.mjs`,
+    );
+    assert.ok(
+      copied.every((c) => !/(^|\/)src$/.test(c)),
+      `no TypeScript sources in the image, so nothing transpiles at run time (copied: ${copied.join(', ')})`,
+    );
     for (const unwanted of ['node_modules', '.git', '.data', 'server/src/db/generated'])
       assert.ok(ignored(unwanted, patterns), `.dockerignore keeps ${unwanted} out of the context`);
     // The image copies prisma/ (migrations, read at start) in its base stage.

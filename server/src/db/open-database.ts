@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
 import { ConsensusRepository } from './consensus-repository.ts';
 import { createContext, type DbProvider, type PrismaDb } from './context.ts';
@@ -104,6 +102,8 @@ async function loadClient<T>(provider: DbProvider, load: () => Promise<T>): Prom
  */
 async function openSqlite(file: string): Promise<PrismaDb> {
   const { PrismaClient } = await loadClient('sqlite', () => import('./generated/sqlite/client.ts'));
+  // Each provider's driver and adapter are loaded only when it is used (a faster start).
+  const { PrismaBetterSQLite3 } = await import('@prisma/adapter-better-sqlite3');
   const prisma = new PrismaClient({
     adapter: new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 15_000 }),
   });
@@ -115,6 +115,7 @@ async function openSqlite(file: string): Promise<PrismaDb> {
 
 async function openPostgres(url: string, poolSize: number | undefined): Promise<PrismaDb> {
   const { PrismaClient } = await loadClient('postgres', () => import('./generated/postgres/client.ts'));
+  const { PrismaPg } = await import('@prisma/adapter-pg');
   // Each write is a committed statement or transaction (synchronous_commit as the server has it, default on).
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize ?? 10 }) });
   await prisma.$connect();
