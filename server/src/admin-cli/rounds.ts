@@ -46,7 +46,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 
 /**
  * Per round, the mean over participants of their latest report for it. A participant's
- * metrics carry val/test accuracy as numbers and hasTestAccuracy as 1/0 (absent = not measured).
+ * metrics carry val/test accuracy as numbers; test accuracy counts only with hasTestAccuracy = 1.
  */
 export function accuracyByRound(
   rows: readonly MetricRow[],
@@ -62,9 +62,9 @@ export function accuracyByRound(
     const acc = byRound.get(m.round) ?? { val: [], test: [] };
     byRound.set(m.round, acc);
     const v = m.metrics.valAccuracy;
-    if (typeof v === 'number' && (m.metrics.hasValAccuracy ?? 1) === 1) acc.val.push(v);
+    if (typeof v === "number") acc.val.push(v);
     const t = m.metrics.testAccuracy;
-    if (typeof t === 'number' && (m.metrics.hasTestAccuracy ?? 1) === 1) acc.test.push(t);
+    if (typeof t === "number" && m.metrics.hasTestAccuracy === 1) acc.test.push(t);
   }
   return new Map([...byRound].map(([n, a]) => [n, { val: mean(a.val), test: mean(a.test) }]));
 }
