@@ -223,6 +223,10 @@ function httpError(baseUrl: string, method: string, path: string, status: number
       `the coordinator at ${baseUrl} refused the admin token: ${body.message ?? 'unauthorized'} (check MUTUA_ADMIN_TOKEN / --admin-token)`,
       code,
     );
-  if (body.message) return new CliError(`${body.message} (${code})`, code);
-  return new CliError(`${method} ${baseUrl}${path} answered ${status}: is it a Mutua coordinator?`, code);
+  // The coordinator's errors carry a code (MUTUA_ERR_*, DATA_*); a body without one is another server's.
+  if (body.code && body.message) return new CliError(`${body.message} (${code})`, code);
+  return new CliError(
+    `${baseUrl} answered ${status} to ${method} ${path}: is it a Mutua coordinator? (--coordinator / MUTUA_COORDINATOR)`,
+    code,
+  );
 }
