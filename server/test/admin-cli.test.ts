@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ChildServer, REPO_ROOT, runServer, spawnServer } from './child-server.ts';
-import { ADMIN_TOKEN } from './helper.ts';
+import { ADMIN_TOKEN, auth } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
 const MUTUA_BIN = fileURLToPath(new URL('../bin/mutua.js', import.meta.url));
@@ -320,8 +320,18 @@ describe('mutua admin command', () => {
       for (const c of clients) c.close();
     });
     await Promise.all(clients.map((c) => c.completeRound(1)));
-    // Reported after round 1 closed, before the round-2 upload: stored before that upload's Ack.
-    clients.forEach((c, i) => c.send({ metrics: { round: 1, metrics: { valAccuracy: 0.5 + i * 0.25 } } }));
+    // Evaluation after round 1, as mutua-client reports it (a MetricsReport outside a submission).
+    for (const [i, c] of clients.entries())
+      c.send({ metrics: { round: 1, metrics: { valAccuracy: 0.5 + i * 0.25 } } });
+    // Reports are stored asynchronously and answered with nothing: wait until the API shows both.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const res = await server.fetch(`/v1/federations/${f.id}/metrics`, { headers: auth });
+      const rows = (await res.json()) as { source: string; metrics: Record<string, number> }[];
+      if (rows.filter((m) => m.metrics.valAccuracy !== undefined).length === 2) break;
+      assert.ok(Date.now() < deadline, `the metrics reports never showed up: ${JSON.stringify(rows)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
 
     const people = await ok(['participants', 'cli-rounds']);
     assert.match(people, /^ID +NAME +KIND +MODEL +ONLINE +LAST SEEN +IN +OUT$/m);

@@ -62,9 +62,9 @@ export function accuracyByRound(
     const acc = byRound.get(m.round) ?? { val: [], test: [] };
     byRound.set(m.round, acc);
     const v = m.metrics.valAccuracy;
-    if (typeof v === "number") acc.val.push(v);
+    if (typeof v === 'number') acc.val.push(v);
     const t = m.metrics.testAccuracy;
-    if (typeof t === "number" && m.metrics.hasTestAccuracy === 1) acc.test.push(t);
+    if (typeof t === 'number' && m.metrics.hasTestAccuracy === 1) acc.test.push(t);
   }
   return new Map([...byRound].map(([n, a]) => [n, { val: mean(a.val), test: mean(a.test) }]));
 }
@@ -119,12 +119,13 @@ async function followRounds(
   recent: RoundView[],
   intervalMs: number,
 ): Promise<void> {
-  const widths = HEADERS.map((h) => Math.max(h.length, 11));
+  // Rows come one at a time, so the widths are fixed up front: wide enough for a closing time.
+  const widths = [6, 9, 11, 6, 8, 20, 9, 8, 8];
   const print = (cells: Cell[]) =>
     ctx.out(
       `${cells
         .map((c, i) => String(c === undefined || c === null || c === '' ? '-' : c).padEnd(widths[i]!))
-        .join(' ')
+        .join('  ')
         .trimEnd()}\n`,
     );
   const done = (r: Round) => r.status !== 'open';

@@ -47,7 +47,7 @@ const create: Command = {
       ]),
     );
     ctx.note(
-      `the token is shown only now. Join from a terminal:\n  mutua-client --coordinator ${ctx.client.baseUrl} --token ${t.token} --data builtin:mnist\nor open the join link in a browser.`,
+      `the token is shown only now. Join from a terminal:\n  npx mutua-client --coordinator ${ctx.client.baseUrl} --token ${t.token} --data builtin:mnist\nor open the join link in a browser.`,
     );
   },
 };
