@@ -119,7 +119,7 @@ async function run(o: DemoOptions, dataDir: string, stopping: AbortSignal, runni
   say(`  admin token   ${adminToken}   (the dashboard asks for it)`);
   say(`  join link     ${url}${browser.joinUrl}   (open it in a browser tab to take part too)`);
   say(
-    `  CLI           MUTUA_COORDINATOR=${url} MUTUA_ADMIN_TOKEN=${adminToken} npx mutua rounds demo --follow`,
+    `  CLI           MUTUA_COORDINATOR=${url} MUTUA_ADMIN_TOKEN=${adminToken} npx mutua rounds ${federation.id} --follow`,
   );
   say(
     `  participants  ${o.participants} × mutua-client (mlp, a shard of builtin:${o.dataset} each); logs in ${workDir}`,
