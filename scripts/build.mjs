@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Builds the commands that ship (the coordinator, its migration command and the edge
-// client) from the TypeScript sources to plain JavaScript with esbuild, so that nothing
-// transpiles at run time: `server/bin/mutua-server.js` and `client-node/bin/mutua-client.js`
-// load `<package>/dist/`. Tests and benches still run the .ts sources through tsx.
+// Builds the commands that ship (the coordinator, its migration command, the `mutua` admin
+// command and the edge client) from the TypeScript sources to plain JavaScript with
+// esbuild, so that nothing transpiles at run time: `server/bin/mutua-server.js`,
+// `server/bin/mutua.js` and `client-node/bin/mutua-client.js` load `<package>/dist/`. Tests and benches still run the .ts sources through tsx.
 //
 // Mutua's own code (the @mutua/* workspaces, the generated Prisma client) is bundled. The
 // coordinator's npm dependencies are bundled too: resolving, reading and compiling several
@@ -62,6 +62,7 @@ const TARGETS = [
     entryPoints: {
       'mutua-server': 'server/src/main.ts',
       'mutua-migrate': 'server/src/db/migrate-cli.ts',
+      mutua: 'server/src/admin-cli/cli.ts',
     },
     bundleDependencies: {
       except: [
