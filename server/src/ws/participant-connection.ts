@@ -25,12 +25,8 @@ import {
 } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import {
-  type FederationRuntime,
-  RuntimeError,
-  type SessionPort,
-  type TaskView,
-} from '../engine/federation-runtime.ts';
+import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import { TokenBucket } from './rate-limiter.ts';
