@@ -55,6 +55,7 @@ const aggregations = table<AggregationName>([
 export const MODE_NAMES = modes.names;
 export const STRATEGY_NAMES = strategies.names;
 export const AGGREGATION_NAMES = aggregations.names;
+export const ENCODING_NAMES = encodings.names;
 
 /** `Encoding` number -> 'float32' | 'float16' | 'uint8' | 'topk'; undefined for UNSPECIFIED or unknown. */
 export const encodingName = encodings.name;

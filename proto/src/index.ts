@@ -121,6 +121,7 @@ export {
   type AggregationName,
   aggregationName,
   aggregationValue,
+  ENCODING_NAMES,
   encodingName,
   encodingValue,
   isAggregationName,

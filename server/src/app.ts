@@ -5,16 +5,20 @@
  * Only main.ts listens; tests use app.inject() and real sockets on port 0.
  */
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
+import { ErrorResponse } from '@mutua/proto/rest';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from './config.ts';
-import { Coordinator } from './coordinator.ts';
-import { type Db, openDatabase } from './db/index.ts';
-import { DbCoordinatorStore } from './db-coordinator-store.ts';
-import { errorResponseSchema, HttpError } from './errors.ts';
-import { CoordinatorMetrics } from './metrics-registry.ts';
+import type { Db } from './db/index.ts';
 import adminAuth from './plugins/admin-auth.ts';
-import federationRoutes from './routes/federations.ts';
+import coordinatorPlugin from './plugins/coordinator.ts';
+import databasePlugin from './plugins/database.ts';
+import errorHandler from './plugins/error-handler.ts';
+import federationsService from './plugins/federations-service.ts';
+import joinService from './plugins/join-service.ts';
+import publicSetsService from './plugins/public-sets-service.ts';
+import federationsApi from './routes/federations/index.ts';
 import healthRoutes from './routes/health.ts';
 import joinRoutes from './routes/join.ts';
 import publicSetRoutes from './routes/public-sets.ts';
@@ -24,9 +28,6 @@ import { AJV_OPTIONS, coerceNumericQuery, formatValidationErrors } from './schem
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Db;
-    metrics: CoordinatorMetrics;
-    coordinator: Coordinator;
     config: AppOptions;
   }
 }
@@ -54,62 +55,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.maxUploadBytes,
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter: formatValidationErrors,
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('preValidation', coerceNumericQuery);
-  const ownsDb = !options.db;
-  const db =
-    options.db ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
-  const metrics = new CoordinatorMetrics();
-  const coordinator = new Coordinator({
-    db: new DbCoordinatorStore(db),
-    metrics,
-    log: app.log,
+  app.decorate('config', options);
+  await app.register(errorHandler);
+  await app.register(databasePlugin, {
+    db: options.db,
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+  });
+  await app.register(coordinatorPlugin, {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
-  app.decorate('db', db);
-  app.decorate('metrics', metrics);
-  app.decorate('coordinator', coordinator);
-  app.decorate('config', options);
-  // Close order: participants first (they are told SHUTTING_DOWN and pending writes finish), then the database.
-  app.addHook('onClose', async () => {
-    await coordinator.close();
-    if (ownsDb) await db.close();
-  });
-  // Recover every active federation at start, not when its first participant returns:
-  // a sync round's deadline must keep running after a restart.
-  app.addHook('onReady', async () => {
-    for (const f of await db.federations.list({ status: 'active' })) {
-      const record = await coordinator.federationRecord(f.id);
-      if (record) await coordinator.runtime(record);
-    }
-  });
-
-  app.setErrorHandler(
-    (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
-      if (err instanceof HttpError) {
-        return reply
-          .code(err.statusCode)
-          .send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
-      }
-      if (err.validation) {
-        return reply.code(400).send({
-          statusCode: 400,
-          code: 'MUTUA_ERR_VALIDATION',
-          error: 'Bad Request',
-          message: err.message,
-        });
-      }
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      if (status === 500) req.log.error({ err }, 'request failed');
-      return reply.code(status).send({
-        statusCode: status,
-        code: status === 500 ? 'MUTUA_ERR_INTERNAL' : (err.code ?? 'MUTUA_ERR_BAD_REQUEST'),
-        error: status === 500 ? 'Internal Server Error' : 'Bad Request',
-        message: status === 500 ? 'internal error' : err.message,
-      });
-    },
-  );
+  await app.register(publicSetsService);
+  await app.register(federationsService);
+  await app.register(joinService);
 
   await app.register(swagger, {
     openapi: {
@@ -117,14 +78,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         title: 'Mutua coordinator',
         version: '1.0.0',
         description:
-          'Admin API of the Mutua federated mutual-distillation coordinator. Participants use the WebSocket at /v1/ws (proto/PROTOCOL.md).',
+          'Admin API of the Mutua federated mutual-distillation coordinator. Participants use the WebSocket at /v1/ws (proto/PROTOCOL.md). Error codes: proto/src/rest/errors.ts.',
       },
       components: {
         securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
       },
     },
   });
-  app.addSchema({ $id: 'Error', ...errorResponseSchema });
+  app.addSchema(ErrorResponse);
   await app.register(adminAuth, { adminToken: options.adminToken });
   await app.register(websocket, {
     // ws itself closes with 1009 above this; frames between maxFrameBytes and this get a coded FRAME_TOO_LARGE.
@@ -132,12 +93,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // The plugin's default closes every socket without a word before onClose runs; participants
     // must be told SHUTTING_DOWN (1001) instead, and their last writes must land before the database closes.
     preClose: async () => {
-      await coordinator.close();
+      await app.coordinator.close();
       await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
     },
   });
   await app.register(healthRoutes);
-  await app.register(federationRoutes);
+  await app.register(federationsApi);
   await app.register(publicSetRoutes);
   await app.register(joinRoutes);
   await app.register(wsRoutes, {

@@ -6,14 +6,8 @@
 import type { Dataset } from '@mutua/core/data';
 import { loadFashionMnist, loadMnist, parseCsv, parseIdxImages } from '@mutua/core/data-node';
 import { decodePublicSet, encodePublicSet, PUBLIC_SET_FORMAT } from '@mutua/proto';
-import { badRequest } from './errors.ts';
-
-export interface BuiltinSlice {
-  dataset: 'mnist' | 'fashion-mnist';
-  split: 'train' | 'test';
-  offset: number;
-  count: number;
-}
+import type { BuiltinSlice } from '@mutua/proto/rest';
+import { badRequest, toHttpError } from './errors.ts';
 
 export interface BuiltPublicSet {
   data: Uint8Array;
@@ -61,9 +55,8 @@ export function buildUpload(
       return fromDataset(ds, 0, ds.n, `upload:${name}`);
     }
   } catch (err) {
-    if (err instanceof Error && 'code' in err)
-      throw badRequest(err.message, String((err as { code: unknown }).code));
-    throw err;
+    // The parsers' coded errors (DATA_*, PUBLIC_SET_*) are the uploader's to fix: 400 with that code.
+    throw toHttpError(err) ?? err;
   }
   throw badRequest(`unknown format "${format}": use idx, csv or ${PUBLIC_SET_FORMAT}`);
 }

@@ -145,6 +145,42 @@ describeEachDatabase('admin REST API', (database) => {
     assertError(twice, 404, 'MUTUA_ERR_NOT_FOUND');
   });
 
+  it('listing federations costs two queries, not one per federation', async () => {
+    for (let i = 0; i < 3; i++) await createFederation(s.app);
+    const { federations, publicSets } = s.app.db;
+    const calls: string[] = [];
+    const spies = [
+      [federations, ['get', 'list']],
+      [publicSets, ['get', 'getMany', 'list']],
+    ] as const;
+    const originals: (() => void)[] = [];
+    for (const [repo, names] of spies) {
+      for (const name of names) {
+        const target = repo as unknown as Record<string, (...args: unknown[]) => unknown>;
+        const original = target[name]!;
+        target[name] = function (this: unknown, ...args: unknown[]) {
+          calls.push(name);
+          return original.apply(this, args);
+        };
+        originals.push(() => {
+          target[name] = original;
+        });
+      }
+    }
+    let list: { publicSet: { id: string } | null }[];
+    try {
+      list = await getJson(s.app, '/v1/federations');
+    } finally {
+      for (const restore of originals) restore();
+    }
+    assert.ok(list.length >= 3);
+    assert.ok(
+      list.every((f) => f.publicSet?.id),
+      'every federation shows its public set',
+    );
+    assert.deepEqual(calls, ['list', 'getMany']);
+  });
+
   it('create: validation errors are 400 with a message that names what to fix', async () => {
     assertError(
       await create({ name: 'x', publicSet: slice, settings: { bufferK: 3 } }),
@@ -274,6 +310,65 @@ describeEachDatabase('admin REST API', (database) => {
     }
     const route = await s.app.inject({ url: '/v1/nothing-here', headers: auth });
     assert.equal(route.statusCode, 404);
+  });
+
+  it('a federation deleted while another request works on it: 404 (never a 500), and it stays deleted', async () => {
+    const fed = await createFederation(s.app);
+    const repo = s.app.db.federations;
+    const setStatus = repo.setStatus;
+    // The DELETE lands after the pause has begun and before its write: the race, made deterministic.
+    let raced = false;
+    repo.setStatus = async function (this: typeof repo, id, status, at) {
+      if (status === 'paused' && !raced) {
+        raced = true;
+        const del = await s.app.inject({ method: 'DELETE', url: `/v1/federations/${id}`, headers: auth });
+        assert.equal(del.statusCode, 204, del.body);
+      }
+      return setStatus.call(this, id, status, at);
+    };
+    try {
+      const paused = await s.app.inject({
+        method: 'POST',
+        url: `/v1/federations/${fed.id}/pause`,
+        headers: auth,
+      });
+      assert.ok(raced, 'the delete ran inside the pause');
+      assertError(paused, 404, 'MUTUA_ERR_NOT_FOUND', fed.id);
+    } finally {
+      repo.setStatus = setStatus;
+    }
+    assertError(
+      await s.app.inject({ url: `/v1/federations/${fed.id}`, headers: auth }),
+      404,
+      'MUTUA_ERR_NOT_FOUND',
+    );
+    const all = await getJson<{ id: string }[]>(s.app, '/v1/federations');
+    assert.ok(!all.some((x) => x.id === fed.id), 'the pause did not bring the deleted federation back');
+    const stored = await s.app.db.federations.get(fed.id);
+    assert.equal(stored?.status, 'deleted');
+    assert.ok(stored?.deletedAt instanceof Date);
+
+    // Reads that began before the delete answer what they read, or 404: never a 500.
+    const get = repo.get;
+    for (const path of ['', '/tokens', '/participants', '/rounds', '/metrics', '/traffic']) {
+      const other = await createFederation(s.app);
+      let deleted = false;
+      repo.get = async function (this: typeof repo, id) {
+        const row = await get.call(this, id);
+        if (id === other.id && !deleted) {
+          deleted = true;
+          await s.app.inject({ method: 'DELETE', url: `/v1/federations/${id}`, headers: auth });
+        }
+        return row;
+      };
+      try {
+        const res = await s.app.inject({ url: `/v1/federations/${other.id}${path}`, headers: auth });
+        assert.ok(deleted, `${path}: the delete ran inside the read`);
+        assert.ok(res.statusCode === 200 || res.statusCode === 404, `${path}: ${res.statusCode} ${res.body}`);
+      } finally {
+        repo.get = get;
+      }
+    }
   });
 
   it('join tokens: issued once in clear, listed without the secret, revoked', async () => {

@@ -1,73 +1,39 @@
 /**
- * The dashboard's view of the coordinator's admin REST API (server/src/routes/federations.ts),
- * authenticated with the admin token the operator typed in (kept in sessionStorage: gone
- * when the tab closes, never in a URL or in localStorage).
+ * The dashboard's view of the coordinator's admin REST API, authenticated with the admin
+ * token the operator typed in (kept in sessionStorage: gone when the tab closes, never in a
+ * URL or in localStorage). The types are the server's own, from the schemas it validates
+ * and documents with (@mutua/proto/rest): imported as types only, so nothing of TypeBox
+ * reaches the browser bundle.
  */
+import type {
+  CreateFederationBody,
+  FederationView,
+  HttpErrorCode,
+  IssuedToken,
+  MetricView,
+  ParticipantView,
+  RoundView,
+  TrafficView,
+} from '@mutua/proto/rest';
 
-export interface Federation {
-  id: string;
-  name: string;
-  status: 'active' | 'paused' | 'deleted';
-  settings: Record<string, unknown> & {
-    mode?: string;
-    strategy?: string;
-    task?: { inputShape: number[]; numClasses: number; labelNames: string[] };
-  };
-  publicSet: { id: string; sampleCount: number; shape: number[]; source: string } | null;
-  currentRound: number;
-  consensusVersion: number;
-  participantsOnline: number;
-  createdAt: string;
-}
+export type Federation = FederationView;
+export type Participant = ParticipantView;
+export type Round = RoundView;
+export type MetricRow = MetricView;
+export type Traffic = TrafficView;
+export type JoinLink = IssuedToken;
 
-export interface Participant {
-  id: string;
-  name: string;
-  kind: string;
-  modelArch: string;
-  online: boolean;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-export interface Round {
-  number: number;
-  status: string;
-  closeReason: string | null;
-  batchSize: number;
-  openedAt: string;
-  closedAt: string | null;
-  submissions: number;
-  aggregationMs: number | null;
-}
-
-export interface MetricRow {
-  round: number;
-  participantId: string;
-  source: string;
-  metrics: Record<string, number>;
-  at: string;
-}
-
-export interface Traffic {
-  bytesIn: number;
-  bytesOut: number;
-  participants: { id: string; name: string; bytesIn: number; bytesOut: number }[];
-}
-
-export interface JoinLink {
-  id: string;
-  token: string;
-  joinUrl: string;
-}
+/**
+ * A code of the server's HTTP error registry, fastify's own (FST_ERR_*, e.g. a malformed
+ * body), or one of the dashboard's: the coordinator is unreachable, or answered without a code.
+ */
+export type ApiErrorCode = HttpErrorCode | `FST_ERR_${string}` | 'UNREACHABLE' | `HTTP_${number}`;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -101,7 +67,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     );
   }
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
+  const json = (await res.json().catch(() => ({}))) as T & { code?: ApiErrorCode; message?: string };
   if (!res.ok)
     throw new ApiError(res.status, json.code ?? `HTTP_${res.status}`, json.message ?? res.statusText);
   return json;
@@ -118,5 +84,7 @@ export const api = {
     call<JoinLink>('POST', `/v1/federations/${id}/tokens`, { label }),
   pause: (id: string) => call<Federation>('POST', `/v1/federations/${id}/pause`),
   resume: (id: string) => call<Federation>('POST', `/v1/federations/${id}/resume`),
-  createFederation: (body: unknown) => call<Federation>('POST', '/v1/federations', body),
+  // The create form still builds its body from strings (dashboard/main.ts); the server validates it.
+  createFederation: (body: CreateFederationBody | Record<string, unknown>) =>
+    call<Federation>('POST', '/v1/federations', body),
 };

@@ -111,16 +111,25 @@ export class FederationsRepository {
     });
   }
 
-  /** Pause, resume or delete. Deleting is soft: history stays, deletedAt is set once. */
+  /**
+   * Pause, resume or delete. Deleting is soft (history stays) and final: the change is
+   * conditional on the row not being deleted, so a pause that races a delete cannot bring
+   * the federation back. MUTUA_ERR_DB_NOT_FOUND when it is deleted or does not exist.
+   */
   setStatus(id: string, status: FederationStatus, at: Date = new Date()): Promise<FederationRow> {
     return this.ctx.unit(async (db) => {
-      try {
-        const current = await db.federation.findUniqueOrThrow({ where: { id } });
-        const deletedAt = status === 'deleted' ? (current.deletedAt ?? at) : null;
-        return toRow(await db.federation.update({ where: { id }, data: { status, deletedAt } }));
-      } catch (e) {
-        return notFound(e, id);
+      const { count } = await db.federation.updateMany({
+        where: { id, status: { not: 'deleted' } },
+        data: { status, deletedAt: status === 'deleted' ? at : null },
+      });
+      if (count === 0) {
+        const exists = await db.federation.findUnique({ where: { id }, select: { id: true } });
+        throw new DbError(
+          'MUTUA_ERR_DB_NOT_FOUND',
+          exists ? `federation ${id} was deleted` : `federation ${id} does not exist`,
+        );
       }
+      return toRow(await db.federation.findUniqueOrThrow({ where: { id } }));
     });
   }
 }

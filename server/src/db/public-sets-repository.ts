@@ -88,6 +88,15 @@ export class PublicSetsRepository {
     });
   }
 
+  /** Metadata of the sets with these ids, in one query (missing ids are left out). */
+  getMany(ids: readonly string[]): Promise<PublicSetRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.ctx.unit(async (db) => {
+      const rows = await db.publicSet.findMany({ where: { id: { in: [...new Set(ids)] } }, select: META });
+      return rows.map(toRow);
+    });
+  }
+
   getData(id: string): Promise<Uint8Array | null> {
     return this.ctx.unit(async (db) => {
       const r = await db.publicSet.findUnique({ where: { id }, select: { data: true } });

@@ -24,12 +24,11 @@ export default fp(
       const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
       if (!token)
         throw new HttpError(
-          401,
           'MUTUA_ERR_UNAUTHORIZED',
           'admin token required: send Authorization: Bearer <token>',
         );
       if (!timingSafeEqual(digest(token), expected))
-        throw new HttpError(401, 'MUTUA_ERR_UNAUTHORIZED', 'wrong admin token');
+        throw new HttpError('MUTUA_ERR_UNAUTHORIZED', 'wrong admin token');
     });
   },
   { name: 'mutua-admin-auth' },

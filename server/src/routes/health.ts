@@ -1,31 +1,21 @@
 /** Liveness/readiness and Prometheus metrics. Unauthenticated by design (scraped by infra). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+const Health = Type.Object({
+  status: Type.String({ description: "'ok', or 'degraded' when the database does not answer" }),
+  database: Type.String({ description: "'up' or 'down'" }),
+  uptimeSeconds: Type.Number(),
+});
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/healthz',
     {
       schema: {
         tags: ['ops'],
         summary: 'Health: the process is up and the database answers',
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              database: { type: 'string' },
-              uptimeSeconds: { type: 'number' },
-            },
-          },
-          503: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              database: { type: 'string' },
-              uptimeSeconds: { type: 'number' },
-            },
-          },
-        },
+        response: { 200: Health, 503: Health },
       },
     },
     async (_req, reply) => {
@@ -48,4 +38,6 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       return reply.type('text/plain; version=0.0.4').send(app.metrics.render());
     },
   );
-}
+};
+
+export default healthRoutes;

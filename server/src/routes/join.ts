@@ -1,146 +1,32 @@
 /**
  * What the browser join page asks before joining, authenticated by the join token in the
  * path (no admin token): the federation's task and settings, and a demo shard to try it
- * with. Only a usable token (known, not revoked, not expired, federation not deleted)
- * gets an answer; a paused federation still answers, with status "paused", so the page
- * can say so before trying to join.
+ * with. The work is done by the join service (services/join-service.ts).
  */
-import { randomInt } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { type FederationRow, hashToken } from '../db/index.ts';
-import {
-  buildDemoShard,
-  DEMO_SHARD_FORMAT,
-  DEMO_SHARD_MAX,
-  demoSourceOf,
-  warmDemoSource,
-} from '../demo-shard.ts';
-import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
-import { HttpError, notFound } from '../errors.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { JoinInfo, JoinParams } from '@mutua/proto/rest';
+import { Type } from '@sinclair/typebox';
+import { DEMO_SHARD_FORMAT, DEMO_SHARD_MAX } from '../demo-shard.ts';
+import { clientErrors } from './common.ts';
 
-const tokenParams = {
-  type: 'object',
-  required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 256 } },
-} as const;
-const errors = { '4xx': { $ref: 'Error#' } } as const;
+/** Samples in a demo shard when the page does not say. */
+const DEMO_SHARD_DEFAULT = 600;
 
-const joinInfoSchema = {
-  type: 'object',
-  properties: {
-    federation: {
-      type: 'object',
-      properties: {
-        id: { type: 'string' },
-        name: { type: 'string' },
-        status: { type: 'string', enum: ['active', 'paused'] },
-        strategy: { type: 'string' },
-        mode: { type: 'string' },
-        task: {
-          type: 'object',
-          properties: {
-            inputShape: { type: 'array', items: { type: 'integer' } },
-            numClasses: { type: 'integer' },
-            labelNames: { type: 'array', items: { type: 'string' } },
-          },
-        },
-        modelArch: {
-          type: 'string',
-          description: "fedavg: the architecture every participant trains; '' = any",
-        },
-        localEpochs: { type: 'integer' },
-        currentRound: { type: 'integer' },
-        consensusVersion: { type: 'integer' },
-        participantsOnline: { type: 'integer' },
-      },
-    },
-    demo: {
-      type: 'object',
-      properties: {
-        available: { type: 'boolean' },
-        dataset: { type: ['string', 'null'] },
-        maxSamples: { type: 'integer' },
-        url: { type: ['string', 'null'] },
-      },
-    },
-  },
-} as const;
-
-export default async function joinRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app;
-
-  /** The federation a usable join token admits to; coded 401/404 otherwise. */
-  async function federationFor(token: string): Promise<FederationRow> {
-    const t = await db.joinTokens.findByHash(hashToken(token));
-    if (!t) {
-      throw new HttpError(
-        401,
-        'MUTUA_ERR_BAD_TOKEN',
-        'this join link is not valid: check that it was copied whole, or ask the operator for a new one',
-      );
-    }
-    if (t.revokedAt) {
-      throw new HttpError(
-        401,
-        'MUTUA_ERR_TOKEN_REVOKED',
-        'this join link was revoked by the operator: ask for a new one',
-      );
-    }
-    if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) {
-      throw new HttpError(401, 'MUTUA_ERR_TOKEN_EXPIRED', 'this join link has expired: ask for a new one');
-    }
-    const f = await db.federations.get(t.federationId);
-    if (!f || f.status === 'deleted') throw notFound('the federation of this join link');
-    return f;
-  }
-
-  async function demoSource(f: FederationRow) {
-    const ps = f.publicSetId ? await db.publicSets.get(f.publicSetId) : null;
-    return ps ? demoSourceOf(ps.source) : null;
-  }
-
-  app.get<{ Params: { token: string } }>(
+const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
     '/v1/join/:token/info',
     {
       schema: {
         tags: ['join'],
         summary: "A join link's federation: its task and settings (the join token is the credential)",
-        params: tokenParams,
-        response: { 200: joinInfoSchema, ...errors },
+        params: JoinParams,
+        response: { 200: JoinInfo, ...clientErrors },
       },
     },
-    async (req) => {
-      const f = await federationFor(req.params.token);
-      const s = resolveSettings(f.settings as SettingsInput);
-      const rt = await app.coordinator.loadedRuntime(f.id)?.catch(() => undefined);
-      const demo = await demoSource(f);
-      // Whoever reads this is likely to ask for a demo shard next: have its data set ready.
-      if (demo) warmDemoSource(demo);
-      return {
-        federation: {
-          id: f.id,
-          name: f.name,
-          status: f.status,
-          strategy: s.strategy,
-          mode: s.mode,
-          task: s.task,
-          modelArch: s.modelArch,
-          localEpochs: s.localEpochs,
-          currentRound: rt?.currentVersion ?? f.currentRound,
-          consensusVersion: rt?.consensusVersion ?? f.consensusVersion,
-          participantsOnline: rt?.onlineCount ?? 0,
-        },
-        demo: {
-          available: demo !== null,
-          dataset: demo?.dataset ?? null,
-          maxSamples: DEMO_SHARD_MAX,
-          url: demo ? `/v1/join/${encodeURIComponent(req.params.token)}/demo-shard` : null,
-        },
-      };
-    },
+    (req) => app.join.info(req.params.token),
   );
 
-  app.get<{ Params: { token: string }; Querystring: { n: number; seed?: number } }>(
+  app.get(
     '/v1/join/:token/demo-shard',
     {
       schema: {
@@ -148,29 +34,23 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
         summary: `A labeled demo shard outside the public set, as ${DEMO_SHARD_FORMAT} bytes (server/src/demo-shard.ts)`,
         description:
           'For trying a federation without data of your own: n samples drawn (with `seed`, reproducibly) from the training split of the built-in data set the public set came from. The seed used is in the x-mutua-shard-seed header.',
-        params: tokenParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            n: { type: 'integer', minimum: 1, maximum: DEMO_SHARD_MAX, default: 600 },
-            seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
-          },
-        },
-        response: { 200: { type: 'string', format: 'binary' }, ...errors },
+        params: JoinParams,
+        querystring: Type.Object({
+          n: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: DEMO_SHARD_MAX, default: DEMO_SHARD_DEFAULT }),
+          ),
+          seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+        }),
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...clientErrors },
       },
     },
     async (req, reply) => {
-      const f = await federationFor(req.params.token);
-      const source = await demoSource(f);
-      if (!source) {
-        throw new HttpError(
-          404,
-          'MUTUA_ERR_NO_DEMO_DATA',
-          'this federation has no demo data (its public set is not a built-in data set): use your own data',
-        );
-      }
-      const seed = req.query.seed ?? randomInt(0, 2 ** 32 - 1);
-      const shard = await buildDemoShard(source, req.query.n, seed);
+      // Ajv has filled in the default; the fallback only satisfies the type.
+      const shard = await app.join.demoShard(
+        req.params.token,
+        req.query.n ?? DEMO_SHARD_DEFAULT,
+        req.query.seed,
+      );
       return reply
         .headers({
           'content-type': 'application/octet-stream',
@@ -182,4 +62,6 @@ export default async function joinRoutes(app: FastifyInstance): Promise<void> {
         .send(Buffer.from(shard.bytes.buffer, shard.bytes.byteOffset, shard.bytes.byteLength));
     },
   );
-}
+};
+
+export default joinRoutes;

@@ -52,7 +52,6 @@ const ISOLATION = {
 
 const notBuilt = (dir: string) =>
   new HttpError(
-    503,
     'MUTUA_ERR_WEB_NOT_BUILT',
     `the web client is not built (no ${dir}): run \`npm run build -w @mutua/client-web\` and reload`,
   );

@@ -1,0 +1,17 @@
+/**
+ * The admin API for federations, one file per resource: federations, join tokens,
+ * participants (and traffic), rounds (and metrics). Every route needs the admin token;
+ * the work is done by the federations service (plugins/federations-service.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import federationRoutes from './federations.ts';
+import participantRoutes from './participants.ts';
+import roundRoutes from './rounds.ts';
+import tokenRoutes from './tokens.ts';
+
+export default async function federationsApi(app: FastifyInstance): Promise<void> {
+  await app.register(federationRoutes);
+  await app.register(tokenRoutes);
+  await app.register(participantRoutes);
+  await app.register(roundRoutes);
+}

@@ -1,0 +1,116 @@
+/**
+ * Rows as the REST API shows them (the types come from the schemas in @mutua/proto/rest).
+ * Pure functions: what is live (round, online count) is passed in by the caller.
+ */
+import type {
+  FederationView,
+  IssuedToken,
+  MetricView,
+  ParticipantView,
+  PublicSetRef,
+  PublicSetView,
+  RoundView,
+  SettingsView,
+  TokenView,
+} from '@mutua/proto/rest';
+import type {
+  FederationRow,
+  JoinTokenRow,
+  ParticipantRow,
+  PublicSetRow,
+  ReportedMetrics,
+  RoundRow,
+} from '../db/index.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The live side of a federation, when its runtime is loaded. */
+export interface LiveCounters {
+  currentVersion: number;
+  consensusVersion: number;
+  onlineCount: number;
+}
+
+export function publicSetView(r: PublicSetRow): PublicSetView {
+  return { ...r, url: `/v1/public-sets/${r.id}`, createdAt: r.createdAt.toISOString() };
+}
+
+export function publicSetRef(ps: PublicSetRow): PublicSetRef {
+  return {
+    id: ps.id,
+    sampleCount: ps.sampleCount,
+    shape: ps.shape,
+    source: ps.source,
+    url: `/v1/public-sets/${ps.id}`,
+  };
+}
+
+export function federationView(
+  f: FederationRow,
+  ps: PublicSetRow | null,
+  live: LiveCounters | undefined,
+): FederationView {
+  return {
+    id: f.id,
+    name: f.name,
+    status: f.status,
+    settings: f.settings as SettingsView,
+    publicSet: ps ? publicSetRef(ps) : null,
+    currentRound: live?.currentVersion ?? f.currentRound,
+    consensusVersion: live?.consensusVersion ?? f.consensusVersion,
+    participantsOnline: live?.onlineCount ?? 0,
+    createdAt: f.createdAt.toISOString(),
+  };
+}
+
+export function tokenView(t: JoinTokenRow): TokenView {
+  return {
+    id: t.id,
+    label: t.label,
+    createdAt: t.createdAt.toISOString(),
+    expiresAt: iso(t.expiresAt),
+    revokedAt: iso(t.revokedAt),
+    lastUsedAt: iso(t.lastUsedAt),
+  };
+}
+
+export function issuedTokenView(t: JoinTokenRow, token: string): IssuedToken {
+  return { ...tokenView(t), token, joinUrl: `/join/${encodeURIComponent(token)}` };
+}
+
+export function participantView(p: ParticipantRow, online: boolean): ParticipantView {
+  return {
+    id: p.id,
+    name: p.name,
+    kind: p.kind,
+    modelArch: p.modelArch,
+    online,
+    firstSeenAt: p.firstSeenAt.toISOString(),
+    lastSeenAt: p.lastSeenAt.toISOString(),
+    bytesIn: p.bytesIn,
+    bytesOut: p.bytesOut,
+  };
+}
+
+export function roundView(r: RoundRow): RoundView {
+  return {
+    number: r.number,
+    status: r.status,
+    closeReason: r.closeReason,
+    batchSize: r.batchIndices.length,
+    openedAt: r.openedAt.toISOString(),
+    closedAt: iso(r.closedAt),
+    submissions: r.submissionCount,
+    aggregationMs: r.aggregationMs,
+  };
+}
+
+export function metricView(m: ReportedMetrics): MetricView {
+  return {
+    round: m.roundNumber,
+    participantId: m.participantId,
+    source: m.source,
+    metrics: m.metrics,
+    at: m.at.toISOString(),
+  };
+}

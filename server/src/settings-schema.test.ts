@@ -1,0 +1,35 @@
+// The REST schemas of federation settings (@mutua/proto/rest) and the coordinator's own
+// settings (engine/settings.ts) must list the same fields: a setting the engine has but the
+// schema lacks could never be set (the schema refuses unknown properties), and one the schema
+// has but the engine lacks would be accepted and ignored.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SettingsInput, SettingsView } from '@mutua/proto/rest';
+import type { TObject } from '@sinclair/typebox';
+import { DEFAULT_SETTINGS, resolveSettings } from './engine/settings.ts';
+
+/** 'a', 'a.b', … for every leaf of a plain object (arrays are leaves). */
+function leaves(value: object, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+/** The same for a TypeBox object schema. */
+function schemaLeaves(schema: TObject, prefix = ''): string[] {
+  return Object.entries(schema.properties).flatMap(([k, s]) =>
+    (s as { type?: unknown }).type === 'object' && 'properties' in s
+      ? schemaLeaves(s as TObject, `${prefix}${k}.`)
+      : [`${prefix}${k}`],
+  );
+}
+
+describe('federation settings over REST', () => {
+  it('the create schema offers every setting the engine has, and no other', () => {
+    assert.deepEqual(schemaLeaves(SettingsInput).sort(), leaves(DEFAULT_SETTINGS).sort());
+  });
+
+  it('the response schema shows every setting', () => {
+    assert.deepEqual(schemaLeaves(SettingsView).sort(), leaves(resolveSettings({})).sort());
+  });
+});
