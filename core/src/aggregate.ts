@@ -9,6 +9,7 @@
  *
  * - aggregate(kind, contributions, options): the dispatcher a strategy calls.
  * - aggregateLeaveOneOut(...): the same without one participant (recomputed).
+ * - leaveOneOutFromMean(...): the same for 'mean' from the batch's mean, O(n·C).
  * - ConsensusAccumulator: running sums for O(n·C) leave-one-out targets (mean, entropy).
  * - mean, entropyWeightedMean, sharpen (ERA), median, trimmedMean, agreementWeightedMean:
  *   the rules themselves (trustScores: the per-participant factors behind the last).
@@ -29,6 +30,7 @@ export {
 export { confidenceWeights, entropyWeightedMean } from './aggregate/entropy.ts';
 export type { AggregationErrorCode } from './aggregate/errors.ts';
 export { AggregationError } from './aggregate/errors.ts';
+export { leaveOneOutFromMean } from './aggregate/leave-one-out.ts';
 export { mean } from './aggregate/mean.ts';
 export { median, trimmedMean } from './aggregate/robust.ts';
 export { sharpen } from './aggregate/sharpen.ts';

@@ -5,7 +5,13 @@
  */
 import type { CoordinatorDb, FederationRecord, ParticipantRecord } from './coordinator-db.ts';
 import type { Db } from './db/index.ts';
-import type { RecoveredState, StoredRound, StoredSubmission } from './engine/runtime-store.ts';
+import {
+  type ConsensusRecord,
+  encodeConsensus,
+  type RecoveredState,
+  type StoredRound,
+  type StoredSubmission,
+} from './engine/runtime-store.ts';
 import { type EncodingName, resolveSettings, type SettingsInput } from './engine/settings.ts';
 
 export class DbCoordinatorStore implements CoordinatorDb {
@@ -132,11 +138,14 @@ export class DbCoordinatorStore implements CoordinatorDb {
     return { duplicate };
   }
 
-  async saveConsensus(
-    federationId: string,
-    c: { version: number; sourceVersions: number[]; payload: Uint8Array; createdAt: Date },
-  ): Promise<void> {
-    await this.db.consensus.save({ federationId, ...c });
+  async saveConsensus(federationId: string, c: ConsensusRecord): Promise<void> {
+    await this.db.consensus.save({
+      federationId,
+      version: c.version,
+      sourceVersions: c.sourceVersions,
+      payload: encodeConsensus(c.consensus),
+      createdAt: c.createdAt,
+    });
   }
 
   async saveMetrics(

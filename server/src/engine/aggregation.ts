@@ -1,6 +1,14 @@
 /** Maps a federation's aggregation setting onto core's pure aggregation maths. */
-import { aggregate, stalenessWeight as coreStalenessWeight } from '@mutua/core/aggregate';
+import { type AggregateOptions, aggregate } from '@mutua/core/aggregate';
 import type { FederationSettings } from './settings.ts';
+
+export function aggregateOptions(settings: FederationSettings): AggregateOptions {
+  return {
+    numClasses: settings.task.numClasses,
+    trimFraction: settings.trimFraction,
+    eraTemperature: settings.eraTemperature,
+  };
+}
 
 export function aggregatePredictions(
   settings: FederationSettings,
@@ -10,15 +18,6 @@ export function aggregatePredictions(
   return aggregate(
     settings.aggregation,
     preds.map((pred, i) => ({ pred, weight: weights[i]! })),
-    {
-      numClasses: settings.task.numClasses,
-      trimFraction: settings.trimFraction,
-      eraTemperature: settings.eraTemperature,
-    },
+    aggregateOptions(settings),
   );
-}
-
-/** FedAsync's polynomial staleness weight (Xie et al. 2019): (1 + tau)^-a. */
-export function stalenessWeight(tau: number, exponent: number): number {
-  return coreStalenessWeight(tau, { kind: 'polynomial', a: exponent });
 }

@@ -6,6 +6,9 @@
 import type { Consensus, Contribution, RoundContext, RoundPlan, Strategy } from './strategy.ts';
 
 export class FedAvgStrategy implements Strategy {
+  readonly name = 'fedavg';
+  readonly uploads = 'weights';
+
   configureRound(ctx: RoundContext): RoundPlan {
     return { predictIndices: new Uint32Array(0), localEpochs: ctx.settings.localEpochs };
   }

@@ -8,7 +8,8 @@
  * participant; the robust and confidence-weighted aggregators are recomputed over the
  * others, O(m·n·C) per participant (m contributors), which is why they are opt-in.
  */
-import { aggregatePredictions } from './aggregation.ts';
+import { aggregateLeaveOneOut, leaveOneOutFromMean } from '@mutua/core/aggregate';
+import { aggregateOptions, aggregatePredictions } from './aggregation.ts';
 import { sampleBatch } from './batch-sampler.ts';
 import type {
   BatchConsensus,
@@ -20,6 +21,9 @@ import type {
 } from './strategy.ts';
 
 export class MutualStrategy implements Strategy {
+  readonly name = 'mutual';
+  readonly uploads = 'predictions';
+
   configureRound(ctx: RoundContext): RoundPlan {
     const { settings } = ctx;
     return {
@@ -161,6 +165,11 @@ function mergePlan(consensus: Consensus & { kind: 'mutual' }, present: number[])
   return plan;
 }
 
+/**
+ * q_{-i} through core's rules: for 'mean' from the batch's weighted mean in O(n·C)
+ * (leaveOneOutFromMean); the other rules recompute over the others (aggregateLeaveOneOut).
+ * `own` is in the batch and someone else is, so neither returns null here.
+ */
 function leaveOneOut(
   ctx: RoundContext,
   batch: BatchConsensus,
@@ -169,28 +178,13 @@ function leaveOneOut(
   C: number,
 ): Float32Array {
   if (ctx.settings.aggregation !== 'mean') {
-    const others = batch.contributions.filter((c) => c !== own);
-    return aggregatePredictions(
-      ctx.settings,
-      others.map((c) => c.probs!),
-      others.map((c) => c.weight),
-    );
+    const index = batch.contributions.indexOf(own);
+    return aggregateLeaveOneOut(
+      ctx.settings.aggregation,
+      batch.contributions.map((c) => ({ pred: c.probs!, weight: c.weight })),
+      index,
+      aggregateOptions(ctx.settings),
+    )!;
   }
-  // (Σ_j w_j p_j − w_i p_i) / (W − w_i), from the batch's weighted sum.
-  const n = batch.indices.length;
-  const W = facts.totalWeight;
-  const out = new Float32Array(n * C);
-  const rest = W - own.weight;
-  const all = batch.all;
-  const p = own.probs!;
-  for (let r = 0; r < n; r++) {
-    let sum = 0;
-    for (let k = r * C; k < r * C + C; k++) {
-      const v = Math.max(0, (all[k]! * W - own.weight * p[k]!) / rest);
-      out[k] = v;
-      sum += v;
-    }
-    for (let k = r * C; k < r * C + C; k++) out[k] = sum > 0 ? out[k]! / sum : 1 / C;
-  }
-  return out;
+  return leaveOneOutFromMean(batch.all, facts.totalWeight, own.probs!, own.weight, C)!;
 }

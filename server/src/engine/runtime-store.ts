@@ -5,6 +5,7 @@
  * acknowledged right after.
  */
 import type { EncodingName } from './settings.ts';
+import type { Consensus } from './strategy.ts';
 
 export interface StoredSubmission {
   participantId: string;
@@ -39,6 +40,33 @@ export interface RecoveredState {
   latestConsensus: { version: number; sourceVersions: number[] } | null;
 }
 
+export interface ConsensusRecord {
+  version: number;
+  sourceVersions: number[];
+  consensus: Consensus;
+  createdAt: Date;
+}
+
+/**
+ * The stored form of a consensus: float32 little-endian rows, batch after batch (mutual),
+ * or the parameters (fedavg). Recovery does not read it back: it re-aggregates the
+ * submissions of `sourceVersions`; it is kept for audit and export.
+ */
+export function encodeConsensus(c: Consensus): Uint8Array {
+  if (c.kind === 'fedavg')
+    return new Uint8Array(
+      c.params.buffer.slice(c.params.byteOffset, c.params.byteOffset + c.params.byteLength),
+    );
+  const total = c.batches.reduce((a, b) => a + b.all.length, 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const b of c.batches) {
+    out.set(b.all, o);
+    o += b.all.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
 export interface RuntimeStore {
   openRound(federationId: string, round: StoredRound): Promise<void>;
   closeRound(
@@ -48,10 +76,8 @@ export interface RuntimeStore {
   ): Promise<void>;
   /** Returns duplicate=true (and stores nothing) when (participant, version) exists. */
   saveSubmission(federationId: string, s: StoredSubmission): Promise<{ duplicate: boolean }>;
-  saveConsensus(
-    federationId: string,
-    c: { version: number; sourceVersions: number[]; payload: Uint8Array; createdAt: Date },
-  ): Promise<void>;
+  /** Stores the consensus in its stored form (encodeConsensus) with the versions it covers. */
+  saveConsensus(federationId: string, c: ConsensusRecord): Promise<void>;
   saveMetrics(
     federationId: string,
     participantId: string,
@@ -97,7 +123,7 @@ export class MemoryRuntimeStore implements RuntimeStore {
     this.submissions.set(fid, list);
     return { duplicate: false };
   }
-  async saveConsensus(fid: string, c: { version: number; sourceVersions: number[] }): Promise<void> {
+  async saveConsensus(fid: string, c: ConsensusRecord): Promise<void> {
     const list = this.consensus.get(fid) ?? [];
     list.push({ version: c.version, sourceVersions: c.sourceVersions });
     this.consensus.set(fid, list);

@@ -3,7 +3,7 @@
  * consensus. It is pure: membership, timers, persistence and encoding belong to the
  * federation runtime (Flower's split between Strategy and server loop).
  */
-import type { FederationSettings } from './settings.ts';
+import type { FederationSettings, StrategyName } from './settings.ts';
 
 export interface RoundContext {
   readonly settings: FederationSettings;
@@ -33,11 +33,6 @@ export interface Contribution {
   readonly numSamples?: number;
 }
 
-export interface Failure {
-  readonly participantId: string;
-  readonly code: string;
-}
-
 /** Per batch: the indices and every contribution on them, from which targets are derived. */
 export interface BatchConsensus {
   readonly version: number;
@@ -52,6 +47,9 @@ export type Consensus =
   | { readonly kind: 'fedavg'; readonly version: number; readonly params: Float32Array };
 
 export interface Strategy {
+  readonly name: StrategyName;
+  /** What a participant uploads: predictions on the public batch, or model weights. */
+  readonly uploads: 'predictions' | 'weights';
   configureRound(ctx: RoundContext): RoundPlan;
   /**
    * Turns the contributions of one or more versions' batches into a consensus.
@@ -61,7 +59,6 @@ export interface Strategy {
   aggregate(
     ctx: RoundContext,
     byVersion: ReadonlyMap<number, { indices: Uint32Array; contributions: readonly Contribution[] }>,
-    failures: readonly Failure[],
   ): Consensus | null;
   /**
    * What participant `participantId` is sent from a consensus: leave-one-out targets

@@ -9,7 +9,6 @@
  * Bytes in and out are counted per participant.
  */
 
-import type { Socket } from 'node:net';
 import {
   type DecodedEnvelope,
   decodeFrame,
@@ -17,39 +16,37 @@ import {
   encodeEnvelope,
   errorEnvelope,
   type HelloInit,
-  type LocalMetricsInit,
   ProtocolError,
   validateMetrics,
-  validatePredictionUpload,
-  validateWeightsUpload,
   type WeightEncoding,
-  weightEncodingName,
-  weightSegmentsOf,
 } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import {
-  type FederationRuntime,
-  RuntimeError,
-  type SessionPort,
-  type TaskView,
-} from '../engine/federation-runtime.ts';
+import type { FederationRecord } from '../coordinator-db.ts';
+import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import { TokenBucket } from './rate-limiter.ts';
-import { encodeTaskEnvelope, rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
+import { TickCork } from './socket-cork.ts';
+import { metricsRecord, predictionSubmission, weightsSubmission } from './upload-mapping.ts';
+import { welcomeFor } from './welcome.ts';
+import { encodeTaskEnvelope } from './wire-mapping.ts';
 
+/** An admitted participant (coordinator/admission.ts decides; the Welcome is built from it). */
 export interface Admission {
   participantId: string;
   resumeToken: string;
   resumed: boolean;
+  federation: FederationRecord;
   runtime: FederationRuntime;
   settings: FederationSettings;
-  welcome: NonNullable<EnvelopeInit['welcome']>;
   uploadEncoding: EncodingName;
   downloadEncoding: EncodingName;
   /** fedavg: how weights travel to and from this participant (default float32). */
   weightEncoding?: WeightEncoding;
+  /** The runtime's current version when it was admitted. */
+  currentRound: number;
 }
 
 export interface ConnectionDeps {
@@ -80,12 +77,12 @@ export class ParticipantConnection implements SessionPort {
   private seq = 0;
   private admission: Admission | null = null;
   private readonly bucket: TokenBucket;
+  private readonly cork: TickCork;
   private strikes = 0;
   private alive = true;
   private heartbeat: NodeJS.Timeout | null = null;
   private pendingIn = 0;
   private pendingOut = 0;
-  private corked = false;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -96,6 +93,7 @@ export class ParticipantConnection implements SessionPort {
     private readonly ws: WebSocket,
     private readonly deps: ConnectionDeps,
   ) {
+    this.cork = new TickCork(ws);
     this.bucket = new TokenBucket(deps.maxMessagesPerSecond, deps.maxMessagesPerSecond * 2);
     deps.metrics.connections.inc();
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary));
@@ -194,7 +192,7 @@ export class ParticipantConnection implements SessionPort {
     replaced?.terminateWith(
       new ProtocolError('REPLACED', 'this participant connected again from another connection'),
     );
-    this.send({ welcome: result.welcome }, replyTo);
+    this.send({ welcome: welcomeFor(result, this.deps) }, replyTo);
     this.deps.log.info(
       { participant: result.participantId, resumed: result.resumed },
       'participant admitted',
@@ -206,66 +204,17 @@ export class ParticipantConnection implements SessionPort {
     const a = this.admission!;
     try {
       switch (body) {
-        case 'predictions': {
-          const msg = env.predictions!;
-          const version = Number(msg.round ?? 0);
-          const probs = validatePredictionUpload(msg, {
-            rows: a.runtime.batchRows(version) ?? msg.rows ?? 0,
-            classes: a.settings.task.numClasses,
-            allowedEncodings: a.settings.encodings,
-            maxK: a.settings.topk,
-          });
-          if (!probs.ok) {
-            a.runtime.uploadRejected(a.participantId);
-            return this.reject(probs.error, replyTo);
-          }
-          const ack = await a.runtime.submit(a.participantId, {
-            version,
-            probs: probs.value,
-            encoding: wireToEncoding(msg.encoding ?? 0),
-            payload: msg.payload ?? new Uint8Array(0),
-            rows: msg.rows ?? 0,
-            classes: msg.classes ?? 0,
-            k: msg.k ?? 0,
-            bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
-            metrics: metricsRecord(msg.metrics),
-          });
-          this.acked(ack, replyTo, 'predictions');
-          return;
-        }
+        case 'predictions':
         case 'weights': {
-          const msg = env.weights!;
-          const expect = a.runtime.modelShape ?? {
-            count: msg.count ?? 0,
-            signature: msg.modelSignature ?? '',
-          };
-          const params = validateWeightsUpload(msg, expect);
-          if (!params.ok) {
+          const mapped =
+            body === 'predictions'
+              ? predictionSubmission(env.predictions!, a)
+              : weightsSubmission(env.weights!, a);
+          if (!mapped.ok) {
             a.runtime.uploadRejected(a.participantId);
-            return this.reject(params.error, replyTo);
+            return this.reject(mapped.error, replyTo);
           }
-          const weightEncoding = weightEncodingName(msg.encoding) ?? 'float32';
-          if (weightEncoding === 'uint8') {
-            rememberWeightLayout(
-              msg.modelSignature ?? '',
-              weightSegmentsOf(msg.payload ?? new Uint8Array(0)),
-            );
-          }
-          const ack = await a.runtime.submit(a.participantId, {
-            version: Number(msg.round ?? 0),
-            params: params.value,
-            signature: msg.modelSignature ?? '',
-            numSamples: msg.numSamples ?? 0,
-            // Stored as the weight encoding's name: 'uint8' on a weights row is the affine layout.
-            encoding: weightEncoding,
-            payload: msg.payload ?? new Uint8Array(0),
-            rows: 0,
-            classes: 0,
-            k: 0,
-            bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
-            metrics: metricsRecord(msg.metrics),
-          });
-          this.acked(ack, replyTo, 'weights');
+          this.acked(await a.runtime.submit(a.participantId, mapped.value), replyTo, body);
           return;
         }
         case 'metrics': {
@@ -331,15 +280,7 @@ export class ParticipantConnection implements SessionPort {
     this.deps.metrics.bytesOut.inc({}, bytes.byteLength);
     this.pendingOut += bytes.byteLength;
     // Frames sent in one tick (an Ack and the Task that follows it) leave in one write.
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (socket && !this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
+    this.cork.cork();
     this.ws.send(bytes);
     this.flushTraffic();
   }
@@ -416,14 +357,4 @@ export class ParticipantConnection implements SessionPort {
     }
     this.markEnded();
   }
-}
-
-function metricsRecord(m: LocalMetricsInit | null | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (!m) return out;
-  for (const [k, v] of Object.entries(m)) {
-    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
-  }
-  return out;
 }

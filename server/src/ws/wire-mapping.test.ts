@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeFrame, encodeEnvelope } from '@mutua/proto';
-import type { TaskView } from '../engine/federation-runtime.ts';
+import type { TaskView } from '../engine/runtime-types.ts';
 import { resolveSettings } from '../engine/settings.ts';
 import { encodeTask, encodeTaskEnvelope } from './wire-mapping.ts';
 

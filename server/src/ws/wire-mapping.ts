@@ -10,7 +10,7 @@ import {
   encodingValue,
   weightEncodingValue,
 } from '@mutua/proto';
-import type { TaskView } from '../engine/federation-runtime.ts';
+import type { TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 
 /** Callers validated the value first (validateHello / validatePredictionUpload). */

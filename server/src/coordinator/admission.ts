@@ -1,0 +1,136 @@
+/**
+ * Admission: a participant's Hello → a decision. Either a refusal (a coded ProtocolError)
+ * or the participant admitted, with its (new or resumed) identity, its federation's
+ * runtime and the negotiated encodings. Every refusal comes before a new participant is
+ * registered: a client retrying with backoff while a federation is paused (or with the
+ * wrong model) must not fill it up.
+ */
+import {
+  type HelloInit,
+  negotiateEncoding,
+  negotiateWeightEncoding,
+  ProtocolError,
+  validateHello,
+} from '@mutua/proto';
+import type { CoordinatorDb, FederationRecord, ParticipantRecord } from '../coordinator-db.ts';
+import { createToken, hashToken } from '../db/token-hash.ts';
+import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import type { Admission } from '../ws/participant-connection.ts';
+
+export interface AdmissionDeps {
+  db: CoordinatorDb;
+  runtime(federation: FederationRecord): Promise<FederationRuntime>;
+}
+
+/** Who the Hello's token names: an existing participant (resume) or a join token (new). */
+type Identity =
+  | {
+      resumed: true;
+      participant: ParticipantRecord;
+      resumeToken: string;
+      federation: FederationRecord | null;
+    }
+  | { resumed: false; joinTokenId: string; federation: FederationRecord | null };
+
+export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admission | ProtocolError> {
+  const valid = validateHello(hello);
+  if (!valid.ok) return valid.error;
+  const { db } = deps;
+  const who = await identify(hello, db);
+  if (who instanceof ProtocolError) return who;
+  const federation = who.federation;
+  if (!federation || federation.status === 'deleted') {
+    return new ProtocolError('FEDERATION_NOT_FOUND', 'the federation of this token no longer exists');
+  }
+  if (federation.status === 'paused') {
+    return new ProtocolError('FEDERATION_PAUSED', 'the federation is paused', { retryAfterMs: 30_000 });
+  }
+  const mismatch = checkModel(hello, federation);
+  if (mismatch) return mismatch;
+  const supported = valid.value.encodings;
+  const upload = negotiateEncoding(federation.settings.encodings, supported);
+  if (!upload) {
+    return new ProtocolError(
+      'ENCODING_NOT_ALLOWED',
+      `the federation accepts ${federation.settings.encodings.join(', ')}; the participant supports ${supported.join(', ') || 'none'}`,
+      { fatal: true },
+    );
+  }
+  let participantId: string;
+  let resumeToken: string;
+  if (who.resumed) {
+    participantId = who.participant.id;
+    resumeToken = who.resumeToken;
+    // A participant created just now was last seen now already.
+    await db.touchParticipant(participantId, new Date());
+  } else {
+    if ((await db.countParticipants(federation.id)) >= federation.settings.participantLimit) {
+      return new ProtocolError(
+        'FEDERATION_FULL',
+        `the federation admits ${federation.settings.participantLimit} participants`,
+        { retryAfterMs: 60_000 },
+      );
+    }
+    const token = createToken();
+    resumeToken = token.token;
+    const created = await db.createParticipant({
+      federationId: federation.id,
+      joinTokenId: who.joinTokenId,
+      name: hello.name || 'participant',
+      kind: kindName(hello.kind ?? 0),
+      modelArch: hello.modelArch ?? '',
+      resumeTokenHash: token.hash,
+    });
+    participantId = created.id;
+  }
+  const runtime = await deps.runtime(federation);
+  return {
+    participantId,
+    resumeToken,
+    resumed: who.resumed,
+    federation,
+    runtime,
+    settings: federation.settings,
+    uploadEncoding: upload,
+    downloadEncoding: upload,
+    // fedavg: the federation's weight encoding, or the next more precise one this participant has.
+    weightEncoding: negotiateWeightEncoding(federation.settings.weightEncoding, valid.value.weightEncodings),
+    currentRound: runtime.currentVersion,
+  };
+}
+
+async function identify(hello: HelloInit, db: CoordinatorDb): Promise<Identity | ProtocolError> {
+  if (hello.resumeToken) {
+    const p = await db.findParticipantByResumeHash(hashToken(hello.resumeToken));
+    if (!p) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');
+    if (p.revoked) return new ProtocolError('TOKEN_REVOKED', 'this participant was removed by the operator');
+    const federation = await db.getFederation(p.federationId);
+    return { resumed: true, participant: p, resumeToken: hello.resumeToken, federation };
+  }
+  const t = await db.findJoinToken(hashToken(hello.joinToken ?? ''));
+  if (!t) return new ProtocolError('BAD_TOKEN', 'unknown join token');
+  if (t.revoked) return new ProtocolError('TOKEN_REVOKED', 'this join token was revoked');
+  return { resumed: false, joinTokenId: t.id, federation: await db.getFederation(t.federationId) };
+}
+
+function checkModel(hello: HelloInit, f: FederationRecord): ProtocolError | null {
+  const want = f.settings.task;
+  const shape = hello.inputShape ?? [];
+  if (shape.join('x') !== want.inputShape.join('x') || hello.numClasses !== want.numClasses) {
+    return new ProtocolError(
+      'MODEL_MISMATCH',
+      `the federation's task is input ${want.inputShape.join('x')} with ${want.numClasses} classes; the participant has input ${shape.join('x')} with ${hello.numClasses} classes`,
+    );
+  }
+  if (f.settings.strategy === 'fedavg' && hello.modelArch !== f.settings.modelArch) {
+    return new ProtocolError(
+      'MODEL_MISMATCH',
+      `fedavg needs every participant to train ${f.settings.modelArch}, got ${hello.modelArch || 'none'}`,
+    );
+  }
+  return null;
+}
+
+function kindName(kind: number): string {
+  return kind === 1 ? 'node' : kind === 2 ? 'browser' : 'other';
+}

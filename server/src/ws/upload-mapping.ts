@@ -1,0 +1,85 @@
+/**
+ * Wire uploads → the runtime's Submission: validated by the protocol codec against what
+ * the federation expects (the batch's rows, the model's shape), or the coded error that
+ * refuses them. One function per strategy's upload, mirroring the server's strategies.
+ */
+import {
+  type LocalMetricsInit,
+  type PredictionUploadInit,
+  type ProtocolError,
+  validatePredictionUpload,
+  validateWeightsUpload,
+  type WeightsUploadInit,
+  weightEncodingName,
+  weightSegmentsOf,
+} from '@mutua/proto';
+import type { Submission } from '../engine/runtime-types.ts';
+import type { Admission } from './participant-connection.ts';
+import { rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
+
+export type Mapped = { ok: true; value: Submission } | { ok: false; error: ProtocolError };
+
+export function predictionSubmission(msg: PredictionUploadInit, a: Admission): Mapped {
+  const version = Number(msg.round ?? 0);
+  const probs = validatePredictionUpload(msg, {
+    rows: a.runtime.batchRows(version) ?? msg.rows ?? 0,
+    classes: a.settings.task.numClasses,
+    allowedEncodings: a.settings.encodings,
+    maxK: a.settings.topk,
+  });
+  if (!probs.ok) return probs;
+  const payload = msg.payload ?? new Uint8Array(0);
+  return {
+    ok: true,
+    value: {
+      version,
+      probs: probs.value,
+      encoding: wireToEncoding(msg.encoding ?? 0),
+      payload,
+      rows: msg.rows ?? 0,
+      classes: msg.classes ?? 0,
+      k: msg.k ?? 0,
+      bytes: payload.byteLength,
+      metrics: metricsRecord(msg.metrics),
+    },
+  };
+}
+
+export function weightsSubmission(msg: WeightsUploadInit, a: Admission): Mapped {
+  // The first accepted upload fixes the federation's model shape.
+  const expect = a.runtime.modelShape ?? { count: msg.count ?? 0, signature: msg.modelSignature ?? '' };
+  const params = validateWeightsUpload(msg, expect);
+  if (!params.ok) return params;
+  const payload = msg.payload ?? new Uint8Array(0);
+  const weightEncoding = weightEncodingName(msg.encoding) ?? 'float32';
+  // Global weights go down 8-bit in the tensor layout the participants upload.
+  if (weightEncoding === 'uint8') rememberWeightLayout(msg.modelSignature ?? '', weightSegmentsOf(payload));
+  return {
+    ok: true,
+    value: {
+      version: Number(msg.round ?? 0),
+      params: params.value,
+      signature: msg.modelSignature ?? '',
+      numSamples: msg.numSamples ?? 0,
+      // Stored as the weight encoding's name: 'uint8' on a weights row is the affine layout.
+      encoding: weightEncoding,
+      payload,
+      rows: 0,
+      classes: 0,
+      k: 0,
+      bytes: payload.byteLength,
+      metrics: metricsRecord(msg.metrics),
+    },
+  };
+}
+
+/** Finite numbers and booleans (as 0/1) of a LocalMetrics message. */
+export function metricsRecord(m: LocalMetricsInit | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!m) return out;
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    else if (typeof v === 'boolean') out[k] = v ? 1 : 0;
+  }
+  return out;
+}
