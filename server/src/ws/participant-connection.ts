@@ -33,6 +33,8 @@ import {
 } from '../engine/federation-runtime.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
+import type { ConnectionTicket } from './connection-caps.ts';
+import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { encodeTaskEnvelope, wireToEncoding } from './wire-mapping.ts';
 
@@ -51,6 +53,10 @@ export interface ConnectionDeps {
   maxFrameBytes: number;
   maxMessagesPerSecond: number;
   heartbeatIntervalMs: number;
+  /** The socket is closed when no Hello was admitted within this time (pre-auth-guard.ts). */
+  helloTimeoutMs?: number;
+  /** This socket's slot under the connection caps (connection-caps.ts), released at close. */
+  ticket?: ConnectionTicket;
   metrics: CoordinatorMetrics;
   log: FastifyBaseLogger;
   admit(hello: HelloInit): Promise<Admission | ProtocolError>;
@@ -81,6 +87,7 @@ export class ParticipantConnection implements SessionPort {
   private pendingIn = 0;
   private pendingOut = 0;
   private corked = false;
+  private readonly guard: PreAuthGuard;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -92,6 +99,14 @@ export class ParticipantConnection implements SessionPort {
     private readonly deps: ConnectionDeps,
   ) {
     this.bucket = new TokenBucket(deps.maxMessagesPerSecond, deps.maxMessagesPerSecond * 2);
+    const helloTimeoutMs = deps.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+    this.guard = new PreAuthGuard(ws, helloTimeoutMs, () =>
+      this.terminateWith(
+        new ProtocolError('NOT_AUTHENTICATED', `no Hello was admitted within ${helloTimeoutMs} ms`, {
+          detail: 'HELLO_TIMEOUT',
+        }),
+      ),
+    );
     deps.metrics.connections.inc();
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     ws.on('close', () => this.onClose());
@@ -133,6 +148,18 @@ export class ParticipantConnection implements SessionPort {
     const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : data.byteLength;
     this.deps.metrics.bytesIn.inc({}, size);
     this.pendingIn += size;
+    // Before Welcome only a Hello may arrive: anything larger is refused without decoding.
+    if (this.state !== 'active' && size > PRE_AUTH_MAX_FRAME_BYTES) {
+      this.reject(
+        new ProtocolError(
+          'FRAME_TOO_LARGE',
+          `a frame before Welcome may hold at most ${PRE_AUTH_MAX_FRAME_BYTES} bytes, got ${size}`,
+          { detail: 'PRE_AUTH' },
+        ),
+        0,
+      );
+      return;
+    }
     const wait = this.bucket.take();
     if (wait > 0) {
       this.reject(
@@ -185,6 +212,8 @@ export class ParticipantConnection implements SessionPort {
     }
     this.admission = result;
     this.state = 'active';
+    this.guard.authenticated();
+    this.deps.ticket?.authenticated();
     const replaced = this.deps.register(result.participantId, this, result.runtime.federationId);
     replaced?.terminateWith(
       new ProtocolError('REPLACED', 'this participant connected again from another connection'),
@@ -393,6 +422,8 @@ export class ParticipantConnection implements SessionPort {
   private onClose(): void {
     this.flushTraffic();
     this.state = 'closed';
+    this.guard.stop();
+    this.deps.ticket?.release();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     this.deps.metrics.connections.inc({}, -1);
