@@ -1,12 +1,12 @@
 /** Join tokens over REST: issued (the secret shown once), listed without it, revoked. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Nullable } from './schema.ts';
+import { Nullable, PrintableText } from './schema.ts';
 
 /** Optional: no body issues an unlabeled token that never expires. */
 export const IssueTokenBody = Nullable(
   Type.Object(
     {
-      label: Type.Optional(Type.String({ maxLength: 200 })),
+      label: Type.Optional(PrintableText({ maxLength: 200 })),
       expiresInSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
     },
     { additionalProperties: false },

@@ -34,6 +34,7 @@ import {
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import type { ConnectionTicket } from './connection-caps.ts';
+import { checkMetricsRound } from './message-bounds.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { encodeTaskEnvelope, wireToEncoding } from './wire-mapping.ts';
@@ -286,7 +287,8 @@ export class ParticipantConnection implements SessionPort {
         }
         case 'metrics': {
           const m = env.metrics!;
-          const bad = validateMetrics(m.metrics);
+          const bad =
+            validateMetrics(m.metrics) ?? checkMetricsRound(Number(m.round ?? 0), a.runtime.currentVersion);
           if (bad) return this.reject(bad, replyTo);
           await a.runtime.saveMetrics(a.participantId, Number(m.round ?? 0), metricsRecord(m.metrics));
           return;
