@@ -34,7 +34,9 @@ export interface CoordinatorDb extends RuntimeStore {
     kind: string;
     modelArch: string;
     resumeTokenHash: string;
-  }): Promise<ParticipantRecord>;
+    /** The federation's participantLimit, enforced atomically with the insert. */
+    limit: number;
+  }): Promise<ParticipantRecord | null>;
   touchParticipant(id: string, at: Date): Promise<void>;
   addTraffic(id: string, bytesIn: number, bytesOut: number): Promise<void>;
   /** addTraffic for many participants at once (one statement per chunk, not one per participant). */

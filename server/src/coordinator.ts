@@ -170,13 +170,7 @@ export class Coordinator {
       );
     }
     if (!participant) {
-      if ((await db.countParticipants(federation.id)) >= federation.settings.participantLimit) {
-        return new ProtocolError(
-          'FEDERATION_FULL',
-          `the federation admits ${federation.settings.participantLimit} participants`,
-          { retryAfterMs: 60_000 },
-        );
-      }
+      // Count and insert in one transaction (db-coordinator-store.ts): concurrent joins cannot overshoot.
       participant = await db.createParticipant({
         federationId: federation.id,
         joinTokenId: joinTokenId!,
@@ -184,7 +178,15 @@ export class Coordinator {
         kind: kindName(hello.kind ?? 0),
         modelArch: hello.modelArch ?? '',
         resumeTokenHash: sha256Hex(resumeToken),
+        limit: federation.settings.participantLimit,
       });
+      if (!participant) {
+        return new ProtocolError(
+          'FEDERATION_FULL',
+          `the federation admits ${federation.settings.participantLimit} participants`,
+          { retryAfterMs: 60_000 },
+        );
+      }
     }
     // A participant created just now was last seen now already.
     if (resumed) await db.touchParticipant(participant.id, new Date());

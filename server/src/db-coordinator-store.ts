@@ -62,8 +62,14 @@ export class DbCoordinatorStore implements CoordinatorDb {
     kind: string;
     modelArch: string;
     resumeTokenHash: string;
-  }): Promise<ParticipantRecord> {
-    const row = await this.db.participants.create({ ...p, kind: p.kind as 'node' | 'browser' | 'other' });
+    limit: number;
+  }): Promise<ParticipantRecord | null> {
+    const { limit, ...input } = p;
+    const row = await this.db.participants.createWithinLimit(
+      { ...input, kind: input.kind as 'node' | 'browser' | 'other' },
+      limit,
+    );
+    if (!row) return null;
     await this.db.joinTokens.markUsed(p.joinTokenId);
     return {
       id: row.id,
