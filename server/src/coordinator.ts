@@ -321,16 +321,25 @@ export class Coordinator {
 function checkModel(hello: HelloInit, f: FederationRecord): ProtocolError | null {
   const want = f.settings.task;
   const shape = hello.inputShape ?? [];
-  if (shape.join('x') !== want.inputShape.join('x') || hello.numClasses !== want.numClasses) {
+  // detail names the first thing that differs (PROTOCOL.md's detail table).
+  const detail =
+    shape.join('x') !== want.inputShape.join('x')
+      ? 'INPUT_SHAPE'
+      : hello.numClasses !== want.numClasses
+        ? 'NUM_CLASSES'
+        : null;
+  if (detail) {
     return new ProtocolError(
       'MODEL_MISMATCH',
       `the federation's task is input ${want.inputShape.join('x')} with ${want.numClasses} classes; the participant has input ${shape.join('x')} with ${hello.numClasses} classes`,
+      { detail },
     );
   }
   if (f.settings.strategy === 'fedavg' && hello.modelArch !== f.settings.modelArch) {
     return new ProtocolError(
       'MODEL_MISMATCH',
       `fedavg needs every participant to train ${f.settings.modelArch}, got ${hello.modelArch || 'none'}`,
+      { detail: 'MODEL_ARCH' },
     );
   }
   return null;

@@ -48,10 +48,6 @@ export const HTTP_ERRORS = {
     protocol: 'TOKEN_REVOKED',
   },
   MUTUA_ERR_TOKEN_EXPIRED: { status: 401, description: 'the join token has expired' },
-  MUTUA_ERR_TOKEN_USED_UP: {
-    status: 401,
-    description: 'the join token was used as many times as the operator allowed: ask for a new join link',
-  },
   MUTUA_ERR_ORIGIN_NOT_ALLOWED: {
     status: 403,
     description: "the WebSocket Origin is not in the coordinator's allow-list (--allowed-origins)",

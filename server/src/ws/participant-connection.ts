@@ -255,7 +255,7 @@ export class ParticipantConnection implements SessionPort {
             bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
             metrics: metricsRecord(msg.metrics),
           });
-          this.acked(ack, replyTo, 'predictions');
+          this.acked(ack, replyTo, 'predictions', msg.payload?.byteLength ?? 0);
           return;
         }
         case 'weights': {
@@ -282,7 +282,7 @@ export class ParticipantConnection implements SessionPort {
             bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
             metrics: metricsRecord(msg.metrics),
           });
-          this.acked(ack, replyTo, 'weights');
+          this.acked(ack, replyTo, 'weights', msg.payload?.byteLength ?? 0);
           return;
         }
         case 'metrics': {
@@ -328,12 +328,22 @@ export class ParticipantConnection implements SessionPort {
     ack: { round: number; duplicate: boolean; staleness: number; weight: number },
     replyTo: number,
     kind: string,
+    /** The payload bytes the Ack confirms (PROTOCOL.md: Ack.bytes_accepted). */
+    bytes: number,
   ) {
     const m = this.deps.metrics;
     if (ack.duplicate) m.duplicates.inc();
     else m.submissions.inc({ kind });
     this.send(
-      { ack: { round: ack.round, duplicate: ack.duplicate, staleness: ack.staleness, weight: ack.weight } },
+      {
+        ack: {
+          round: ack.round,
+          duplicate: ack.duplicate,
+          staleness: ack.staleness,
+          weight: ack.weight,
+          bytesAccepted: ack.duplicate ? 0 : bytes,
+        },
+      },
       replyTo,
     );
   }
