@@ -132,6 +132,7 @@ export class Coordinator {
     let resumed = false;
     let federation: FederationRecord | null;
     let joinTokenId: string | null = null;
+    let tokenMaxUses: number | null = null;
     if (hello.resumeToken) {
       const p = await db.findParticipantByResumeHash(sha256Hex(hello.resumeToken));
       if (!p) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');
@@ -148,6 +149,7 @@ export class Coordinator {
       federation = await db.getFederation(t.federationId);
       participant = null;
       joinTokenId = t.id;
+      tokenMaxUses = t.maxUses;
       resumeToken = randomBytes(24).toString('base64url');
     }
     if (!federation || federation.status === 'deleted') {
@@ -171,7 +173,7 @@ export class Coordinator {
     }
     if (!participant) {
       // Count and insert in one transaction (db-coordinator-store.ts): concurrent joins cannot overshoot.
-      participant = await db.createParticipant({
+      const created = await db.createParticipant({
         federationId: federation.id,
         joinTokenId: joinTokenId!,
         name: hello.name || 'participant',
@@ -179,14 +181,21 @@ export class Coordinator {
         modelArch: hello.modelArch ?? '',
         resumeTokenHash: sha256Hex(resumeToken),
         limit: federation.settings.participantLimit,
+        tokenMaxUses,
       });
-      if (!participant) {
+      if (created === 'used-up') {
+        return new ProtocolError('BAD_TOKEN', `this join token was already used ${tokenMaxUses} times`, {
+          detail: 'TOKEN_USED_UP',
+        });
+      }
+      if (created === 'full') {
         return new ProtocolError(
           'FEDERATION_FULL',
           `the federation admits ${federation.settings.participantLimit} participants`,
           { retryAfterMs: 60_000 },
         );
       }
+      participant = created;
     }
     // A participant created just now was last seen now already.
     if (resumed) await db.touchParticipant(participant.id, new Date());

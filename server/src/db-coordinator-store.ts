@@ -35,7 +35,12 @@ export class DbCoordinatorStore implements CoordinatorDb {
     const t = await this.db.joinTokens.findByHash(tokenHash);
     if (!t) return null;
     const expired = t.expiresAt !== null && t.expiresAt.getTime() <= Date.now();
-    return { id: t.id, federationId: t.federationId, revoked: t.revokedAt !== null || expired };
+    return {
+      id: t.id,
+      federationId: t.federationId,
+      revoked: t.revokedAt !== null || expired,
+      maxUses: t.maxUses,
+    };
   }
 
   async findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null> {
@@ -63,13 +68,15 @@ export class DbCoordinatorStore implements CoordinatorDb {
     modelArch: string;
     resumeTokenHash: string;
     limit: number;
-  }): Promise<ParticipantRecord | null> {
-    const { limit, ...input } = p;
+    tokenMaxUses: number | null;
+  }): Promise<ParticipantRecord | 'full' | 'used-up'> {
+    const { limit, tokenMaxUses, ...input } = p;
     const row = await this.db.participants.createWithinLimit(
       { ...input, kind: input.kind as 'node' | 'browser' | 'other' },
       limit,
+      tokenMaxUses,
     );
-    if (!row) return null;
+    if (typeof row === 'string') return row;
     await this.db.joinTokens.markUsed(p.joinTokenId);
     return {
       id: row.id,

@@ -43,7 +43,7 @@ describe('PROTOCOL.md holds', () => {
     for (const [hello, detail] of [
       [{ inputShape: [32, 32, 3] }, 'INPUT_SHAPE'],
       [{ numClasses: 7 }, 'NUM_CLASSES'],
-    ] as const) {
+    ] as [Record<string, unknown>, string][]) {
       const c = await TestClient.connect(s.wsUrl);
       t.after(() => c.close());
       const r = await c.hello({ joinToken: fed.token, ...hello });

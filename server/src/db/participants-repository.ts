@@ -90,22 +90,31 @@ export class ParticipantsRepository {
 
   /**
    * Creates the participant unless its federation already has `limit` participants (not
-   * removed); null when it is full. Count and insert are one transaction, and on
+   * removed), or its join token was used `tokenMaxUses` times; which one is said. Count and insert are one transaction, and on
    * PostgreSQL the federation row is locked first, so concurrent joins cannot overshoot the
    * limit (checked-then-inserted, 30 concurrent Hellos once admitted 12 of 5). On SQLite
    * every unit runs alone, which serializes them already.
    */
-  createWithinLimit(input: CreateParticipantInput, limit: number): Promise<ParticipantRow | null> {
+  createWithinLimit(
+    input: CreateParticipantInput,
+    limit: number,
+    /** The join token's use limit: participants it ever registered, removed ones included. */
+    tokenMaxUses: number | null = null,
+  ): Promise<ParticipantRow | 'full' | 'used-up'> {
     checkResumeHash(input.resumeTokenHash);
     return this.ctx.unit((db) =>
       db.$transaction(
         async (tx) => {
           if (this.ctx.provider === 'postgres')
             await tx.$queryRaw(sql`SELECT id FROM "Federation" WHERE id = ${input.federationId} FOR UPDATE`);
+          if (tokenMaxUses !== null && input.joinTokenId) {
+            const uses = await tx.participant.count({ where: { joinTokenId: input.joinTokenId } });
+            if (uses >= tokenMaxUses) return 'used-up' as const;
+          }
           const n = await tx.participant.count({
             where: { federationId: input.federationId, removedAt: null },
           });
-          if (n >= limit) return null;
+          if (n >= limit) return 'full' as const;
           return insertParticipant(tx as unknown as PrismaDb, input);
         },
         // Joins of one federation queue on its row lock: wait for it rather than fail.

@@ -71,6 +71,7 @@ export function tokenView(t: JoinTokenRow): TokenView {
     expiresAt: iso(t.expiresAt),
     revokedAt: iso(t.revokedAt),
     lastUsedAt: iso(t.lastUsedAt),
+    maxUses: t.maxUses,
   };
 }
 
