@@ -43,6 +43,8 @@ export const ERROR_POLICY: Readonly<Record<ErrorCodeName, ErrorPolicy>> = {
   EMPTY_BODY: { fatal: false, closeCode: 1008, clientAction: 'do not send that message to this coordinator' },
   UNEXPECTED_MESSAGE: { fatal: false, closeCode: 1008, clientAction: 'follow the message flow' },
   UNSUPPORTED_PROTOCOL: { fatal: true, closeCode: 4005, clientAction: 'upgrade the client; do not retry' },
+  // a name or token a person or a database could not handle (NUL, control characters)
+  BAD_TEXT: { fatal: true, closeCode: 1007, clientAction: 'send printable text; reconnect' },
   // authentication and membership: no identity, nothing to keep the connection for
   NOT_AUTHENTICATED: { fatal: true, closeCode: 4007, clientAction: 'send Hello first; reconnect' },
   BAD_TOKEN: {

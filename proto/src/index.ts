@@ -157,6 +157,7 @@ export * from './prediction-codec.ts';
 export * from './public-set.ts';
 export {
   type HelloInfo,
+  isPrintableText,
   MAX_TOKEN_LENGTH,
   type PredictionTaskShape,
   type TargetsExpectation,

@@ -406,6 +406,18 @@ export interface HelloInfo {
   modelSignature: string;
 }
 
+/** C0/C1 control characters (NUL included) and unpaired UTF-16 surrogates. */
+const UNPRINTABLE = /[\p{Cc}\p{Cs}]/u;
+
+/**
+ * Whether `s` is text a person can read and every database can store: no control
+ * characters (PostgreSQL refuses NUL in text) and no unpaired surrogates (not encodable as
+ * UTF-8). Used for Hello's strings and, as a schema pattern, for names in the REST API.
+ */
+export function isPrintableText(s: string): boolean {
+  return !UNPRINTABLE.test(s);
+}
+
 /** Longest token accepted; real tokens are far shorter, and anything longer is not worth hashing. */
 export const MAX_TOKEN_LENGTH = 512;
 const MAX_INPUT_ELEMENTS = 2 ** 24;
@@ -444,6 +456,22 @@ export function validateHello(msg: mutua.v1.Hello.$Properties): Validated<HelloI
         detail: 'TOKEN_TOO_LONG',
       }),
     );
+  }
+  const texts = {
+    token: value,
+    name: msg.name ?? '',
+    model_arch: msg.modelArch ?? '',
+    client_version: msg.clientVersion ?? '',
+    model_signature: msg.modelSignature ?? '',
+  };
+  for (const [field, text] of Object.entries(texts)) {
+    if (!isPrintableText(text)) {
+      return err(
+        new ProtocolError('BAD_TEXT', `Hello.${field} holds a control character or an unpaired surrogate`, {
+          detail: field.toUpperCase(),
+        }),
+      );
+    }
   }
   const inputShape = [...(msg.inputShape ?? [])];
   const elements = inputShape.reduce((a, b) => a * b, 1);

@@ -13,12 +13,14 @@ import type { ServerConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { type LazySchemaCompilers, lazySchemaCompilers } from './lazy-schema-compilers.ts';
 import adminAuth from './plugins/admin-auth.ts';
+import bodyLimits, { JSON_BODY_LIMIT } from './plugins/body-limits.ts';
 import coordinatorPlugin from './plugins/coordinator.ts';
 import databasePlugin from './plugins/database.ts';
 import errorHandler from './plugins/error-handler.ts';
 import federationsService from './plugins/federations-service.ts';
 import joinService from './plugins/join-service.ts';
 import publicSetsService from './plugins/public-sets-service.ts';
+import securityHeaders from './plugins/security-headers.ts';
 import federationsApi from './routes/federations/index.ts';
 import healthRoutes from './routes/health.ts';
 import joinRoutes from './routes/join.ts';
@@ -26,6 +28,8 @@ import publicSetRoutes from './routes/public-sets.ts';
 import webRoutes from './routes/web.ts';
 import wsRoutes from './routes/ws.ts';
 import { AJV_OPTIONS, coerceNumericQuery, formatValidationErrors } from './schema-validation.ts';
+import { DEFAULT_CONNECTION_CAPS } from './ws/connection-caps.ts';
+import { DEFAULT_HELLO_TIMEOUT_MS } from './ws/pre-auth-guard.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,20 +46,34 @@ export type AppOptions = Pick<
   | 'maxMessagesPerSecond'
   | 'heartbeatIntervalMs'
   | 'maxUploadBytes'
-> & {
-  logger?: FastifyServerOptions['logger'];
-  /** An already opened database (tests); otherwise opened (and migrated) from dataDir/databaseUrl. */
-  db?: Db;
-  /** The built browser client served at / and /join/*; default client-web/dist (routes/web.ts). */
-  webDir?: string;
-  /** Compiles the routes' schemas on first use; pass one to compile them all at will (tests). */
-  schemaCompilers?: LazySchemaCompilers;
-};
+> &
+  Partial<
+    Pick<
+      ServerConfig,
+      | 'helloTimeoutMs'
+      | 'maxConnections'
+      | 'maxConnectionsPerAddress'
+      | 'maxUnauthenticated'
+      | 'maxUnauthenticatedPerAddress'
+      | 'allowedOrigins'
+      | 'metricsToken'
+      | 'demoShardsPerMinute'
+    >
+  > & {
+    logger?: FastifyServerOptions['logger'];
+    /** An already opened database (tests); otherwise opened (and migrated) from dataDir/databaseUrl. */
+    db?: Db;
+    /** The built browser client served at / and /join/*; default client-web/dist (routes/web.ts). */
+    webDir?: string;
+    /** Compiles the routes' schemas on first use; pass one to compile them all at will (tests). */
+    schemaCompilers?: LazySchemaCompilers;
+  };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: options.maxUploadBytes,
+    // Small everywhere; the upload route sets its own (plugins/body-limits.ts).
+    bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter: formatValidationErrors,
     schemaController: {
@@ -65,6 +83,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preValidation', coerceNumericQuery);
   app.decorate('config', options);
   await app.register(errorHandler);
+  await app.register(securityHeaders);
+  await app.register(bodyLimits);
   await app.register(databasePlugin, {
     db: options.db,
     databaseUrl: options.databaseUrl,
@@ -103,14 +123,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
     },
   });
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { metricsToken: options.metricsToken });
   await app.register(federationsApi);
-  await app.register(publicSetRoutes);
-  await app.register(joinRoutes);
+  await app.register(publicSetRoutes, { maxUploadBytes: options.maxUploadBytes });
+  await app.register(joinRoutes, { demoShardsPerMinute: options.demoShardsPerMinute ?? 60 });
   await app.register(wsRoutes, {
     maxFrameBytes: options.maxFrameBytes,
     maxMessagesPerSecond: options.maxMessagesPerSecond,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+    caps: {
+      maxConnections: options.maxConnections ?? DEFAULT_CONNECTION_CAPS.maxConnections,
+      maxConnectionsPerAddress:
+        options.maxConnectionsPerAddress ?? DEFAULT_CONNECTION_CAPS.maxConnectionsPerAddress,
+      maxUnauthenticated: options.maxUnauthenticated ?? DEFAULT_CONNECTION_CAPS.maxUnauthenticated,
+      maxUnauthenticatedPerAddress:
+        options.maxUnauthenticatedPerAddress ?? DEFAULT_CONNECTION_CAPS.maxUnauthenticatedPerAddress,
+    },
+    allowedOrigins: options.allowedOrigins,
   });
   await app.register(webRoutes, { distDir: options.webDir });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());

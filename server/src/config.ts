@@ -4,6 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { DEFAULT_CONNECTION_CAPS } from './ws/connection-caps.ts';
+import { parseOrigins } from './ws/origin-policy.ts';
+import { DEFAULT_HELLO_TIMEOUT_MS } from './ws/pre-auth-guard.ts';
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +21,18 @@ export interface ServerConfig {
   maxMessagesPerSecond: number;
   heartbeatIntervalMs: number;
   maxUploadBytes: number;
+  /** A socket that has not been admitted by then is closed (pre-auth-guard.ts). */
+  helloTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerAddress: number;
+  /** Browser Origins allowed on the WebSocket; undefined = any (origin-policy.ts). */
+  allowedOrigins: string[] | undefined;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
+  /** Demo shards served per client address per minute (they cost CPU and megabytes each). */
+  demoShardsPerMinute: number;
   logLevel: string;
 }
 
@@ -108,6 +123,78 @@ export const OPTIONS: Option[] = [
     help: 'largest public-set upload over HTTP',
     parse: int('max upload bytes', 1024, 1 << 31),
     default: 256 << 20,
+  },
+  {
+    flag: '--hello-timeout-ms',
+    env: 'MUTUA_HELLO_TIMEOUT_MS',
+    key: 'helloTimeoutMs',
+    help: 'close a WebSocket that has not been admitted (Hello/Welcome) within this time',
+    parse: int('hello timeout ms', 100, 600_000),
+    default: DEFAULT_HELLO_TIMEOUT_MS,
+  },
+  {
+    flag: '--max-connections',
+    env: 'MUTUA_MAX_CONNECTIONS',
+    key: 'maxConnections',
+    help: 'most open participant WebSockets (more get HTTP 503)',
+    parse: int('max connections', 1, 10_000_000),
+    default: DEFAULT_CONNECTION_CAPS.maxConnections,
+  },
+  {
+    flag: '--max-connections-per-address',
+    env: 'MUTUA_MAX_CONNECTIONS_PER_ADDRESS',
+    key: 'maxConnectionsPerAddress',
+    help: 'most open WebSockets from one client address',
+    parse: int('max connections per address', 1, 10_000_000),
+    default: DEFAULT_CONNECTION_CAPS.maxConnectionsPerAddress,
+  },
+  {
+    flag: '--max-unauthenticated',
+    env: 'MUTUA_MAX_UNAUTHENTICATED',
+    key: 'maxUnauthenticated',
+    help: 'most WebSockets not yet admitted (Hello pending)',
+    parse: int('max unauthenticated', 1, 10_000_000),
+    default: DEFAULT_CONNECTION_CAPS.maxUnauthenticated,
+  },
+  {
+    flag: '--max-unauthenticated-per-address',
+    env: 'MUTUA_MAX_UNAUTHENTICATED_PER_ADDRESS',
+    key: 'maxUnauthenticatedPerAddress',
+    help: 'most WebSockets not yet admitted from one client address',
+    parse: int('max unauthenticated per address', 1, 10_000_000),
+    default: DEFAULT_CONNECTION_CAPS.maxUnauthenticatedPerAddress,
+  },
+  {
+    flag: '--allowed-origins',
+    env: 'MUTUA_ALLOWED_ORIGINS',
+    key: 'allowedOrigins',
+    help: "comma-separated browser Origins allowed on the WebSocket (default any; the coordinator's own pages always)",
+    parse: (v) => {
+      const list = parseOrigins(v);
+      for (const o of list) {
+        if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+          throw new ConfigError(`an allowed origin is scheme://host[:port], got "${o}"`);
+      }
+      return list;
+    },
+  },
+  {
+    flag: '--metrics-token',
+    env: 'MUTUA_METRICS_TOKEN',
+    key: 'metricsToken',
+    help: 'protect /metrics with Authorization: Bearer <token> (default public)',
+    parse: (v) => {
+      if (v.length < 16) throw new ConfigError('the metrics token must be at least 16 characters');
+      return v;
+    },
+  },
+  {
+    flag: '--demo-shards-per-minute',
+    env: 'MUTUA_DEMO_SHARDS_PER_MINUTE',
+    key: 'demoShardsPerMinute',
+    help: 'demo data shards served per client address per minute (more get 429)',
+    parse: int('demo shards per minute', 1, 1_000_000),
+    default: 60,
   },
   {
     flag: '--log-level',

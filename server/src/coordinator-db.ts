@@ -24,7 +24,9 @@ export interface ParticipantRecord {
 
 export interface CoordinatorDb extends RuntimeStore {
   getFederation(id: string): Promise<FederationRecord | null>;
-  findJoinToken(tokenHash: string): Promise<{ id: string; federationId: string; revoked: boolean } | null>;
+  findJoinToken(
+    tokenHash: string,
+  ): Promise<{ id: string; federationId: string; revoked: boolean; maxUses: number | null } | null>;
   findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null>;
   countParticipants(federationId: string): Promise<number>;
   createParticipant(p: {
@@ -34,7 +36,11 @@ export interface CoordinatorDb extends RuntimeStore {
     kind: string;
     modelArch: string;
     resumeTokenHash: string;
-  }): Promise<ParticipantRecord>;
+    /** The federation's participantLimit, enforced atomically with the insert. */
+    limit: number;
+    /** The join token's use limit (null = none), enforced in the same transaction. */
+    tokenMaxUses: number | null;
+  }): Promise<ParticipantRecord | 'full' | 'used-up'>;
   touchParticipant(id: string, at: Date): Promise<void>;
   addTraffic(id: string, bytesIn: number, bytesOut: number): Promise<void>;
   /** addTraffic for many participants at once (one statement per chunk, not one per participant). */

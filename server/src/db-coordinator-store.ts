@@ -41,7 +41,12 @@ export class DbCoordinatorStore implements CoordinatorDb {
     const t = await this.db.joinTokens.findByHash(tokenHash);
     if (!t) return null;
     const expired = t.expiresAt !== null && t.expiresAt.getTime() <= Date.now();
-    return { id: t.id, federationId: t.federationId, revoked: t.revokedAt !== null || expired };
+    return {
+      id: t.id,
+      federationId: t.federationId,
+      revoked: t.revokedAt !== null || expired,
+      maxUses: t.maxUses,
+    };
   }
 
   async findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null> {
@@ -68,8 +73,16 @@ export class DbCoordinatorStore implements CoordinatorDb {
     kind: string;
     modelArch: string;
     resumeTokenHash: string;
-  }): Promise<ParticipantRecord> {
-    const row = await this.db.participants.create({ ...p, kind: p.kind as 'node' | 'browser' | 'other' });
+    limit: number;
+    tokenMaxUses: number | null;
+  }): Promise<ParticipantRecord | 'full' | 'used-up'> {
+    const { limit, tokenMaxUses, ...input } = p;
+    const row = await this.db.participants.createWithinLimit(
+      { ...input, kind: input.kind as 'node' | 'browser' | 'other' },
+      limit,
+      tokenMaxUses,
+    );
+    if (typeof row === 'string') return row;
     await this.db.joinTokens.markUsed(p.joinTokenId);
     return {
       id: row.id,

@@ -8,6 +8,7 @@
  *   values of an enum, the value received. Ajv's defaults ("must NOT have additional
  *   properties") leave the person guessing which one.
  */
+import { PRINTABLE_PATTERN } from '@mutua/proto/rest';
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
 
 /** Ajv options that the messages below rely on (verbose: errors carry the schema and the data). */
@@ -36,6 +37,11 @@ function describeError(dataVar: string, e: VerboseError): string {
       return `${where} must be one of ${(e.params.allowedValues as unknown[]).map(show).join(', ')}; got ${show(e.data)}`;
     case 'type':
       return `${where} must be ${String(e.params.type)}; got ${show(e.data)}`;
+    case 'pattern':
+      // The value itself is not echoed: it may hold the very control characters refused.
+      if (e.params.pattern === PRINTABLE_PATTERN)
+        return `${where} must be printable text (no control characters, no unpaired surrogates)`;
+      return `${where} must match ${String(e.params.pattern)}`;
     case 'required':
       return `${where} is missing the required property "${String(e.params.missingProperty)}"`;
     default:

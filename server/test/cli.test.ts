@@ -87,6 +87,36 @@ describe('mutua-server command line', () => {
     assert.equal(loadConfig(['--port', 'x', '--help'], {}), 'help', '--help wins over a later bad value');
   });
 
+  it('reads the exposure limits (issue 10): caps, Hello deadline, origins, metrics token, demo shards', () => {
+    const c = loadConfig(
+      [
+        '--allowed-origins',
+        'https://a.example, http://b.example:8080/',
+        '--max-unauthenticated-per-address=3',
+      ],
+      {
+        MUTUA_HELLO_TIMEOUT_MS: '2500',
+        MUTUA_METRICS_TOKEN: 'metrics-token-0123456789',
+        MUTUA_MAX_CONNECTIONS: '9',
+      },
+    );
+    assert.ok(c !== 'help');
+    assert.deepEqual(c.allowedOrigins, ['https://a.example', 'http://b.example:8080']);
+    assert.equal(c.maxUnauthenticatedPerAddress, 3);
+    assert.equal(c.helloTimeoutMs, 2500);
+    assert.equal(c.maxConnections, 9);
+    assert.equal(c.metricsToken, 'metrics-token-0123456789');
+    const d = loadConfig([], {});
+    assert.ok(d !== 'help');
+    assert.deepEqual(
+      [d.helloTimeoutMs, d.allowedOrigins, d.metricsToken, d.demoShardsPerMinute],
+      [10_000, undefined, undefined, 60],
+    );
+    assert.throws(() => loadConfig(['--allowed-origins', 'evil.example/path'], {}), /scheme:\/\/host/);
+    assert.throws(() => loadConfig(['--metrics-token', 'short'], {}), /at least 16/);
+    assert.throws(() => loadConfig(['--max-connections', '0'], {}), /max connections/);
+  });
+
   it('starts on port 0, answers /healthz, stops on SIGTERM, and a restart keeps the federations', async (t) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mutua-cli-'));
     t.after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -169,7 +169,7 @@ function mergeRounds(known: Round[], fresh: Round[]): Round[] {
 }
 
 /** The accuracy a participant reported: the shared test set's if any, else its held-out data's, else training. */
-export function reportedAccuracy(m: Record<string, number>): number | null {
+export function reportedAccuracy(m: Record<string, number | boolean>): number | null {
   if (m.hasTestAccuracy && typeof m.testAccuracy === 'number') return m.testAccuracy;
   if (typeof m.valAccuracy === 'number' && m.valAccuracy > 0) return m.valAccuracy;
   if (typeof m.trainAccuracy === 'number') return m.trainAccuracy;

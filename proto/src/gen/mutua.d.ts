@@ -299,6 +299,9 @@ export namespace mutua {
             /** UNSUPPORTED_PROTOCOL value */
             UNSUPPORTED_PROTOCOL = 5,
 
+            /** BAD_TEXT value */
+            BAD_TEXT = 6,
+
             /** NOT_AUTHENTICATED value */
             NOT_AUTHENTICATED = 10,
 

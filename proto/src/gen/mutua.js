@@ -584,6 +584,7 @@ export const mutua = $root.mutua = (() => {
          * @property {number} EMPTY_BODY=3 EMPTY_BODY value
          * @property {number} UNEXPECTED_MESSAGE=4 UNEXPECTED_MESSAGE value
          * @property {number} UNSUPPORTED_PROTOCOL=5 UNSUPPORTED_PROTOCOL value
+         * @property {number} BAD_TEXT=6 BAD_TEXT value
          * @property {number} NOT_AUTHENTICATED=10 NOT_AUTHENTICATED value
          * @property {number} BAD_TOKEN=11 BAD_TOKEN value
          * @property {number} TOKEN_REVOKED=12 TOKEN_REVOKED value
@@ -612,6 +613,7 @@ export const mutua = $root.mutua = (() => {
             values[valuesById[3] = "EMPTY_BODY"] = 3;
             values[valuesById[4] = "UNEXPECTED_MESSAGE"] = 4;
             values[valuesById[5] = "UNSUPPORTED_PROTOCOL"] = 5;
+            values[valuesById[6] = "BAD_TEXT"] = 6;
             values[valuesById[10] = "NOT_AUTHENTICATED"] = 10;
             values[valuesById[11] = "BAD_TOKEN"] = 11;
             values[valuesById[12] = "TOKEN_REVOKED"] = 12;

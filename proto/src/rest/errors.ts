@@ -48,12 +48,29 @@ export const HTTP_ERRORS = {
     protocol: 'TOKEN_REVOKED',
   },
   MUTUA_ERR_TOKEN_EXPIRED: { status: 401, description: 'the join token has expired' },
+  MUTUA_ERR_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    description: "the WebSocket Origin is not in the coordinator's allow-list (--allowed-origins)",
+  },
+  MUTUA_ERR_METRICS_TOKEN: {
+    status: 401,
+    description: '/metrics is protected: send Authorization: Bearer <metrics token> (--metrics-token)',
+  },
   MUTUA_ERR_NOT_FOUND: {
     status: 404,
     description: 'no such resource (or it was deleted, possibly while this request ran)',
   },
   MUTUA_ERR_NO_DEMO_DATA: { status: 404, description: 'the public set is not a built-in data set' },
   MUTUA_ERR_CONFLICT: { status: 409, description: 'the request conflicts with stored state' },
+  MUTUA_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    description: 'the request body is larger than this route accepts (uploads: --max-upload-bytes)',
+  },
+  MUTUA_ERR_RATE_LIMITED: {
+    status: 429,
+    description: 'too many requests from this address for this route; retry after Retry-After seconds',
+    protocol: 'RATE_LIMITED',
+  },
   MUTUA_ERR_INTERNAL: {
     status: 500,
     description: 'a fault of the coordinator (logged there); retry later',
@@ -64,6 +81,11 @@ export const HTTP_ERRORS = {
     description: 'the database is unreachable or not migrated; retry later',
   },
   MUTUA_ERR_WEB_NOT_BUILT: { status: 503, description: 'the browser client is not built on this server' },
+  MUTUA_ERR_TOO_MANY_CONNECTIONS: {
+    status: 503,
+    description:
+      'the WebSocket connection caps are reached (globally, or for this address); retry after Retry-After seconds',
+  },
 } as const satisfies Record<`MUTUA_ERR_${string}`, HttpErrorPolicy>;
 
 export type RegisteredHttpErrorCode = keyof typeof HTTP_ERRORS;

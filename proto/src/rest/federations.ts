@@ -1,7 +1,7 @@
 /** Federations over REST: create, list, get, pause, resume, delete. */
 import { type Static, Type } from '@sinclair/typebox';
 import { BuiltinSlice } from './public-sets.ts';
-import { Nullable, StringEnum } from './schema.ts';
+import { Nullable, PrintableText, StringEnum } from './schema.ts';
 import { SettingsInput, SettingsView } from './settings.ts';
 
 export const FEDERATION_STATUSES = ['active', 'paused', 'deleted'] as const;
@@ -9,7 +9,7 @@ export type FederationStatus = (typeof FEDERATION_STATUSES)[number];
 
 export const CreateFederationBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: PrintableText({ minLength: 1, maxLength: 200 }),
     publicSetId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     publicSet: Type.Optional(BuiltinSlice),
     settings: Type.Optional(SettingsInput),

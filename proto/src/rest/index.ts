@@ -34,6 +34,6 @@ export {
   UploadQuery,
 } from './public-sets.ts';
 export { MetricsQuery, MetricView, RoundsQuery, RoundView } from './rounds.ts';
-export { FederationParams, Nullable, StringEnum } from './schema.ts';
+export { FederationParams, Nullable, PRINTABLE_PATTERN, PrintableText, StringEnum } from './schema.ts';
 export { SettingsInput, SettingsView, TaskView } from './settings.ts';
 export { IssuedToken, IssueTokenBody, TokenParams, TokenView } from './tokens.ts';

@@ -27,7 +27,12 @@ export const MetricView = Type.Object({
   round: Type.Integer(),
   participantId: Type.String(),
   source: Type.String(),
-  metrics: Type.Unsafe<Record<string, number>>({ type: 'object', additionalProperties: { type: 'number' } }),
+  metrics: Type.Unsafe<Record<string, number | boolean>>({
+    type: 'object',
+    additionalProperties: { type: ['number', 'boolean'] },
+    description:
+      'LocalMetrics by camelCase name: numbers, and hasTestAccuracy as a boolean (whether testAccuracy was measured)',
+  }),
   at: Type.String(),
 });
 export type MetricView = Static<typeof MetricView>;

@@ -22,3 +22,16 @@ export function Nullable<T extends TSchema>(schema: T) {
 /** The path parameter of every /v1/federations/:id route. */
 export const FederationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export type FederationParams = Static<typeof FederationParams>;
+
+/**
+ * No control characters (NUL included: PostgreSQL refuses it in text) and no unpaired
+ * surrogates (not encodable as UTF-8). Ajv compiles patterns with the `u` flag.
+ */
+export const PRINTABLE_PATTERN = '^[^\\p{Cc}\\p{Cs}]*$';
+
+/** A string a person reads (a name, a label): printable, so every database can store it. */
+export function PrintableText(
+  options: { minLength?: number; maxLength?: number; description?: string } = {},
+) {
+  return Type.String({ ...options, pattern: PRINTABLE_PATTERN });
+}

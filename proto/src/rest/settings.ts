@@ -6,7 +6,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { AGGREGATION_NAMES, ENCODING_NAMES, MODE_NAMES, STRATEGY_NAMES } from '../enums.ts';
-import { StringEnum } from './schema.ts';
+import { PrintableText, StringEnum } from './schema.ts';
 
 const strict = { additionalProperties: false } as const;
 
@@ -18,7 +18,7 @@ export const SettingsInput = Type.Object(
         {
           inputShape: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 4 })),
           numClasses: Type.Optional(Type.Integer({ minimum: 2, maximum: 65536 })),
-          labelNames: Type.Optional(Type.Array(Type.String({ maxLength: 200 }))),
+          labelNames: Type.Optional(Type.Array(PrintableText({ maxLength: 200 }))),
         },
         strict,
       ),
@@ -77,7 +77,7 @@ export const SettingsInput = Type.Object(
     ),
     localEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     participantLimit: Type.Optional(Type.Integer({ minimum: 1 })),
-    modelArch: Type.Optional(Type.String({ maxLength: 100 })),
+    modelArch: Type.Optional(PrintableText({ maxLength: 100 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
     weightEncoding: Type.Optional(
       StringEnum(['float32', 'float16', 'uint8'] as const, {

@@ -1,13 +1,21 @@
 /** Join tokens over REST: issued (the secret shown once), listed without it, revoked. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Nullable } from './schema.ts';
+import { Nullable, PrintableText } from './schema.ts';
 
 /** Optional: no body issues an unlabeled token that never expires. */
 export const IssueTokenBody = Nullable(
   Type.Object(
     {
-      label: Type.Optional(Type.String({ maxLength: 200 })),
+      label: Type.Optional(PrintableText({ maxLength: 200 })),
       expiresInSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+      maxUses: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          description:
+            'participants the token may register (default: no limit); then BAD_TOKEN TOKEN_USED_UP',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -21,6 +29,7 @@ const tokenFields = {
   expiresAt: Nullable(Type.String()),
   revokedAt: Nullable(Type.String()),
   lastUsedAt: Nullable(Type.String()),
+  maxUses: Nullable(Type.Integer({ description: 'participants the token may register; null = no limit' })),
 };
 
 /** A token as listed: never the secret. */

@@ -30,7 +30,13 @@ type Identity =
       resumeToken: string;
       federation: FederationRecord | null;
     }
-  | { resumed: false; joinTokenId: string; federation: FederationRecord | null };
+  | {
+      resumed: false;
+      joinTokenId: string;
+      /** The join token's use limit (null: unlimited). */
+      maxUses: number | null;
+      federation: FederationRecord | null;
+    };
 
 export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admission | ProtocolError> {
   const valid = validateHello(hello);
@@ -64,15 +70,9 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     // A participant created just now was last seen now already.
     await db.touchParticipant(participantId, new Date());
   } else {
-    if ((await db.countParticipants(federation.id)) >= federation.settings.participantLimit) {
-      return new ProtocolError(
-        'FEDERATION_FULL',
-        `the federation admits ${federation.settings.participantLimit} participants`,
-        { retryAfterMs: 60_000 },
-      );
-    }
     const token = createToken();
     resumeToken = token.token;
+    // Count and insert in one transaction (db-coordinator-store.ts): concurrent joins cannot overshoot.
     const created = await db.createParticipant({
       federationId: federation.id,
       joinTokenId: who.joinTokenId,
@@ -80,7 +80,21 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
       kind: kindName(hello.kind ?? 0),
       modelArch: hello.modelArch ?? '',
       resumeTokenHash: token.hash,
+      limit: federation.settings.participantLimit,
+      tokenMaxUses: who.maxUses,
     });
+    if (created === 'used-up') {
+      return new ProtocolError('BAD_TOKEN', `this join token was already used ${who.maxUses} times`, {
+        detail: 'TOKEN_USED_UP',
+      });
+    }
+    if (created === 'full') {
+      return new ProtocolError(
+        'FEDERATION_FULL',
+        `the federation admits ${federation.settings.participantLimit} participants`,
+        { retryAfterMs: 60_000 },
+      );
+    }
     participantId = created.id;
   }
   const runtime = await deps.runtime(federation);
@@ -110,22 +124,36 @@ async function identify(hello: HelloInit, db: CoordinatorDb): Promise<Identity |
   const t = await db.findJoinToken(hashToken(hello.joinToken ?? ''));
   if (!t) return new ProtocolError('BAD_TOKEN', 'unknown join token');
   if (t.revoked) return new ProtocolError('TOKEN_REVOKED', 'this join token was revoked');
-  return { resumed: false, joinTokenId: t.id, federation: await db.getFederation(t.federationId) };
+  return {
+    resumed: false,
+    joinTokenId: t.id,
+    maxUses: t.maxUses,
+    federation: await db.getFederation(t.federationId),
+  };
 }
 
 function checkModel(hello: HelloInit, f: FederationRecord): ProtocolError | null {
   const want = f.settings.task;
   const shape = hello.inputShape ?? [];
-  if (shape.join('x') !== want.inputShape.join('x') || hello.numClasses !== want.numClasses) {
+  // detail names the first thing that differs (PROTOCOL.md's detail table).
+  const detail =
+    shape.join('x') !== want.inputShape.join('x')
+      ? 'INPUT_SHAPE'
+      : hello.numClasses !== want.numClasses
+        ? 'NUM_CLASSES'
+        : null;
+  if (detail) {
     return new ProtocolError(
       'MODEL_MISMATCH',
       `the federation's task is input ${want.inputShape.join('x')} with ${want.numClasses} classes; the participant has input ${shape.join('x')} with ${hello.numClasses} classes`,
+      { detail },
     );
   }
   if (f.settings.strategy === 'fedavg' && hello.modelArch !== f.settings.modelArch) {
     return new ProtocolError(
       'MODEL_MISMATCH',
       `fedavg needs every participant to train ${f.settings.modelArch}, got ${hello.modelArch || 'none'}`,
+      { detail: 'MODEL_ARCH' },
     );
   }
   return null;

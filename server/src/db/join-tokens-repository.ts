@@ -12,6 +12,8 @@ export interface JoinTokenRow {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** Participants this token may register; null = no limit. */
+  maxUses: number | null;
 }
 
 export interface CreateJoinTokenInput {
@@ -19,6 +21,7 @@ export interface CreateJoinTokenInput {
   tokenHash: string;
   label?: string;
   expiresAt?: Date | null;
+  maxUses?: number | null;
 }
 
 function toRow(t: JoinToken): JoinTokenRow {
@@ -48,6 +51,7 @@ export class JoinTokensRepository {
             tokenHash: input.tokenHash,
             label: input.label ?? '',
             expiresAt: input.expiresAt ?? null,
+            maxUses: input.maxUses ?? null,
           },
         });
         return toRow(t);

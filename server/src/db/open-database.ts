@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ConsensusRepository } from './consensus-repository.ts';
@@ -124,12 +125,24 @@ async function openPostgres(url: string, poolSize: number | undefined): Promise<
 }
 
 /**
+ * The SQLite file holds token hashes and every participant's contributions: readable by its
+ * owner only (0600; SQLite gives the -wal and -shm files the main file's mode). A new file
+ * is created so, and an existing one (made by an older version) is tightened.
+ */
+export function secureSqliteFile(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/**
  * Opens the database, applying pending migrations first (the same code path the Docker
  * container runs at start), and returns the repositories.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
   const target = resolveDatabaseTarget(options);
   const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir(target.provider));
+  if (target.provider === 'sqlite') secureSqliteFile(target.file);
   const result =
     target.provider === 'sqlite'
       ? migrateSqlite(target.file, migrations)
@@ -179,6 +192,7 @@ export async function migrateDatabase(
 ): Promise<MigrationResult & { target: DatabaseTarget }> {
   const target = resolveDatabaseTarget(options);
   const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir(target.provider));
+  if (target.provider === 'sqlite') secureSqliteFile(target.file);
   const result =
     target.provider === 'sqlite'
       ? migrateSqlite(target.file, migrations)

@@ -1,5 +1,5 @@
 import { join, sqltag as sql } from '@prisma/client/runtime/client';
-import type { DbContext } from './context.ts';
+import type { DbContext, PrismaDb } from './context.ts';
 import { DbError, prismaCode } from './errors.ts';
 import type { Participant } from './generated/sqlite/client.ts';
 
@@ -45,41 +45,82 @@ function byteCount(n: number, what: string): bigint {
   return BigInt(n);
 }
 
+function checkResumeHash(hash: string): void {
+  if (!/^[0-9a-f]{64}$/.test(hash)) {
+    throw new DbError(
+      'MUTUA_ERR_DB_INVALID',
+      'resumeTokenHash must be a lowercase hex SHA-256 (use hashToken())',
+    );
+  }
+}
+
+async function insertParticipant(db: PrismaDb, input: CreateParticipantInput): Promise<ParticipantRow> {
+  const seenAt = input.seenAt ?? new Date();
+  try {
+    const p = await db.participant.create({
+      data: {
+        federationId: input.federationId,
+        name: input.name,
+        kind: input.kind,
+        modelArch: input.modelArch ?? '',
+        resumeTokenHash: input.resumeTokenHash,
+        joinTokenId: input.joinTokenId ?? null,
+        firstSeenAt: seenAt,
+        lastSeenAt: seenAt,
+      },
+    });
+    return toRow(p);
+  } catch (e) {
+    if (prismaCode(e) === 'P2003') {
+      throw new DbError('MUTUA_ERR_DB_NOT_FOUND', 'that federation or join token does not exist');
+    }
+    if (prismaCode(e) === 'P2002')
+      throw new DbError('MUTUA_ERR_DB_CONFLICT', 'a participant with that resume token exists');
+    throw e;
+  }
+}
+
 export class ParticipantsRepository {
   constructor(private readonly ctx: DbContext) {}
 
   create(input: CreateParticipantInput): Promise<ParticipantRow> {
-    if (!/^[0-9a-f]{64}$/.test(input.resumeTokenHash)) {
-      throw new DbError(
-        'MUTUA_ERR_DB_INVALID',
-        'resumeTokenHash must be a lowercase hex SHA-256 (use hashToken())',
-      );
-    }
-    const seenAt = input.seenAt ?? new Date();
-    return this.ctx.unit(async (db) => {
-      try {
-        const p = await db.participant.create({
-          data: {
-            federationId: input.federationId,
-            name: input.name,
-            kind: input.kind,
-            modelArch: input.modelArch ?? '',
-            resumeTokenHash: input.resumeTokenHash,
-            joinTokenId: input.joinTokenId ?? null,
-            firstSeenAt: seenAt,
-            lastSeenAt: seenAt,
-          },
-        });
-        return toRow(p);
-      } catch (e) {
-        if (prismaCode(e) === 'P2003') {
-          throw new DbError('MUTUA_ERR_DB_NOT_FOUND', 'that federation or join token does not exist');
-        }
-        if (prismaCode(e) === 'P2002')
-          throw new DbError('MUTUA_ERR_DB_CONFLICT', 'a participant with that resume token exists');
-        throw e;
-      }
-    });
+    checkResumeHash(input.resumeTokenHash);
+    return this.ctx.unit((db) => insertParticipant(db, input));
+  }
+
+  /**
+   * Creates the participant unless its federation already has `limit` participants (not
+   * removed), or its join token was used `tokenMaxUses` times; which one is said. Count and insert are one transaction, and on
+   * PostgreSQL the federation row is locked first, so concurrent joins cannot overshoot the
+   * limit (checked-then-inserted, 30 concurrent Hellos once admitted 12 of 5). On SQLite
+   * every unit runs alone, which serializes them already.
+   */
+  createWithinLimit(
+    input: CreateParticipantInput,
+    limit: number,
+    /** The join token's use limit: participants it ever registered, removed ones included. */
+    tokenMaxUses: number | null = null,
+  ): Promise<ParticipantRow | 'full' | 'used-up'> {
+    checkResumeHash(input.resumeTokenHash);
+    return this.ctx.unit((db) =>
+      db.$transaction(
+        async (tx) => {
+          if (this.ctx.provider === 'postgres')
+            await tx.$queryRaw(sql`SELECT id FROM "Federation" WHERE id = ${input.federationId} FOR UPDATE`);
+          if (tokenMaxUses !== null && input.joinTokenId) {
+            const uses = await tx.participant.count({ where: { joinTokenId: input.joinTokenId } });
+            if (uses >= tokenMaxUses) return 'used-up' as const;
+          }
+          const n = await tx.participant.count({
+            where: { federationId: input.federationId, removedAt: null },
+          });
+          if (n >= limit) return 'full' as const;
+          return insertParticipant(tx as unknown as PrismaDb, input);
+        },
+        // Joins of one federation queue on its row lock: wait for it rather than fail.
+        { maxWait: 15_000, timeout: 15_000 },
+      ),
+    );
   }
 
   get(id: string): Promise<ParticipantRow | null> {

@@ -14,7 +14,9 @@ export default fp(
     app.setErrorHandler((err: FastifyError, req, reply) => {
       const known = toHttpError(err);
       if (known) {
-        if (known.statusCode >= 500) req.log.error({ err }, 'request failed');
+        // A refusal a client can cause (connection caps, a missing build) is not the coordinator's fault.
+        if (known.code === 'MUTUA_ERR_INTERNAL' || known.code === 'MUTUA_ERR_UNAVAILABLE')
+          req.log.error({ err }, 'request failed');
         return reply.code(known.statusCode).send(known.body());
       }
       if (err.validation)

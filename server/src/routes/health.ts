@@ -1,4 +1,9 @@
-/** Liveness/readiness and Prometheus metrics. Unauthenticated by design (scraped by infra). */
+/**
+ * Liveness/readiness and Prometheus metrics. /healthz is public (probes); /metrics is public
+ * unless a metrics token is configured (it lists federation ids), then it needs
+ * `Authorization: Bearer <metrics token>`, compared in constant time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
@@ -8,7 +13,12 @@ const Health = Type.Object({
   uptimeSeconds: Type.Number(),
 });
 
-const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+import { HttpError } from '../errors.ts';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+const healthRoutes: FastifyPluginAsyncTypebox<{ metricsToken?: string }> = async (app, opts) => {
+  const expected = opts.metricsToken === undefined ? null : digest(opts.metricsToken);
   app.get(
     '/healthz',
     {
@@ -33,7 +43,20 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Prometheus metrics (Bearer <metrics token> when one is set)',
+        hide: false,
+      },
+      onRequest: async (req) => {
+        if (!expected) return;
+        const header = req.headers.authorization ?? '';
+        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+        if (!timingSafeEqual(digest(token), expected))
+          throw new HttpError('MUTUA_ERR_METRICS_TOKEN', 'send Authorization: Bearer <metrics token>');
+      },
+    },
     async (_req, reply) => {
       return reply.type('text/plain; version=0.0.4').send(app.metrics.render());
     },

@@ -6,13 +6,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { JoinInfo, JoinParams } from '@mutua/proto/rest';
 import { Type } from '@sinclair/typebox';
+import { AddressRateLimit } from '../address-rate-limit.ts';
 import { DEMO_SHARD_FORMAT, DEMO_SHARD_MAX } from '../demo-shard.ts';
+import { HttpError } from '../errors.ts';
 import { clientErrors } from './common.ts';
 
 /** Samples in a demo shard when the page does not say. */
 const DEMO_SHARD_DEFAULT = 600;
 
-const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const joinRoutes: FastifyPluginAsyncTypebox<{ demoShardsPerMinute: number }> = async (app, opts) => {
+  const shardLimit = new AddressRateLimit(opts.demoShardsPerMinute);
   app.get(
     '/v1/join/:token/info',
     {
@@ -45,6 +48,14 @@ const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
+      const wait = shardLimit.take(req.ip);
+      if (wait > 0) {
+        reply.header('Retry-After', String(Math.ceil(wait / 1000)));
+        throw new HttpError(
+          'MUTUA_ERR_RATE_LIMITED',
+          `at most ${opts.demoShardsPerMinute} demo shards per minute from one address`,
+        );
+      }
       // Ajv has filled in the default; the fallback only satisfies the type.
       const shard = await app.join.demoShard(
         req.params.token,

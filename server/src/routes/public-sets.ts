@@ -16,8 +16,9 @@ import { notFound } from '../errors.ts';
 import { publicSetView as view } from '../services/views.ts';
 import { admin, clientErrors, security } from './common.ts';
 
-const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // Raw uploads arrive as bytes; the body limit is the configured maxUploadBytes.
+const publicSetRoutes: FastifyPluginAsyncTypebox<{ maxUploadBytes: number }> = async (app, opts) => {
+  // Raw uploads arrive as bytes; only this route reads up to maxUploadBytes, and only after
+  // the admin token was checked (onRequest runs before the body is read).
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
@@ -45,6 +46,7 @@ const publicSetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/public-sets',
     {
       ...admin,
+      bodyLimit: opts.maxUploadBytes,
       schema: {
         tags: ['public sets'],
         summary: 'Upload a public set file (IDX images, CSV, or mutua-public-v1) as application/octet-stream',

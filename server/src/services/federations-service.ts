@@ -96,6 +96,7 @@ export class FederationsService {
       tokenHash: hash,
       label: body?.label ?? '',
       expiresAt: body?.expiresInSeconds ? new Date(Date.now() + body.expiresInSeconds * 1000) : null,
+      maxUses: body?.maxUses ?? null,
     });
     return issuedTokenView(row, token);
   }

@@ -71,6 +71,7 @@ export function tokenView(t: JoinTokenRow): TokenView {
     expiresAt: iso(t.expiresAt),
     revokedAt: iso(t.revokedAt),
     lastUsedAt: iso(t.lastUsedAt),
+    maxUses: t.maxUses,
   };
 }
 
@@ -105,12 +106,21 @@ export function roundView(r: RoundRow): RoundView {
   };
 }
 
+/** LocalMetrics' booleans are stored as 1/0 with the numbers; the API gives them back as booleans. */
+const BOOLEAN_METRICS = new Set(['hasTestAccuracy']);
+
+function metricValues(stored: Record<string, number>): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [k, v] of Object.entries(stored)) out[k] = BOOLEAN_METRICS.has(k) ? v !== 0 : v;
+  return out;
+}
+
 export function metricView(m: ReportedMetrics): MetricView {
   return {
     round: m.roundNumber,
     participantId: m.participantId,
     source: m.source,
-    metrics: m.metrics,
+    metrics: metricValues(m.metrics),
     at: m.at.toISOString(),
   };
 }

@@ -27,6 +27,9 @@ import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
+import type { ConnectionTicket } from './connection-caps.ts';
+import { checkMetricsRound } from './message-bounds.ts';
+import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { TickCork } from './socket-cork.ts';
 import { metricsRecord, predictionSubmission, weightsSubmission } from './upload-mapping.ts';
@@ -53,6 +56,10 @@ export interface ConnectionDeps {
   maxFrameBytes: number;
   maxMessagesPerSecond: number;
   heartbeatIntervalMs: number;
+  /** The socket is closed when no Hello was admitted within this time (pre-auth-guard.ts). */
+  helloTimeoutMs?: number;
+  /** This socket's slot under the connection caps (connection-caps.ts), released at close. */
+  ticket?: ConnectionTicket;
   metrics: CoordinatorMetrics;
   log: FastifyBaseLogger;
   admit(hello: HelloInit): Promise<Admission | ProtocolError>;
@@ -83,6 +90,7 @@ export class ParticipantConnection implements SessionPort {
   private heartbeat: NodeJS.Timeout | null = null;
   private pendingIn = 0;
   private pendingOut = 0;
+  private readonly guard: PreAuthGuard;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -95,6 +103,14 @@ export class ParticipantConnection implements SessionPort {
   ) {
     this.cork = new TickCork(ws);
     this.bucket = new TokenBucket(deps.maxMessagesPerSecond, deps.maxMessagesPerSecond * 2);
+    const helloTimeoutMs = deps.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+    this.guard = new PreAuthGuard(ws, helloTimeoutMs, () =>
+      this.terminateWith(
+        new ProtocolError('NOT_AUTHENTICATED', `no Hello was admitted within ${helloTimeoutMs} ms`, {
+          detail: 'HELLO_TIMEOUT',
+        }),
+      ),
+    );
     deps.metrics.connections.inc();
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     ws.on('close', () => this.onClose());
@@ -136,6 +152,18 @@ export class ParticipantConnection implements SessionPort {
     const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : data.byteLength;
     this.deps.metrics.bytesIn.inc({}, size);
     this.pendingIn += size;
+    // Before Welcome only a Hello may arrive: anything larger is refused without decoding.
+    if (this.state !== 'active' && size > PRE_AUTH_MAX_FRAME_BYTES) {
+      this.reject(
+        new ProtocolError(
+          'FRAME_TOO_LARGE',
+          `a frame before Welcome may hold at most ${PRE_AUTH_MAX_FRAME_BYTES} bytes, got ${size}`,
+          { detail: 'PRE_AUTH' },
+        ),
+        0,
+      );
+      return;
+    }
     const wait = this.bucket.take();
     if (wait > 0) {
       this.reject(
@@ -188,6 +216,8 @@ export class ParticipantConnection implements SessionPort {
     }
     this.admission = result;
     this.state = 'active';
+    this.guard.authenticated();
+    this.deps.ticket?.authenticated();
     const replaced = this.deps.register(result.participantId, this, result.runtime.federationId);
     replaced?.terminateWith(
       new ProtocolError('REPLACED', 'this participant connected again from another connection'),
@@ -214,12 +244,18 @@ export class ParticipantConnection implements SessionPort {
             a.runtime.uploadRejected(a.participantId);
             return this.reject(mapped.error, replyTo);
           }
-          this.acked(await a.runtime.submit(a.participantId, mapped.value), replyTo, body);
+          this.acked(
+            await a.runtime.submit(a.participantId, mapped.value),
+            replyTo,
+            body,
+            mapped.value.bytes,
+          );
           return;
         }
         case 'metrics': {
           const m = env.metrics!;
-          const bad = validateMetrics(m.metrics);
+          const bad =
+            validateMetrics(m.metrics) ?? checkMetricsRound(Number(m.round ?? 0), a.runtime.currentVersion);
           if (bad) return this.reject(bad, replyTo);
           await a.runtime.saveMetrics(a.participantId, Number(m.round ?? 0), metricsRecord(m.metrics));
           return;
@@ -259,12 +295,22 @@ export class ParticipantConnection implements SessionPort {
     ack: { round: number; duplicate: boolean; staleness: number; weight: number },
     replyTo: number,
     kind: string,
+    /** The payload bytes the Ack confirms (PROTOCOL.md: Ack.bytes_accepted). */
+    bytes: number,
   ) {
     const m = this.deps.metrics;
     if (ack.duplicate) m.duplicates.inc();
     else m.submissions.inc({ kind });
     this.send(
-      { ack: { round: ack.round, duplicate: ack.duplicate, staleness: ack.staleness, weight: ack.weight } },
+      {
+        ack: {
+          round: ack.round,
+          duplicate: ack.duplicate,
+          staleness: ack.staleness,
+          weight: ack.weight,
+          bytesAccepted: ack.duplicate ? 0 : bytes,
+        },
+      },
       replyTo,
     );
   }
@@ -347,6 +393,8 @@ export class ParticipantConnection implements SessionPort {
   private onClose(): void {
     this.flushTraffic();
     this.state = 'closed';
+    this.guard.stop();
+    this.deps.ticket?.release();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     this.deps.metrics.connections.inc({}, -1);
