@@ -223,8 +223,11 @@ function httpError(baseUrl: string, method: string, path: string, status: number
       `the coordinator at ${baseUrl} refused the admin token: ${body.message ?? 'unauthorized'} (check MUTUA_ADMIN_TOKEN / --admin-token)`,
       code,
     );
+  // Every path this client asks for is a coordinator route, so a 404 that names the route
+  // itself ("route GET /x/v1/... not found") means the base URL is not a coordinator's.
+  const noRoute = status === 404 && /^route \S+ \S+ not found/.test(body.message ?? '');
   // The coordinator's errors carry a code (MUTUA_ERR_*, DATA_*); a body without one is another server's.
-  if (body.code && body.message) return new CliError(`${body.message} (${code})`, code);
+  if (body.code && body.message && !noRoute) return new CliError(`${body.message} (${code})`, code);
   return new CliError(
     `${baseUrl} answered ${status} to ${method} ${path}: is it a Mutua coordinator? (--coordinator / MUTUA_COORDINATOR)`,
     code,

@@ -44,7 +44,9 @@ export async function loadMnist(options: MnistOptions): Promise<Dataset> {
   const packaged = options.dir === undefined;
   const dir = options.dir ?? mnistDataDir();
   const full = await memo(`mnist\0${dir}\0${options.split}`, async () => {
-    const [images, labels] = await Promise.all([findFile(dir, files.images), findFile(dir, files.labels)]);
+    // One after the other: when both are missing, the error always names the images file.
+    const images = await findFile(dir, files.images);
+    const labels = await findFile(dir, files.labels);
     const [imageBytes, labelBytes] = await Promise.all([readDataFile(images), readDataFile(labels)]);
     const ds = parseIdxDataset(imageBytes, labelBytes, {
       imagesName: images,
