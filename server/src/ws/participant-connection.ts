@@ -18,16 +18,10 @@ import {
   type HelloInit,
   ProtocolError,
   validateMetrics,
-  type WeightEncoding,
 } from '@mutua/proto';
-import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { FederationRecord } from '../coordinator-db.ts';
-import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
-import type { EncodingName, FederationSettings } from '../engine/settings.ts';
-import type { CoordinatorMetrics } from '../metrics-registry.ts';
-import type { ConnectionTicket } from './connection-caps.ts';
+import type { Admission, ConnectionDeps } from './connection-types.ts';
 import { checkMetricsRound } from './message-bounds.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
@@ -36,43 +30,7 @@ import { metricsRecord, predictionSubmission, weightsSubmission } from './upload
 import { welcomeFor } from './welcome.ts';
 import { encodeTaskEnvelope } from './wire-mapping.ts';
 
-/** An admitted participant (coordinator/admission.ts decides; the Welcome is built from it). */
-export interface Admission {
-  participantId: string;
-  resumeToken: string;
-  resumed: boolean;
-  federation: FederationRecord;
-  runtime: FederationRuntime;
-  settings: FederationSettings;
-  uploadEncoding: EncodingName;
-  downloadEncoding: EncodingName;
-  /** fedavg: how weights travel to and from this participant (default float32). */
-  weightEncoding?: WeightEncoding;
-  /** The runtime's current version when it was admitted. */
-  currentRound: number;
-}
-
-export interface ConnectionDeps {
-  maxFrameBytes: number;
-  maxMessagesPerSecond: number;
-  heartbeatIntervalMs: number;
-  /** The socket is closed when no Hello was admitted within this time (pre-auth-guard.ts). */
-  helloTimeoutMs?: number;
-  /** This socket's slot under the connection caps (connection-caps.ts), released at close. */
-  ticket?: ConnectionTicket;
-  metrics: CoordinatorMetrics;
-  log: FastifyBaseLogger;
-  admit(hello: HelloInit): Promise<Admission | ProtocolError>;
-  /** Adds traffic to the participant's persisted counters (batched by the caller). */
-  countTraffic(participantId: string, bytesIn: number, bytesOut: number): void;
-  /** Registers the live connection; returns the connection it replaces, if any. */
-  register(
-    participantId: string,
-    conn: ParticipantConnection,
-    federationId: string,
-  ): ParticipantConnection | undefined;
-  unregister(participantId: string, conn: ParticipantConnection, federationId: string): void;
-}
+export type { Admission, ConnectionDeps };
 
 type State = 'await-hello' | 'admitting' | 'active' | 'closed';
 
