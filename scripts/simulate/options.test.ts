@@ -96,6 +96,13 @@ describe('simulate options', () => {
     assert.equal(sweepAffects('centralised', ['lambda', 'localEpochs']), true);
   });
 
+  it('--aggregation: every rule the coordinator offers, agreement included', () => {
+    assert.equal(parse().aggregation, 'mean');
+    assert.equal(parse('--aggregation', 'agreement').aggregation, 'agreement');
+    assert.equal(parse('--aggregation', 'trimmed-mean').aggregation, 'trimmed-mean');
+    assert.match(helpText(), /mean\|entropy\|era\|median\|trimmed-mean\|agreement/);
+  });
+
   it('--table: the run directories to print a docs table from', () => {
     assert.deepEqual(parse('--table', 'a, b/c').table, ['a', 'b/c']);
   });

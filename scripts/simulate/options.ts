@@ -3,6 +3,7 @@
  * Every refusal says which flag and what it accepts.
  */
 import { parseArgs } from 'node:util';
+import { AGGREGATION_NAMES, type AggregationName, isAggregationName } from '@mutua/proto';
 import { METHODS, type MethodName, MODELS, type ModelName } from './types.ts';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -29,7 +30,7 @@ export interface SimulateOptions {
   publicBatch: number;
   temperature: number;
   lambda: number;
-  aggregation: 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+  aggregation: AggregationName;
   bufferK: number;
   maxStaleness: number;
   stalenessExponent: number;
@@ -194,7 +195,7 @@ const FLAGS: Flag[] = [
   { name: 'public-batch', value: 'K', help: 'public samples predicted per round (default 500)' },
   { name: 'temperature', value: 'T', help: 'distillation temperature (default 3)' },
   { name: 'lambda', value: 'L', help: 'weight of the mutual KL term (default 1)' },
-  { name: 'aggregation', value: 'NAME', help: 'mean|entropy|era|median|trimmed-mean (default mean)' },
+  { name: 'aggregation', value: 'NAME', help: `${AGGREGATION_NAMES.join('|')} (default mean)` },
   { name: 'buffer-k', value: 'K', help: 'async: contributions per consensus version (default clients/2)' },
   { name: 'max-staleness', value: 'V', help: 'async: oldest accepted version lag (default 4 x clients)' },
   { name: 'staleness-exponent', value: 'A', help: 'async: weight (1 + staleness)^-A (default 0.5)' },
@@ -360,9 +361,10 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
   const limitRaw = s('limit');
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const aggregation = s('aggregation') ?? 'mean';
-  const aggregations = ['mean', 'entropy', 'era', 'median', 'trimmed-mean'] as const;
-  if (!aggregations.includes(aggregation as (typeof aggregations)[number])) {
-    throw new OptionError(`--aggregation must be one of ${aggregations.join(', ')}, got "${aggregation}"`);
+  if (!isAggregationName(aggregation)) {
+    throw new OptionError(
+      `--aggregation must be one of ${AGGREGATION_NAMES.join(', ')}, got "${aggregation}"`,
+    );
   }
   return {
     dataset,
@@ -380,7 +382,7 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     publicBatch: num('public-batch', s('public-batch'), 500, int(1), 'an integer >= 1'),
     temperature: num('temperature', s('temperature'), 3, (v) => v > 0, 'a number > 0'),
     lambda: num('lambda', s('lambda'), 1, (v) => v >= 0, 'a number >= 0'),
-    aggregation: aggregation as SimulateOptions['aggregation'],
+    aggregation,
     bufferK: num('buffer-k', s('buffer-k'), Math.max(1, Math.ceil(clients / 2)), int(1), 'an integer >= 1'),
     maxStaleness: num('max-staleness', s('max-staleness'), 4 * clients, int(0), 'an integer >= 0'),
     stalenessExponent: num(
