@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AGGREGATION_NAMES, type AggregationName, isAggregationName } from '@mutua/proto';
+import { ATTACKS, type AttackName, isAttackName } from '../../client-node/src/attack.ts';
 import { METHODS, type MethodName, MODELS, type ModelName } from './types.ts';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -36,6 +37,13 @@ export interface SimulateOptions {
   stalenessExponent: number;
   stragglers: number;
   slowdown: number;
+  /**
+   * Poisoning: the last `attackers` participants upload `attack` instead of their honest
+   * predictions (mutual methods; in the others they run honestly). Absent in runs from
+   * before the flag: 0.
+   */
+  attackers?: number;
+  attack?: AttackName;
   /**
    * mutual-async only: run for this long (ms, or 'sync' = mutual-sync's wall time in this
    * run) with no cap on tasks, then stop every participant. undefined = --rounds tasks each.
@@ -207,6 +215,16 @@ const FLAGS: Flag[] = [
   { name: 'stragglers', value: 'K', help: 'the last K participants are slowed down (default 0)' },
   { name: 'slowdown', value: 'S', help: 'how many times slower a straggler is (default 5)' },
   {
+    name: 'attackers',
+    value: 'K',
+    help: 'poisoning: the last K participants attack (needs --attack); the tables add the mean over the others (default 0)',
+  },
+  {
+    name: 'attack',
+    value: 'KIND',
+    help: `${ATTACKS.join('|')}: what attackers upload (mutua-client --attack; mutual methods only, elsewhere they run honestly)`,
+  },
+  {
     name: 'target-accuracy',
     value: 'X',
     help: 'accuracy (0.9 or 90) for the "MB / time to reach X%" columns (default: the lowest final mean of the federated methods)',
@@ -326,6 +344,15 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
   const stragglers = num('stragglers', s('stragglers'), 0, int(0), 'an integer >= 0');
   if (stragglers > clients)
     throw new OptionError(`--stragglers ${stragglers} is more than --clients ${clients}`);
+  const attackers = num('attackers', s('attackers'), 0, int(0), 'an integer >= 0');
+  if (attackers >= clients && attackers > 0)
+    throw new OptionError(`--attackers ${attackers} leaves no honest participant among --clients ${clients}`);
+  const attackRaw = s('attack');
+  if (attackRaw !== undefined && !isAttackName(attackRaw))
+    throw new OptionError(`--attack must be one of ${ATTACKS.join(', ')}, got "${attackRaw}"`);
+  const attack = attackRaw as AttackName | undefined;
+  if (attackers > 0 && attack === undefined) throw new OptionError(`--attackers ${attackers} needs --attack`);
+  if (attack !== undefined && attackers === 0) throw new OptionError('--attack needs --attackers K (K >= 1)');
   let target = num(
     'target-accuracy',
     s('target-accuracy'),
@@ -393,6 +420,8 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
       'a number >= 0',
     ),
     stragglers,
+    attackers,
+    ...(attack === undefined ? {} : { attack }),
     asyncBudget,
     slowdown: num('slowdown', s('slowdown'), 5, (v) => v >= 1, 'a number >= 1'),
     target: Number.isNaN(target) ? undefined : target,
