@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '@mutua/core/backend-names';
 import { isModelArch, MODEL_ARCHS, type ModelArch } from '@mutua/core/model-archs';
+import { ATTACKS, type AttackName, isAttackName } from './attack.ts';
 import { CliError } from './cli-error.ts';
 import { coordinatorWsUrl } from './coordinator-url.ts';
 
@@ -64,6 +65,8 @@ export interface ClientOptions {
   localOnly: boolean;
   /** --local-only: rounds to run. */
   rounds: number;
+  /** --attack: upload poisoned predictions instead of honest ones (attack.ts). */
+  attack?: AttackName;
 }
 
 export const HELP = `Usage: mutua-client --coordinator URL --token TOKEN --data SPEC [options]
@@ -120,6 +123,13 @@ Run
   --export-dir DIR      export the final model (TF.js layers format) here
   --cache-dir DIR       public-set cache (default $XDG_CACHE_HOME/mutua or ~/.cache/mutua)
   --metrics-out FILE    append one JSON line per acknowledged round
+  --attack KIND         poisoning experiments: train as usual but upload, instead of the
+                        honest predictions (mutual distillation federations only):
+                          wrong  all mass on (argmax + 1) mod C, a confident wrong label
+                          noise  random confident distributions (softmax of Gaussian
+                                 logits, std 4), unrelated to the input
+                          copy   the targets the coordinator sent back (free-riding), for
+                                 the rows it has them; its own predictions elsewhere
   --quiet               no progress bars or status lines (errors still go to stderr)
   --help                show this help
 
@@ -158,6 +168,7 @@ const SPEC = {
   'export-dir': { type: 'string' },
   'cache-dir': { type: 'string' },
   'metrics-out': { type: 'string' },
+  attack: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -274,6 +285,11 @@ export function parseOptions(
   if (evalTest && !shard)
     throw usage('--eval-test evaluates the held-out test set of a --shard split; add --shard k/N');
 
+  const attack = s('attack');
+  if (attack !== undefined) {
+    if (!isAttackName(attack)) throw usage(`--attack must be one of ${ATTACKS.join(', ')}, got "${attack}"`);
+    if (localOnly) throw usage('--attack poisons uploads to a coordinator; --local-only uploads nothing');
+  }
   const slowdown = num('slowdown', s('slowdown'), (n) => n >= 1, 'a number >= 1') ?? 1;
   const shape = s('shape') === undefined ? undefined : parseShape(s('shape')!);
   return {
@@ -304,5 +320,6 @@ export function parseOptions(
     connectAttempts: int('connect-attempts', s('connect-attempts'), 1) ?? 5,
     localOnly,
     rounds: int('rounds', s('rounds'), 1) ?? 0,
+    ...(attack === undefined ? {} : { attack }),
   };
 }

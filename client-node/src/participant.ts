@@ -15,6 +15,7 @@
  * coordinator restarting is the usual cause), and the session resumes as the same participant.
  */
 
+import { deriveSeed } from '@mutua/core/data';
 import { createModel } from '@mutua/core/models';
 import {
   type ClosedEvent,
@@ -28,6 +29,7 @@ import {
   type WebSocketConstructor,
 } from '@mutua/core/session';
 import { WebSocket } from 'ws';
+import { withAttack } from './attack.ts';
 import { CliError } from './cli-error.ts';
 import { FileTokenStorage } from './file-token-storage.ts';
 import { type MetricsLine, MetricsLog } from './metrics-log.ts';
@@ -39,6 +41,9 @@ import { type Prepared, prepare } from './setup.ts';
 import { withSlowdown } from './slowdown.ts';
 
 export const CLIENT_VERSION = 'mutua-client/0.1.0';
+
+/** deriveSeed stream of --attack noise (plus the shard index), apart from the split's. */
+const ATTACK_SEED_STREAM = 0x61747400;
 
 export interface RunResult {
   /** 0: left cleanly; 2: the run could not succeed (error says why). */
@@ -166,7 +171,20 @@ export async function runParticipant(
         }
       },
     });
-    return withSlowdown(learner, o.slowdown, (round, timing) => timings.set(round, timing));
+    const slowed = withSlowdown(learner, o.slowdown, (round, timing) => timings.set(round, timing));
+    if (!o.attack) return slowed;
+    if (federation.strategy === 'fedavg') {
+      throw new SessionError(
+        'LEARNER',
+        `--attack ${o.attack} replaces uploaded predictions; this federation runs fedavg, which uploads weights`,
+        { fatal: true },
+      );
+    }
+    reporter.warn(`--attack ${o.attack}: uploading poisoned predictions, not this model's`);
+    // Each participant its own noise stream, reproducible from --seed.
+    const seed =
+      o.seed === undefined ? undefined : deriveSeed(o.seed, ATTACK_SEED_STREAM + (o.shard?.index ?? 0));
+    return withAttack(slowed, o.attack, federation.numClasses, seed);
   };
 
   const session = new ParticipantSession({

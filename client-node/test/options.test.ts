@@ -111,9 +111,23 @@ describe('parseOptions', () => {
       '--limit',
       '--shape',
       '--no-retry',
+      '--attack',
     ]) {
       assert.match(HELP, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
     }
+  });
+
+  it('--attack: wrong, noise or copy, each explained in --help; none by default', () => {
+    assert.equal(parseOptions(base)!.attack, undefined);
+    for (const kind of ['wrong', 'noise', 'copy'] as const) {
+      assert.equal(parseOptions([...base, '--attack', kind])!.attack, kind);
+      assert.match(HELP, new RegExp(`^\\s+${kind}\\s+\\S`, 'm'), kind);
+    }
+    usageError([...base, '--attack', 'flip'], /--attack must be one of wrong, noise, copy, got "flip"/);
+    usageError(
+      ['--local-only', '--rounds', '1', '--data', 'builtin:mnist', '--attack', 'wrong'],
+      /--attack .*--local-only uploads nothing/,
+    );
   });
 
   it('refuses what cannot work, naming the option', () => {

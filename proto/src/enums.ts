@@ -10,7 +10,7 @@ import type { PredictionEncoding, WeightEncoding } from './prediction-codec.ts';
 
 export type ModeName = 'sync' | 'async';
 export type StrategyName = 'mutual' | 'fedavg';
-export type AggregationName = 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+export type AggregationName = 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean' | 'agreement';
 
 const { Encoding, Mode, Strategy, Aggregation } = mutua.v1;
 
@@ -56,6 +56,7 @@ const aggregations = table<AggregationName>([
   ['era', Aggregation.AGGREGATION_ERA],
   ['median', Aggregation.AGGREGATION_MEDIAN],
   ['trimmed-mean', Aggregation.AGGREGATION_TRIMMED_MEAN],
+  ['agreement', Aggregation.AGGREGATION_AGREEMENT],
 ]);
 
 export const MODE_NAMES = modes.names;

@@ -250,11 +250,15 @@ describe('enum names', () => {
     for (const n of MODE_NAMES) assert.equal(modeName(modeValue(n)), n);
     for (const n of STRATEGY_NAMES) assert.equal(strategyName(strategyValue(n)), n);
     for (const n of AGGREGATION_NAMES) assert.equal(aggregationName(aggregationValue(n)), n);
-    assert.deepEqual([...AGGREGATION_NAMES], ['mean', 'entropy', 'era', 'median', 'trimmed-mean']);
+    assert.deepEqual(
+      [...AGGREGATION_NAMES],
+      ['mean', 'entropy', 'era', 'median', 'trimmed-mean', 'agreement'],
+    );
     assert.equal(encodingValue('topk'), Encoding.ENCODING_TOPK);
     assert.equal(modeValue('async'), 2);
     assert.equal(strategyValue('fedavg'), 2);
     assert.equal(aggregationValue('trimmed-mean'), 5);
+    assert.equal(aggregationValue('agreement'), 6);
   });
 
   it('maps UNSPECIFIED and unknown numbers to undefined', () => {

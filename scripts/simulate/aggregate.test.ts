@@ -128,5 +128,19 @@ describe('aggregate', () => {
     assert.equal(s.bytesDown, 3000);
     assert.equal(s.versions, 4);
     assert.equal(s.publicSetBytes, 42);
+    assert.equal(s.honestFinal, undefined, 'nobody attacks: no honest figure');
+  });
+
+  it('summarize: with attackers, honestFinal leaves them out', () => {
+    const s = summarize({
+      records: [rec(0, 1, 0.9, 100), rec(1, 1, 0.7, 200), rec(2, 1, 0.1, 300)],
+      traffic,
+      participants: 3,
+      versions: 1,
+      publicSetBytes: 0,
+      attackers: [2],
+    });
+    assert.equal(s.final.n, 3);
+    assert.deepEqual(s.honestFinal, { n: 2, mean: 0.8, min: 0.7, max: 0.9 });
   });
 });

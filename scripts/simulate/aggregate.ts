@@ -178,6 +178,8 @@ export interface SummaryInput {
   participants: number;
   versions: number;
   publicSetBytes: number;
+  /** Indices of the attacking participants (--attackers), left out of `honestFinal`. */
+  attackers?: readonly number[];
 }
 
 export function summarize(input: SummaryInput): MethodSummary {
@@ -188,8 +190,12 @@ export function summarize(input: SummaryInput): MethodSummary {
   }
   const finals = [...last.values()];
   const end = input.traffic.at(-1);
+  const attackers = new Set(input.attackers ?? []);
   return {
     final: stats(finals.map((r) => r.testAccuracy)),
+    ...(attackers.size > 0
+      ? { honestFinal: stats(finals.filter((r) => !attackers.has(r.p)).map((r) => r.testAccuracy)) }
+      : {}),
     rounds: finals.reduce((m, r) => Math.max(m, r.step), 0),
     versions: input.versions,
     bytesUp: end?.bytesUp ?? 0,

@@ -30,12 +30,15 @@ export function docsTable(runs: readonly { name: string; summary: SummaryJson }[
   const many = runs.length > 1;
   const sweep = runs.some((r) => r.summary.variants.length > 1);
   const seeds = Math.max(...runs.map((r) => r.summary.seeds.length));
+  // Poisoning runs: which attack, and the honest participants' accuracy (what the attack costs them).
+  const attacked = runs.some((r) => (r.summary.attackers ?? 0) > 0);
   const header = [
     ...(many ? ['run'] : []),
     ...(sweep ? ['setting'] : []),
     'method',
     'encoding',
     `final acc %${seeds > 1 ? ' (range over seeds)' : ''}`,
+    ...(attacked ? ['attackers', 'honest acc %'] : []),
     'FedAvg local after training %',
     'MB up+down',
     'MB + public set',
@@ -59,6 +62,12 @@ export function docsTable(runs: readonly { name: string; summary: SummaryJson }[
           `${m.method}${ref}`,
           m.encoding,
           `${pct(f.mean)}${spread}`,
+          ...(attacked
+            ? [
+                summary.attackers ? `${summary.attackers} ${summary.attack}` : 'none',
+                m.honestAccuracy ? pct(m.honestAccuracy.mean) : '—',
+              ]
+            : []),
           m.fedavgLocalAccuracy ? pct(m.fedavgLocalAccuracy.mean) : '—',
           mb(m.bytesProtocol),
           mb(m.bytesWithPublicSet),

@@ -96,6 +96,23 @@ describe('simulate options', () => {
     assert.equal(sweepAffects('centralised', ['lambda', 'localEpochs']), true);
   });
 
+  it('--aggregation: every rule the coordinator offers, agreement included', () => {
+    assert.equal(parse().aggregation, 'mean');
+    assert.equal(parse('--aggregation', 'agreement').aggregation, 'agreement');
+    assert.equal(parse('--aggregation', 'trimmed-mean').aggregation, 'trimmed-mean');
+    assert.match(helpText(), /mean\|entropy\|era\|median\|trimmed-mean\|agreement/);
+  });
+
+  it('--attackers K --attack KIND: none by default; both or neither', () => {
+    assert.equal(parse().attackers, 0);
+    assert.equal(parse().attack, undefined);
+    const o = parse('--clients', '8', '--attackers', '2', '--attack', 'copy');
+    assert.equal(o.attackers, 2);
+    assert.equal(o.attack, 'copy');
+    for (const flag of ['--attackers', '--attack']) assert.ok(helpText().includes(flag), flag);
+    assert.match(helpText(), /wrong\|noise\|copy/);
+  });
+
   it('--table: the run directories to print a docs table from', () => {
     assert.deepEqual(parse('--table', 'a, b/c').table, ['a', 'b/c']);
   });
@@ -148,6 +165,14 @@ describe('simulate options', () => {
     [['--slowdown', '0.5'], /--slowdown must be a number >= 1/],
     [['--rounds', '2.5'], /--rounds must be an integer >= 1/],
     [['--aggregation', 'max'], /--aggregation must be one of/],
+    [
+      ['--clients', '3', '--attackers', '3', '--attack', 'wrong'],
+      /--attackers 3 leaves no honest participant/,
+    ],
+    [['--attackers', '1'], /--attackers 1 needs --attack/],
+    [['--attack', 'wrong'], /--attack needs --attackers/],
+    [['--attackers', '1', '--attack', 'flip'], /--attack must be one of wrong, noise, copy, got "flip"/],
+    [['--attackers=-1', '--attack', 'wrong'], /--attackers must be an integer >= 0/],
     [['--async-budget=-5'], /--async-budget must be a number of seconds > 0 or "sync"/],
     [['--async-budget', 'sync', '--methods', 'mutual-async,mutual-sync'], /needs mutual-sync to run before/],
   ];

@@ -3,6 +3,8 @@
  * Every refusal says which flag and what it accepts.
  */
 import { parseArgs } from 'node:util';
+import { AGGREGATION_NAMES, type AggregationName, isAggregationName } from '@mutua/proto';
+import { ATTACKS, type AttackName, isAttackName } from '../../client-node/src/attack.ts';
 import { METHODS, type MethodName, MODELS, type ModelName } from './types.ts';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -29,12 +31,19 @@ export interface SimulateOptions {
   publicBatch: number;
   temperature: number;
   lambda: number;
-  aggregation: 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+  aggregation: AggregationName;
   bufferK: number;
   maxStaleness: number;
   stalenessExponent: number;
   stragglers: number;
   slowdown: number;
+  /**
+   * Poisoning: the last `attackers` participants upload `attack` instead of their honest
+   * predictions (mutual methods; in the others they run honestly). Absent in runs from
+   * before the flag: 0.
+   */
+  attackers?: number;
+  attack?: AttackName;
   /**
    * mutual-async only: run for this long (ms, or 'sync' = mutual-sync's wall time in this
    * run) with no cap on tasks, then stop every participant. undefined = --rounds tasks each.
@@ -194,7 +203,7 @@ const FLAGS: Flag[] = [
   { name: 'public-batch', value: 'K', help: 'public samples predicted per round (default 500)' },
   { name: 'temperature', value: 'T', help: 'distillation temperature (default 3)' },
   { name: 'lambda', value: 'L', help: 'weight of the mutual KL term (default 1)' },
-  { name: 'aggregation', value: 'NAME', help: 'mean|entropy|era|median|trimmed-mean (default mean)' },
+  { name: 'aggregation', value: 'NAME', help: `${AGGREGATION_NAMES.join('|')} (default mean)` },
   { name: 'buffer-k', value: 'K', help: 'async: contributions per consensus version (default clients/2)' },
   { name: 'max-staleness', value: 'V', help: 'async: oldest accepted version lag (default 4 x clients)' },
   { name: 'staleness-exponent', value: 'A', help: 'async: weight (1 + staleness)^-A (default 0.5)' },
@@ -205,6 +214,16 @@ const FLAGS: Flag[] = [
   },
   { name: 'stragglers', value: 'K', help: 'the last K participants are slowed down (default 0)' },
   { name: 'slowdown', value: 'S', help: 'how many times slower a straggler is (default 5)' },
+  {
+    name: 'attackers',
+    value: 'K',
+    help: 'poisoning: the last K participants attack (needs --attack); the tables add the mean over the others (default 0)',
+  },
+  {
+    name: 'attack',
+    value: 'KIND',
+    help: `${ATTACKS.join('|')}: what attackers upload (mutua-client --attack; mutual methods only, elsewhere they run honestly)`,
+  },
   {
     name: 'target-accuracy',
     value: 'X',
@@ -325,6 +344,15 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
   const stragglers = num('stragglers', s('stragglers'), 0, int(0), 'an integer >= 0');
   if (stragglers > clients)
     throw new OptionError(`--stragglers ${stragglers} is more than --clients ${clients}`);
+  const attackers = num('attackers', s('attackers'), 0, int(0), 'an integer >= 0');
+  if (attackers >= clients && attackers > 0)
+    throw new OptionError(`--attackers ${attackers} leaves no honest participant among --clients ${clients}`);
+  const attackRaw = s('attack');
+  if (attackRaw !== undefined && !isAttackName(attackRaw))
+    throw new OptionError(`--attack must be one of ${ATTACKS.join(', ')}, got "${attackRaw}"`);
+  const attack = attackRaw as AttackName | undefined;
+  if (attackers > 0 && attack === undefined) throw new OptionError(`--attackers ${attackers} needs --attack`);
+  if (attack !== undefined && attackers === 0) throw new OptionError('--attack needs --attackers K (K >= 1)');
   let target = num(
     'target-accuracy',
     s('target-accuracy'),
@@ -360,9 +388,10 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
   const limitRaw = s('limit');
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const aggregation = s('aggregation') ?? 'mean';
-  const aggregations = ['mean', 'entropy', 'era', 'median', 'trimmed-mean'] as const;
-  if (!aggregations.includes(aggregation as (typeof aggregations)[number])) {
-    throw new OptionError(`--aggregation must be one of ${aggregations.join(', ')}, got "${aggregation}"`);
+  if (!isAggregationName(aggregation)) {
+    throw new OptionError(
+      `--aggregation must be one of ${AGGREGATION_NAMES.join(', ')}, got "${aggregation}"`,
+    );
   }
   return {
     dataset,
@@ -380,7 +409,7 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
     publicBatch: num('public-batch', s('public-batch'), 500, int(1), 'an integer >= 1'),
     temperature: num('temperature', s('temperature'), 3, (v) => v > 0, 'a number > 0'),
     lambda: num('lambda', s('lambda'), 1, (v) => v >= 0, 'a number >= 0'),
-    aggregation: aggregation as SimulateOptions['aggregation'],
+    aggregation,
     bufferK: num('buffer-k', s('buffer-k'), Math.max(1, Math.ceil(clients / 2)), int(1), 'an integer >= 1'),
     maxStaleness: num('max-staleness', s('max-staleness'), 4 * clients, int(0), 'an integer >= 0'),
     stalenessExponent: num(
@@ -391,6 +420,8 @@ export function parseOptions(argv: readonly string[], now = new Date()): Simulat
       'a number >= 0',
     ),
     stragglers,
+    attackers,
+    ...(attack === undefined ? {} : { attack }),
     asyncBudget,
     slowdown: num('slowdown', s('slowdown'), 5, (v) => v >= 1, 'a number >= 1'),
     target: Number.isNaN(target) ? undefined : target,

@@ -101,6 +101,11 @@ export function summaryMarkdown(report: SimulationReport): string {
     `| mutual distillation | T ${o.temperature}, lambda ${o.lambda}, ${o.aggregation}, ${Math.min(o.publicBatch, o.publicSize)} public samples per round |`,
     `| async | bufferK ${o.bufferK}, max staleness ${o.maxStaleness}, weight (1+tau)^-${o.stalenessExponent} |`,
     `| stragglers | ${o.stragglers === 0 ? 'none' : `${o.stragglers} of ${o.clients} (the last), ${o.slowdown}x slower`} |`,
+    ...(o.attackers
+      ? [
+          `| attackers | ${o.attackers} of ${o.clients} (the last), uploading \`${o.attack}\` (mutual methods; honest elsewhere) |`,
+        ]
+      : []),
     ...(sweep.length
       ? [`| sweep | ${sweep.map((a) => `${a.key} ∈ {${a.values.join(', ')}}`).join(' × ')} |`]
       : []),
@@ -143,6 +148,11 @@ export function summaryMarkdown(report: SimulationReport): string {
       (target === null
         ? ''
         : `X = ${pct(target)}%${o.target === undefined ? ', the lowest final mean among the FedAvg reference and the mutual methods' : ''}.`),
+    ...(o.attackers
+      ? [
+          `- "honest mean" is the final mean accuracy over the ${o.clients - o.attackers} participants that do not attack (the same participants in every method); "final mean" includes the attackers' own models.`,
+        ]
+      : []),
     '- mutual-async rounds are each participant\'s own tasks; its "versions" are consensus versions the coordinator published.',
     '- centralised is one model trained on the union of the private shards, same model, epochs and rounds (the upper bound); local-only trains each shard alone.',
     "- Wall time includes loading data and the tfjs backend in each process; all participants share this machine's cores.",

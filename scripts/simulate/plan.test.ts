@@ -31,6 +31,24 @@ describe('simulation plan', () => {
     );
   });
 
+  it('--attackers: the last K attack in mutual methods; fedavg and local-only run them honestly', () => {
+    const o = options('--clients', '4', '--attackers', '2', '--attack', 'wrong', '--model', 'mlp');
+    const plans = participantPlans(o);
+    assert.deepEqual(
+      plans.map((p) => p.attack),
+      [undefined, undefined, 'wrong', 'wrong'],
+    );
+    assert.equal(participantPlans(o, 'centralised')[0]!.attack, undefined);
+    const fed = { coordinator: 'ws://h/v1/ws', token: 't' };
+    for (const method of ['mutual-sync', 'mutual-async'] as const) {
+      const args = clientArgs(method, o, plans[3]!, paths, fed);
+      assert.equal(parseClientOptions(args)!.attack, 'wrong', method);
+      assert.equal(parseClientOptions(clientArgs(method, o, plans[0]!, paths, fed))!.attack, undefined);
+    }
+    assert.ok(!clientArgs('fedavg', o, plans[3]!, paths, fed).includes('--attack'));
+    assert.equal(parseClientOptions(clientArgs('local-only', o, plans[3]!, paths))!.attack, undefined);
+  });
+
   it('skips FedAvg when architectures differ, and only then', () => {
     assert.match(
       skipReason('fedavg', participantPlans(options('--models', 'mlp,cnn-small,cnn-fedavg')))!,

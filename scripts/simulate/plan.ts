@@ -6,11 +6,13 @@
 import type { SimulateOptions } from './options.ts';
 import { FEDAVG_ENCODINGS, isFedAvg, type MethodName, type ParticipantPlan } from './types.ts';
 
-type PlanOptions = Pick<SimulateOptions, 'clients' | 'models' | 'stragglers' | 'slowdown'>;
+type PlanOptions = Pick<SimulateOptions, 'clients' | 'models' | 'stragglers' | 'slowdown'> &
+  Partial<Pick<SimulateOptions, 'attackers' | 'attack'>>;
 
 /**
- * Architectures round-robin; the last `stragglers` participants run `slowdown` times slower.
- * `centralised` is one process holding every private shard (the first architecture).
+ * Architectures round-robin; the last `stragglers` participants run `slowdown` times slower
+ * and the last `attackers` attack. `centralised` is one process holding every private shard
+ * (the first architecture), honest.
  */
 export function participantPlans(o: PlanOptions, method?: MethodName): ParticipantPlan[] {
   if (method === 'centralised') return [{ index: 0, model: o.models[0]!, slowdown: 1 }];
@@ -20,6 +22,7 @@ export function participantPlans(o: PlanOptions, method?: MethodName): Participa
       index,
       model: o.models[index % o.models.length]!,
       slowdown: index >= o.clients - o.stragglers ? o.slowdown : 1,
+      ...(o.attack && index >= o.clients - (o.attackers ?? 0) ? { attack: o.attack } : {}),
     }),
   );
 }
@@ -160,6 +163,8 @@ export function clientArgs(
     return ['--local-only', '--rounds', String(o.rounds), ...common];
   }
   if (!federation) throw new Error(`${method} needs a coordinator and a join token`);
+  // FedAvg uploads weights: the prediction attacks do not apply (mutua-client refuses them).
+  const attack = plan.attack && !isFedAvg(method) ? ['--attack', plan.attack] : [];
   // Under an async time budget nobody leaves early: the harness stops everyone at the end.
   const open = method === 'mutual-async' && o.asyncBudget !== undefined;
   return [
@@ -170,6 +175,7 @@ export function clientArgs(
     ...(open ? [] : ['--max-rounds', String(o.rounds)]),
     '--cache-dir',
     paths.cacheDir,
+    ...attack,
     ...common,
   ];
 }

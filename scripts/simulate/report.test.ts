@@ -95,6 +95,31 @@ describe('report', () => {
     assert.equal(cells('mutual-sync')[col('public set MB (HTTP, once)')], '1.00');
   });
 
+  it('markdownTable: an honest mean column when participants attack, and only then', () => {
+    assert.ok(!markdownTable(results, { target: null }).includes('honest'));
+    const attacked = results.map((r) => ({
+      ...r,
+      participants: [r.participants[0]!, { ...r.participants[1]!, attack: 'wrong' as const }],
+      summary: summarize({
+        records: r.records,
+        traffic: r.traffic,
+        participants: 2,
+        versions: 3,
+        publicSetBytes: 0,
+        attackers: [1],
+      }),
+    }));
+    const rows = markdownTable(attacked, { target: null }).trim().split('\n');
+    const header = rows[0]!.split('|').map((c) => c.trim());
+    const sync = rows
+      .find((r) => r.startsWith('| mutual-sync '))!
+      .split('|')
+      .map((c) => c.trim());
+    // Participant 0 (honest) reports 0.89 - 0.01; participant 1 (attacker) 0.89 + 0.01.
+    assert.equal(sync[header.indexOf('final mean acc %')], '89.0');
+    assert.equal(sync[header.indexOf('honest mean acc %')], '88.0');
+  });
+
   it('markdownTable lists a skipped method with its reason', () => {
     const md = markdownTable([{ ...results[1]!, skipped: 'mixed architectures', summary: undefined }], {
       target: null,

@@ -50,9 +50,11 @@ export function markdownTable(results: readonly MethodResult[], options: TableOp
   const t = target === null ? '' : pct(target);
   const seeds = Math.max(1, ...v.methods.map((m) => m.seeds.length));
   const fedLocal = v.methods.some((m) => m.fedavgLocalAccuracy);
+  const honest = v.methods.some((m) => m.honestAccuracy);
   const header = [
     'method',
     'final mean acc %',
+    ...(honest ? ['honest mean acc %'] : []),
     ...(seeds > 1 ? [`range over ${seeds} seeds %`] : []),
     'min %',
     'max %',
@@ -87,6 +89,7 @@ export function markdownTable(results: readonly MethodResult[], options: TableOp
     return [
       m.method,
       pct(f.mean),
+      ...(honest ? [m.honestAccuracy ? pct(m.honestAccuracy.mean) : '—'] : []),
       ...(seeds > 1 ? [`${pct(f.seedMin)}–${pct(f.seedMax)}`] : []),
       pct(f.min),
       pct(f.max),

@@ -255,6 +255,7 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     traffic: result.traffic,
     participants: plans.length,
     versions,
+    attackers: plans.filter((p) => p.attack).map((p) => p.index),
     // What mutual distillation needs once per participant. (FedAvg participants fetch it
     // too, as every Welcome names it, but the algorithm has no use for it: not counted.)
     publicSetBytes: method.startsWith('mutual') ? ctx.publicSetByteLength * plans.length : 0,
@@ -285,7 +286,12 @@ function scoreOnGlobalModel(result: MethodResult, tails: readonly JsonlTail[], s
   result.timeline = rounds.map(({ round: _, ...point }) => point);
   const last = rounds.at(-1)!;
   summary.localFinal = summary.final;
-  summary.final = stats(globals.filter((g) => g.globalRound === last.round).map((g) => g.testAccuracy));
+  const lastGlobals = globals.filter((g) => g.globalRound === last.round);
+  summary.final = stats(lastGlobals.map((g) => g.testAccuracy));
+  if (summary.honestFinal) {
+    const attackers = new Set(result.participants.filter((p) => p.attack).map((p) => p.index));
+    summary.honestFinal = stats(lastGlobals.filter((g) => !attackers.has(g.p)).map((g) => g.testAccuracy));
+  }
   summary.wallMs = Math.max(summary.wallMs, last.ms);
   if (last.round < summary.rounds) {
     result.notes.push(

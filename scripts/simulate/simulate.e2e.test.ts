@@ -4,84 +4,12 @@
 // the coordinator must have counted bytes, the result files must be there, and no
 // process may be left behind — after a normal end and after Ctrl-C.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { cleanEnv } from './coordinator.ts';
+import { describe, it } from 'node:test';
+import { base, processesUnder, QUICK, runHarness } from './e2e-harness.ts';
 import type { SimulationReport } from './output.ts';
 import type { SummaryJson } from './summary-json.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('./simulate.ts', import.meta.url));
-const base = mkdtempSync(join(tmpdir(), 'simulate-e2e-'));
-after(() => rmSync(base, { recursive: true, force: true }));
-
-/** Small enough for CI, large enough that three skewed shards gain from each other. */
-// biome-ignore format: flag/value pairs read best side by side
-const QUICK = [
-  '--clients', '3',
-  '--limit', '300',
-  '--public-size', '500',
-  '--test-size', '500',
-  '--model', 'mlp',
-  '--rounds', '6',
-  '--seed', '1',
-  '--alpha', '0.5',
-];
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs the harness with its temp dirs under `tmp` (so leftovers can be found by path). */
-function runHarness(
-  args: string[],
-  tmp: string,
-  onStderr?: (text: string, kill: () => void) => void,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), TMPDIR: tmp },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the harness ran longer than 6 minutes\n${stderr}`));
-    }, 6 * 60_000);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
-}
-
-/** Processes whose command line mentions `path` (Linux /proc; elsewhere nothing is checked). */
-function processesUnder(path: string): string[] {
-  if (!existsSync('/proc')) return [];
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(path)) found.push(`${pid}: ${cmd}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 describe('npm run simulate, end to end', { timeout: 8 * 60_000 }, () => {
   it('mutual distillation beats local-only on the same split; bytes counted; files written; nothing left running', async (t) => {

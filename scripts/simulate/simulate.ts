@@ -138,6 +138,7 @@ export async function simulate(
                   (s!.localFinal
                     ? ` on the global model; ${pct(s!.localFinal.mean)}% after local training`
                     : '') +
+                  (s!.honestFinal ? `; honest participants ${pct(s!.honestFinal.mean)}%` : '') +
                   `, ${s!.rounds} rounds, ${mb(s!.bytesUp + s!.bytesDown)} MB, ${seconds(s!.wallMs)} s` +
                   (result.errors.length ? `; ${result.errors.length} error(s), see summary.md` : ''),
           );

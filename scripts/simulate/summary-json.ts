@@ -2,7 +2,7 @@
  * summary.json: the figures of summary.md as data, so docs tables can be generated from it
  * (`npm run simulate -- --table DIR`). Per method: method, encoding, finalAccuracy ({mean,
  * min, max} over participants, the spread over seeds, per seed), fedavgGlobalAccuracy and
- * fedavgLocalAccuracy (FedAvg), bytesProtocol, bytesWithPublicSet, bytesToTarget, the
+ * fedavgLocalAccuracy (FedAvg), honestAccuracy (--attackers: over the honest participants), bytesProtocol, bytesWithPublicSet, bytesToTarget, the
  * ratios against the FedAvg reference for both byte columns, and vsFedavg (bytes to the
  * lower of this method's and FedAvg's final accuracies). For the run: targetAccuracy, the
  * FedAvg reference and why, bytesToTarget and ratiosVsFedavg by method. Under --sweep the
@@ -31,6 +31,9 @@ export interface SummaryJson extends VariantSummary {
   /** One participant's download of the public set (mutua-public-v1 bytes). */
   publicSetFileBytes: number;
   clientSizes: number[];
+  /** --attackers: how many (the last ones) and what they upload; 0 and null when nobody attacks. */
+  attackers: number;
+  attack: string | null;
   bytesToTarget: Record<string, { protocol: number | null; withPublicSet: number | null } | null>;
   ratiosVsFedavg: Record<
     string,
@@ -66,6 +69,8 @@ export function summaryJson(report: SimulationReport): SummaryJson {
     testCount: info.testCount,
     publicSetFileBytes: info.publicSetBytes,
     clientSizes: info.clientSizes,
+    attackers: o.attackers ?? 0,
+    attack: o.attack ?? null,
     ...head,
     bytesToTarget: Object.fromEntries(
       head.methods.map((m) => [

@@ -253,4 +253,49 @@ describe('summary figures', () => {
     assert.match(two, /^\| run \| setting \| method/);
     assert.throws(() => docsTableOf([join(dir, 'nothing')]), /summary\.json.*--render/s);
   });
+
+  it('--attackers: honest accuracy in summary.json, the sweep table and the docs table', () => {
+    const o = parseOptions(['--clients', '2', '--attackers', '1', '--attack', 'noise']) as SimulateOptions;
+    // Participant 1 attacks: the honest figure is participant 0's (1 point below the mean).
+    const attacked = (r: MethodResult): MethodResult => ({
+      ...r,
+      participants: [r.participants[0]!, { ...r.participants[1]!, attack: 'noise' }],
+      summary: summarize({
+        records: r.records,
+        traffic: r.traffic,
+        participants: 2,
+        versions: 3,
+        publicSetBytes: 0,
+        attackers: [1],
+      }),
+    });
+    const results = [fake('local-only', [0.5, 0.6], 0), fake('mutual-sync', [0.6, 0.8], 2e4)].map(attacked);
+    const report = buildReport(
+      {
+        command: 'x',
+        startedAt: 't',
+        wallMs: 1,
+        clientSizes: [1, 1],
+        publicCount: 1,
+        publicSetBytes: 1,
+        testCount: 1,
+        machine: 'm',
+        interrupted: false,
+      },
+      o,
+      results,
+    );
+    const json = summaryJson(report);
+    assert.equal(json.attackers, 1);
+    assert.equal(json.attack, 'noise');
+    assert.equal(json.methods.find((m) => m.method === 'mutual-sync')!.honestAccuracy!.mean, 0.79);
+    const sweep = sweepTable(results, null).trim().split('\n');
+    assert.match(sweep[0]!, /\| final mean acc % \| honest mean acc % \|/);
+    assert.match(sweep.find((l) => l.includes('mutual-sync'))!, /\| 80\.0 \| 79\.0 \|/);
+    const docs = docsTable([{ name: 'a', summary: json }])
+      .trim()
+      .split('\n');
+    assert.match(docs[0]!, /\| final acc % \| attackers \| honest acc % \|/);
+    assert.match(docs.find((l) => l.includes('mutual-sync'))!, /\| 80\.0 \| 1 noise \| 79\.0 \|/);
+  });
 });

@@ -79,6 +79,8 @@ export interface MethodSummaryJson {
   fedavgGlobalAccuracy?: { mean: number; perSeed: { seed: number; accuracy: number }[] };
   /** FedAvg: the participants' models after their last local training. */
   fedavgLocalAccuracy?: FinalAccuracy;
+  /** --attackers: finalAccuracy over the honest participants only. */
+  honestAccuracy?: FinalAccuracy;
   rounds: number;
   versions: number;
   wallMs: number;
@@ -238,6 +240,9 @@ export function summarizeVariant(results: readonly MethodResult[], target?: numb
             },
             fedavgLocalAccuracy: finalAccuracy(runs, (r) => r.summary!.localFinal ?? stats([])),
           }
+        : {}),
+      ...(runs.every((r) => r.summary!.honestFinal)
+        ? { honestAccuracy: finalAccuracy(runs, (r) => r.summary!.honestFinal!) }
         : {}),
       rounds: Math.max(...runs.map((r) => r.summary!.rounds)),
       versions: Math.round(mean(runs.map((r) => r.summary!.versions))),

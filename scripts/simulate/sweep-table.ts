@@ -13,11 +13,13 @@ const times = (r: number | null): string =>
 export function sweepTable(results: readonly MethodResult[], target: number | null): string {
   const variants = byVariant(results).map((v) => summarizeVariant(v.results, target));
   const keys = [...new Set(variants.flatMap((v) => Object.keys(v.overrides)))];
+  const honest = variants.some((v) => v.methods.some((m) => m.honestAccuracy));
   const header = [
     ...keys,
     'method',
     'encoding',
     'final mean acc %',
+    ...(honest ? ['honest mean acc %'] : []),
     'range over seeds %',
     'MB up+down',
     'MB + public set',
@@ -38,6 +40,7 @@ export function sweepTable(results: readonly MethodResult[], target: number | nu
         m.method,
         m.encoding,
         pct(m.finalAccuracy.mean),
+        ...(honest ? [m.honestAccuracy ? pct(m.honestAccuracy.mean) : '—'] : []),
         `${pct(m.finalAccuracy.seedMin)}–${pct(m.finalAccuracy.seedMax)}`,
         local ? '0' : mb(m.bytesProtocol),
         local ? '0' : mb(m.bytesWithPublicSet),

@@ -4,6 +4,8 @@
  * time, and the per-method results that the table, CSV and plots are made from.
  */
 
+import type { AttackName } from '../../client-node/src/attack.ts';
+
 export const METHODS = [
   'local-only',
   'centralised',
@@ -123,6 +125,12 @@ export interface ParticipantPlan {
   model: ModelName;
   /** 1 = normal speed; s > 1 = straggler slowed s times. */
   slowdown: number;
+  /**
+   * --attackers: what this participant uploads instead of its predictions (mutual methods;
+   * in the others it runs honestly but still counts as an attacker, so the honest means of
+   * every method cover the same participants).
+   */
+  attack?: AttackName;
 }
 
 export interface MethodSummary {
@@ -133,6 +141,11 @@ export interface MethodSummary {
   final: AccuracyStats;
   /** FedAvg only: each participant's model after its last local training. */
   localFinal?: AccuracyStats;
+  /**
+   * --attackers: `final` over the honest participants only (FedAvg: its global model as they
+   * scored it). Absent when nobody attacks.
+   */
+  honestFinal?: AccuracyStats;
   /** Most reports any participant made (rounds or async tasks). */
   rounds: number;
   /** Rounds or consensus versions the coordinator opened (0 for local-only). */

@@ -4,9 +4,11 @@
 // has but the engine lacks would be accepted and ignored.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AGGREGATION_KINDS } from '@mutua/core/aggregate';
+import { AGGREGATION_NAMES as WIRE_AGGREGATION_NAMES } from '@mutua/proto';
 import { SettingsInput, SettingsView } from '@mutua/proto/rest';
 import type { TObject } from '@sinclair/typebox';
-import { DEFAULT_SETTINGS, resolveSettings } from './engine/settings.ts';
+import { AGGREGATION_NAMES, DEFAULT_SETTINGS, resolveSettings, SettingsError } from './engine/settings.ts';
 
 /** 'a', 'a.b', … for every leaf of a plain object (arrays are leaves). */
 function leaves(value: object, prefix = ''): string[] {
@@ -31,5 +33,22 @@ describe('federation settings over REST', () => {
 
   it('the response schema shows every setting', () => {
     assert.deepEqual(schemaLeaves(SettingsView).sort(), leaves(resolveSettings({})).sort());
+  });
+
+  it('the engine, the wire enum and core know the same aggregation rules', () => {
+    assert.deepEqual([...AGGREGATION_NAMES], [...WIRE_AGGREGATION_NAMES]);
+    assert.deepEqual([...AGGREGATION_NAMES].sort(), [...AGGREGATION_KINDS].sort());
+    for (const aggregation of AGGREGATION_NAMES)
+      assert.equal(resolveSettings({ aggregation }).aggregation, aggregation);
+  });
+
+  it('refuses an unknown aggregation with a coded error naming the choices', () => {
+    assert.throws(
+      () => resolveSettings({ aggregation: 'average' as never }),
+      (e: unknown) =>
+        e instanceof SettingsError &&
+        e.code === 'MUTUA_ERR_BAD_SETTINGS' &&
+        /aggregation must be one of .*agreement/.test(e.message),
+    );
   });
 });

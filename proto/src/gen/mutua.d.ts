@@ -275,7 +275,10 @@ export namespace mutua {
             AGGREGATION_MEDIAN = 4,
 
             /** AGGREGATION_TRIMMED_MEAN value */
-            AGGREGATION_TRIMMED_MEAN = 5
+            AGGREGATION_TRIMMED_MEAN = 5,
+
+            /** AGGREGATION_AGREEMENT value */
+            AGGREGATION_AGREEMENT = 6
         }
 
         /** ErrorCode enum. */

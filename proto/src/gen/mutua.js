@@ -562,6 +562,7 @@ export const mutua = $root.mutua = (() => {
          * @property {number} AGGREGATION_ERA=3 AGGREGATION_ERA value
          * @property {number} AGGREGATION_MEDIAN=4 AGGREGATION_MEDIAN value
          * @property {number} AGGREGATION_TRIMMED_MEAN=5 AGGREGATION_TRIMMED_MEAN value
+         * @property {number} AGGREGATION_AGREEMENT=6 AGGREGATION_AGREEMENT value
          */
         v1.Aggregation = (function() {
             const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -571,6 +572,7 @@ export const mutua = $root.mutua = (() => {
             values[valuesById[3] = "AGGREGATION_ERA"] = 3;
             values[valuesById[4] = "AGGREGATION_MEDIAN"] = 4;
             values[valuesById[5] = "AGGREGATION_TRIMMED_MEAN"] = 5;
+            values[valuesById[6] = "AGGREGATION_AGREEMENT"] = 6;
             return values;
         })();
 

@@ -36,7 +36,7 @@ const create: Command = {
 Settings (unset ones take the coordinator's defaults; mutua federation show lists them all)
   --mode sync|async     rounds with a barrier, or buffered asynchronous versions
   --strategy S          mutual (distillation, default) | fedavg (needs --model-arch)
-  --aggregation A       mean | entropy | era | median | trimmed-mean
+  --aggregation A       mean | entropy | era | median | trimmed-mean | agreement
   --batch-size N        public samples per task (at most the public set's size)
   --local-epochs N      local epochs per task
   --temperature T       distillation temperature

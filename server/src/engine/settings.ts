@@ -5,7 +5,14 @@
  */
 export type StrategyName = 'mutual' | 'fedavg';
 export type ModeName = 'sync' | 'async';
-export type AggregationName = 'mean' | 'entropy' | 'era' | 'median' | 'trimmed-mean';
+/**
+ * How a batch's contributions become targets (core/src/aggregate/dispatch.ts). 'agreement'
+ * is the mean with each participant's weight times a trust factor from its distance to the
+ * coordinate-wise median: the mean when nobody stands out, robust to a minority of poisoned
+ * uploads (core/src/aggregate/trust.ts).
+ */
+export const AGGREGATION_NAMES = ['mean', 'entropy', 'era', 'median', 'trimmed-mean', 'agreement'] as const;
+export type AggregationName = (typeof AGGREGATION_NAMES)[number];
 export type EncodingName = 'float32' | 'float16' | 'uint8' | 'topk';
 
 export interface FederationSettings {
@@ -109,6 +116,11 @@ export function resolveSettings(
     fail(
       `public set samples are ${publicSetShape.join('x')} but task.inputShape is ${s.task.inputShape.join('x')}`,
     );
+  }
+  // The REST schema refuses unknown names already; this guards the other callers (admin
+  // CLI, tests, settings stored by a newer coordinator) before a round reaches the maths.
+  if (!(AGGREGATION_NAMES as readonly string[]).includes(s.aggregation)) {
+    fail(`aggregation must be one of ${AGGREGATION_NAMES.join(', ')}, got ${JSON.stringify(s.aggregation)}`);
   }
   if (!(s.temperature > 0 && Number.isFinite(s.temperature))) fail('temperature must be > 0');
   if (!(s.lambda >= 0 && Number.isFinite(s.lambda))) fail('lambda must be ≥ 0');
