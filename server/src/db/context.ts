@@ -6,7 +6,6 @@
  * client's types and use no provider-only feature; the PostgreSQL client is used through
  * the same type.
  */
-import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { PrismaClient } from './generated/sqlite/client.ts';
 
 export type { Prisma } from './generated/sqlite/client.ts';
@@ -25,14 +24,6 @@ export interface DbContext {
   unit<T>(work: (prisma: PrismaDb) => Promise<T>): Promise<T>;
   /** Makes close() wait for `p` too (work queued outside unit(), e.g. a group commit). */
   track<T>(p: Promise<T>): Promise<T>;
-  /**
-   * SQLite only (else null): a second, plain better-sqlite3 connection to the same file,
-   * for the one hot path where Prisma's per-parameter work costs ~1 ms a row (group-
-   * committed submissions: each payload goes through base64 and back). Use it only inside
-   * unit(), which serializes it with every Prisma write, so the two connections never
-   * write at the same time.
-   */
-  readonly sqlite: SqliteDatabase | null;
 }
 
 /** A FIFO mutex over promises. */
@@ -65,7 +56,6 @@ class InFlight {
 export function createContext(
   prisma: PrismaDb,
   provider: DbProvider,
-  sqlite: SqliteDatabase | null = null,
 ): DbContext & { drain(): Promise<void> } {
   const inFlight = new InFlight();
   const queue = provider === 'sqlite' ? new SerialQueue() : null;
@@ -74,7 +64,6 @@ export function createContext(
     provider,
     unit: (work) => inFlight.track(queue ? queue.run(() => work(prisma)) : work(prisma)),
     track: (p) => inFlight.track(p),
-    sqlite,
     drain: () => inFlight.drain(),
   };
 }

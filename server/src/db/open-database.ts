@@ -1,6 +1,5 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { ConsensusRepository } from './consensus-repository.ts';
 import { createContext, type DbProvider, type PrismaDb } from './context.ts';
 import { DbError } from './errors.ts';
@@ -154,11 +153,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
     target.provider === 'sqlite'
       ? await openSqlite(target.file)
       : await openPostgres(target.url, options.poolSize);
-  // The hot-path connection (context.ts, DbContext.sqlite): same durability settings.
-  const sqlite = target.provider === 'sqlite' ? new Database(target.file, { timeout: 15_000 }) : null;
-  sqlite?.pragma('synchronous = FULL');
-  sqlite?.pragma('foreign_keys = ON');
-  const ctx = createContext(prisma, target.provider, sqlite);
+  const ctx = createContext(prisma, target.provider);
   let closing: Promise<void> | null = null;
   return {
     provider: target.provider,
@@ -179,7 +174,6 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
       closing ??= (async () => {
         await ctx.drain();
         await prisma.$disconnect();
-        sqlite?.close();
       })();
       return closing;
     },

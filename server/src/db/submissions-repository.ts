@@ -1,5 +1,4 @@
 import { join, sqltag as sql } from '@prisma/client/runtime/client';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { asUint8Array, toBytesInput, uuidv7 } from './bytes.ts';
 import type { DbContext, Prisma } from './context.ts';
 import { DbError, prismaCode } from './errors.ts';
@@ -106,65 +105,6 @@ function isForeignKeyViolation(e: unknown): boolean {
 
 const key = (participantId: string, roundNumber: number) => `${participantId}\u0000${roundNumber}`;
 
-/** Prepared once per connection (better-sqlite3 keeps them compiled). */
-const sqliteStatements = new WeakMap<SqliteDatabase, { insert: Statement; count: Statement }>();
-
-/**
- * The batch on the plain SQLite connection (DbContext.sqlite): the same rows, in the
- * same formats Prisma writes (DateTime as ISO 8601 with +00:00, Json as text, the
- * enum as text), in one transaction; ~10x less CPU than the same batch through
- * $queryRaw. Returns the ids actually inserted (the others were duplicates).
- */
-function insertSqlite(db: SqliteDatabase, items: Prepared[]): Set<string> {
-  let st = sqliteStatements.get(db);
-  if (!st) {
-    st = {
-      insert: db.prepare(`
-        INSERT INTO "Submission" ("id", "federationId", "roundNumber", "participantId", "kind", "encoding", "rows",
-          "classes", "k", "numSamples", "staleness", "weight", "bytes", "payload", "metrics", "receivedAt")
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT ("participantId", "roundNumber") DO NOTHING`),
-      count: db.prepare(`
-        UPDATE "Round" SET "submissionCount" = "submissionCount" + ?
-        WHERE "federationId" = ? AND "number" = ?`),
-    };
-    sqliteStatements.set(db, st);
-  }
-  const { insert, count } = st;
-  return db.transaction(() => {
-    const ids = new Set<string>();
-    const perRound = new Map<string, { federationId: string; roundNumber: number; n: number }>();
-    for (const s of items) {
-      const { changes } = insert.run(
-        s.id,
-        s.federationId,
-        s.roundNumber,
-        s.participantId,
-        s.kind,
-        s.encoding,
-        s.rows,
-        s.classes,
-        s.k,
-        s.numSamples,
-        s.staleness,
-        s.weight,
-        s.bytes,
-        Buffer.from(s.payload.buffer, s.payload.byteOffset, s.payload.byteLength),
-        s.metrics === null ? null : JSON.stringify(s.metrics),
-        s.receivedAt.toISOString().replace('Z', '+00:00'),
-      );
-      if (changes === 0) continue;
-      ids.add(s.id);
-      const k = key(s.federationId, s.roundNumber);
-      const entry = perRound.get(k) ?? { federationId: s.federationId, roundNumber: s.roundNumber, n: 0 };
-      entry.n++;
-      perRound.set(k, entry);
-    }
-    for (const r of perRound.values()) count.run(r.n, r.federationId, r.roundNumber);
-    return ids;
-  })();
-}
-
 export class SubmissionsRepository {
   readonly #writer: GroupCommit<Prepared, RecordResult>;
 
@@ -222,48 +162,41 @@ export class SubmissionsRepository {
   /**
    * One batch, all or nothing. Raw SQL on purpose: it is the hot path, and a Prisma model
    * query costs milliseconds of CPU in the query compiler where this costs far less.
-   * The statement is the same on both providers (PostgreSQL types the parameters of an
-   * INSERT ... VALUES from the target columns, enum and jsonb included). On SQLite the
-   * batch goes through the plain connection instead (insertSqlite), within the same unit.
+   * The statement is the same on both providers and goes through the client's driver
+   * adapter, so Prisma converts every value to its storage format (PostgreSQL types the
+   * parameters of an INSERT ... VALUES from the target columns, enum and jsonb included).
    */
   #insert(items: Prepared[]): Promise<RecordResult[]> {
     return this.ctx.unit(async (db) => {
       let inserted: Set<string>;
-      const sqlite = this.ctx.sqlite;
       try {
-        inserted = sqlite
-          ? insertSqlite(sqlite, items)
-          : await db.$transaction(async (tx) => {
-              const values = items.map(
-                (s) =>
-                  sql`(${s.id}, ${s.federationId}, ${s.roundNumber}, ${s.participantId}, ${s.kind}, ${s.encoding}, ${s.rows}, ${s.classes}, ${s.k}, ${s.numSamples}, ${s.staleness}, ${s.weight}, ${s.bytes}, ${s.payload}, ${s.metrics === null ? null : JSON.stringify(s.metrics)}, ${s.receivedAt})`,
-              );
-              const rows = await tx.$queryRaw<{ id: string }[]>(sql`
+        inserted = await db.$transaction(async (tx) => {
+          const values = items.map(
+            (s) =>
+              sql`(${s.id}, ${s.federationId}, ${s.roundNumber}, ${s.participantId}, ${s.kind}, ${s.encoding}, ${s.rows}, ${s.classes}, ${s.k}, ${s.numSamples}, ${s.staleness}, ${s.weight}, ${s.bytes}, ${s.payload}, ${s.metrics === null ? null : JSON.stringify(s.metrics)}, ${s.receivedAt})`,
+          );
+          const rows = await tx.$queryRaw<{ id: string }[]>(sql`
             INSERT INTO "Submission" ("id", "federationId", "roundNumber", "participantId", "kind", "encoding", "rows",
               "classes", "k", "numSamples", "staleness", "weight", "bytes", "payload", "metrics", "receivedAt")
             VALUES ${join(values)}
             ON CONFLICT ("participantId", "roundNumber") DO NOTHING
             RETURNING "id"`);
-              const ids = new Set(rows.map((r) => r.id));
-              const perRound = new Map<string, { federationId: string; roundNumber: number; n: number }>();
-              for (const s of items) {
-                if (!ids.has(s.id)) continue;
-                const k = key(s.federationId, s.roundNumber);
-                const entry = perRound.get(k) ?? {
-                  federationId: s.federationId,
-                  roundNumber: s.roundNumber,
-                  n: 0,
-                };
-                entry.n++;
-                perRound.set(k, entry);
-              }
-              for (const r of perRound.values()) {
-                await tx.$executeRaw(sql`
+          const ids = new Set(rows.map((r) => r.id));
+          const perRound = new Map<string, { federationId: string; roundNumber: number; n: number }>();
+          for (const s of items) {
+            if (!ids.has(s.id)) continue;
+            const k = key(s.federationId, s.roundNumber);
+            const entry = perRound.get(k) ?? { federationId: s.federationId, roundNumber: s.roundNumber, n: 0 };
+            entry.n++;
+            perRound.set(k, entry);
+          }
+          for (const r of perRound.values()) {
+            await tx.$executeRaw(sql`
               UPDATE "Round" SET "submissionCount" = "submissionCount" + ${r.n}
               WHERE "federationId" = ${r.federationId} AND "number" = ${r.roundNumber}`);
-              }
-              return ids;
-            });
+          }
+          return ids;
+        });
       } catch (e) {
         if (items.length === 1 && isForeignKeyViolation(e)) {
           const s = items[0]!;
