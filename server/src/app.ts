@@ -58,6 +58,7 @@ export type AppOptions = Pick<
       | 'allowedOrigins'
       | 'metricsToken'
       | 'demoShardsPerMinute'
+      | 'payloadRetentionVersions'
     >
   > & {
     logger?: FastifyServerOptions['logger'];
@@ -93,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(coordinatorPlugin, {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    payloadRetentionVersions: options.payloadRetentionVersions,
   });
   await app.register(publicSetsService);
   await app.register(federationsService);

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { DEFAULT_PAYLOAD_RETENTION_VERSIONS } from './engine/payload-retention.ts';
 import { DEFAULT_CONNECTION_CAPS } from './ws/connection-caps.ts';
 import { parseOrigins } from './ws/origin-policy.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS } from './ws/pre-auth-guard.ts';
@@ -33,6 +34,8 @@ export interface ServerConfig {
   metricsToken: string | undefined;
   /** Demo shards served per client address per minute (they cost CPU and megabytes each). */
   demoShardsPerMinute: number;
+  /** Upload payloads kept beyond what restart recovery needs, in versions (engine/payload-retention.ts). */
+  payloadRetentionVersions: number;
   logLevel: string;
 }
 
@@ -195,6 +198,14 @@ export const OPTIONS: Option[] = [
     help: 'demo data shards served per client address per minute (more get 429)',
     parse: int('demo shards per minute', 1, 1_000_000),
     default: 60,
+  },
+  {
+    flag: '--payload-retention-versions',
+    env: 'MUTUA_PAYLOAD_RETENTION_VERSIONS',
+    key: 'payloadRetentionVersions',
+    help: 'stored upload payloads are dropped once this many newer versions were published (recovery keeps what it needs)',
+    parse: int('payload retention versions', 1, 1_000_000),
+    default: DEFAULT_PAYLOAD_RETENTION_VERSIONS,
   },
   {
     flag: '--log-level',

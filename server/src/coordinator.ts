@@ -10,17 +10,19 @@ import { admit } from './coordinator/admission.ts';
 import { ConnectionRegistry } from './coordinator/connection-registry.ts';
 import { FederationRuntimes } from './coordinator/federation-runtimes.ts';
 import { TrafficMeter } from './coordinator/traffic-meter.ts';
-import type { CoordinatorDb, FederationRecord } from './coordinator-db.ts';
+import type { FederationRecord, LiveStore } from './db/store.ts';
 import type { FederationRuntime } from './engine/federation-runtime.ts';
 import type { CoordinatorMetrics } from './metrics-registry.ts';
 import type { Admission, ParticipantConnection } from './ws/participant-connection.ts';
 
 export interface CoordinatorOptions {
-  db: CoordinatorDb;
+  db: LiveStore;
   metrics: CoordinatorMetrics;
   log: FastifyBaseLogger;
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
+  /** Upload payloads kept beyond what recovery needs, in versions (engine/payload-retention.ts). */
+  payloadRetentionVersions?: number;
   /** Traffic counters are written at most this often (they are also flushed at shutdown). */
   trafficFlushMs?: number;
 }
@@ -37,7 +39,14 @@ export class Coordinator {
   private closing: Promise<void> | null = null;
 
   constructor(private readonly o: CoordinatorOptions) {
-    this.runtimes = new FederationRuntimes(o.db, o.metrics);
+    this.runtimes = new FederationRuntimes(o.db, o.metrics, {
+      payloadRetentionVersions: o.payloadRetentionVersions,
+      onRetentionError: (err, federationId) =>
+        o.log.warn(
+          { err, federationId },
+          'pruning stored upload payloads failed (retried after the next publish)',
+        ),
+    });
     this.connections = new ConnectionRegistry(o.metrics);
     this.traffic = new TrafficMeter(o.db, o.log, o.trafficFlushMs);
   }

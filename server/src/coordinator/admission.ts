@@ -12,13 +12,13 @@ import {
   ProtocolError,
   validateHello,
 } from '@mutua/proto';
-import type { CoordinatorDb, FederationRecord, ParticipantRecord } from '../coordinator-db.ts';
+import type { FederationRecord, LiveStore, ParticipantRecord } from '../db/store.ts';
 import { createToken, hashToken } from '../db/token-hash.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import type { Admission } from '../ws/participant-connection.ts';
 
 export interface AdmissionDeps {
-  db: CoordinatorDb;
+  db: LiveStore;
   runtime(federation: FederationRecord): Promise<FederationRuntime>;
 }
 
@@ -113,7 +113,7 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
   };
 }
 
-async function identify(hello: HelloInit, db: CoordinatorDb): Promise<Identity | ProtocolError> {
+async function identify(hello: HelloInit, db: LiveStore): Promise<Identity | ProtocolError> {
   if (hello.resumeToken) {
     const p = await db.findParticipantByResumeHash(hashToken(hello.resumeToken));
     if (!p) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');

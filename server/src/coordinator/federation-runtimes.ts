@@ -3,19 +3,32 @@
  * first use, with its events counted in the metrics.
  */
 import { decodePredictions, decodeWeights, type WeightEncoding, weightCountOf } from '@mutua/proto';
-import type { CoordinatorDb, FederationRecord } from '../coordinator-db.ts';
+import type { FederationRecord, LiveStore, StoredSubmission } from '../db/store.ts';
 import { FederationRuntime } from '../engine/federation-runtime.ts';
-import type { StoredSubmission } from '../engine/runtime-store.ts';
+import { DEFAULT_PAYLOAD_RETENTION_VERSIONS, PayloadRetention } from '../engine/payload-retention.ts';
 import { testHoldFromEnv } from '../engine/test-hold.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 
 export class FederationRuntimes {
   private readonly byFederation = new Map<string, Promise<FederationRuntime>>();
 
+  private readonly retention: PayloadRetention;
+
   constructor(
-    private readonly db: CoordinatorDb,
+    private readonly db: LiveStore,
     private readonly metrics: CoordinatorMetrics,
-  ) {}
+    options: {
+      /** See engine/payload-retention.ts. */
+      payloadRetentionVersions?: number;
+      onRetentionError?: (error: unknown, federationId: string) => void;
+    } = {},
+  ) {
+    this.retention = new PayloadRetention(
+      db,
+      options.payloadRetentionVersions ?? DEFAULT_PAYLOAD_RETENTION_VERSIONS,
+      options.onRetentionError ?? (() => {}),
+    );
+  }
 
   /** The runtime of a federation, recovered from the database on first use. */
   get(federation: FederationRecord): Promise<FederationRuntime> {
@@ -45,6 +58,7 @@ export class FederationRuntimes {
       await rt.idle();
       rt.close();
     }
+    await this.retention.idle();
   }
 
   private async start(federation: FederationRecord): Promise<FederationRuntime> {
@@ -62,6 +76,7 @@ export class FederationRuntimes {
         if (e.type === 'round-closed') {
           m.roundsClosed.inc({ federation: e.federationId, reason: e.reason });
           m.aggregationSeconds.observe(e.aggregationMs / 1000);
+          this.retention.afterPublish(e.federationId, e.version, rt.keepVersions);
         }
       },
     });

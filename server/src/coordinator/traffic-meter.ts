@@ -4,7 +4,7 @@
  * batched write also sets each participant's last seen.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { CoordinatorDb } from '../coordinator-db.ts';
+import type { LiveStore } from '../db/store.ts';
 
 export class TrafficMeter {
   private readonly pending = new Map<string, { in: number; out: number }>();
@@ -12,7 +12,7 @@ export class TrafficMeter {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Pick<CoordinatorDb, 'addTrafficMany'>,
+    private readonly db: Pick<LiveStore, 'addTrafficMany'>,
     private readonly log: FastifyBaseLogger,
     flushMs = 1000,
   ) {

@@ -21,7 +21,7 @@ export { isUsable, JoinTokensRepository } from './join-tokens-repository.ts';
 export type { ReportedMetrics, ReportMetricsInput } from './metrics-repository.ts';
 export { MetricsRepository } from './metrics-repository.ts';
 export type { MigrationResult } from './migrate.ts';
-export type { DatabaseTarget, Db, OpenDatabaseOptions } from './open-database.ts';
+export type { DatabaseTarget, OpenDatabaseOptions } from './open-database.ts';
 export { migrateDatabase, openDatabase, resolveDatabaseTarget } from './open-database.ts';
 export type { CreateParticipantInput, ParticipantKind, ParticipantRow } from './participants-repository.ts';
 export { ParticipantsRepository } from './participants-repository.ts';
@@ -29,6 +29,17 @@ export type { PublicSetRow, PutPublicSetInput } from './public-sets-repository.t
 export { PublicSetsRepository } from './public-sets-repository.ts';
 export type { CloseRoundInput, OpenRoundInput, RoundRow, RoundStatus } from './rounds-repository.ts';
 export { RoundsRepository } from './rounds-repository.ts';
+export type {
+  ConsensusRecord,
+  Db,
+  FederationRecord,
+  LiveStore,
+  ParticipantRecord,
+  RecoveredState,
+  RuntimeStore,
+  StoredRound,
+  StoredSubmission,
+} from './store.ts';
 export type { PayloadKind, RecordResult, SubmissionInput, SubmissionRow } from './submissions-repository.ts';
 export { SubmissionsRepository } from './submissions-repository.ts';
 export { createToken, hashToken, sha256Hex } from './token-hash.ts';

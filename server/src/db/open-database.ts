@@ -5,6 +5,7 @@ import { createContext, type DbProvider, type PrismaDb } from './context.ts';
 import { DbError } from './errors.ts';
 import { FederationsRepository } from './federations-repository.ts';
 import { JoinTokensRepository } from './join-tokens-repository.ts';
+import { PrismaLiveStore } from './live-store.ts';
 import { MetricsRepository } from './metrics-repository.ts';
 import {
   defaultMigrationsDir,
@@ -16,6 +17,7 @@ import {
 import { ParticipantsRepository } from './participants-repository.ts';
 import { PublicSetsRepository } from './public-sets-repository.ts';
 import { RoundsRepository } from './rounds-repository.ts';
+import type { Db } from './store.ts';
 import { SubmissionsRepository } from './submissions-repository.ts';
 
 export interface OpenDatabaseOptions {
@@ -34,26 +36,6 @@ export interface OpenDatabaseOptions {
 }
 
 export type DatabaseTarget = { provider: 'sqlite'; file: string } | { provider: 'postgres'; url: string };
-
-export interface Db {
-  readonly provider: DbProvider;
-  /** The SQLite file, or the PostgreSQL URL without its password: safe to log. */
-  readonly location: string;
-  /** What openDatabase() migrated. */
-  readonly migrations: MigrationResult;
-  readonly federations: FederationsRepository;
-  readonly publicSets: PublicSetsRepository;
-  readonly joinTokens: JoinTokensRepository;
-  readonly participants: ParticipantsRepository;
-  readonly rounds: RoundsRepository;
-  readonly submissions: SubmissionsRepository;
-  readonly consensus: ConsensusRepository;
-  readonly metrics: MetricsRepository;
-  /** Resolves when the database answers a trivial query; rejects otherwise (health checks). */
-  ping(): Promise<void>;
-  /** Waits for work in flight, then closes connections. Idempotent. */
-  close(): Promise<void>;
-}
 
 export function resolveDatabaseTarget(
   options: Pick<OpenDatabaseOptions, 'databaseUrl' | 'dataDir'>,
@@ -155,10 +137,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
       : await openPostgres(target.url, options.poolSize);
   const ctx = createContext(prisma, target.provider);
   let closing: Promise<void> | null = null;
-  return {
-    provider: target.provider,
-    location: target.provider === 'sqlite' ? target.file : redact(target.url),
-    migrations: result,
+  const repositories = {
     federations: new FederationsRepository(ctx),
     publicSets: new PublicSetsRepository(ctx),
     joinTokens: new JoinTokensRepository(ctx),
@@ -167,6 +146,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
     submissions: new SubmissionsRepository(ctx),
     consensus: new ConsensusRepository(ctx),
     metrics: new MetricsRepository(ctx),
+  };
+  return {
+    provider: target.provider,
+    location: target.provider === 'sqlite' ? target.file : redact(target.url),
+    migrations: result,
+    ...repositories,
+    live: new PrismaLiveStore(repositories),
     async ping() {
       await ctx.unit((db) => db.$queryRawUnsafe('SELECT 1'));
     },

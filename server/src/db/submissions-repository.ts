@@ -186,7 +186,11 @@ export class SubmissionsRepository {
           for (const s of items) {
             if (!ids.has(s.id)) continue;
             const k = key(s.federationId, s.roundNumber);
-            const entry = perRound.get(k) ?? { federationId: s.federationId, roundNumber: s.roundNumber, n: 0 };
+            const entry = perRound.get(k) ?? {
+              federationId: s.federationId,
+              roundNumber: s.roundNumber,
+              n: 0,
+            };
             entry.n++;
             perRound.set(k, entry);
           }
@@ -295,11 +299,18 @@ export class SubmissionsRepository {
     });
   }
 
-  /** Drops payload bytes of rounds < beforeRound (metadata stays). Returns how many were dropped. */
-  prunePayloads(federationId: string, beforeRound: number): Promise<number> {
+  /**
+   * Drops payload bytes of rounds < beforeRound except those in `keep` (metadata stays).
+   * Returns how many were dropped.
+   */
+  prunePayloads(federationId: string, beforeRound: number, keep: readonly number[] = []): Promise<number> {
     return this.ctx.unit(async (db) => {
       const { count } = await db.submission.updateMany({
-        where: { federationId, roundNumber: { lt: beforeRound }, payload: { not: null } },
+        where: {
+          federationId,
+          roundNumber: { lt: beforeRound, notIn: [...keep] },
+          payload: { not: null },
+        },
         data: { payload: null },
       });
       return count;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FederationRuntime, type SessionPort, type TaskView } from './federation-runtime.ts';
-import { MemoryRuntimeStore, type RecoveredState } from './runtime-store.ts';
+import { MemoryRuntimeStore, type RecoveredState } from './memory-store.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 
 const C = 3;

@@ -6,7 +6,7 @@ import {
   type SessionPort,
   type TaskView,
 } from './federation-runtime.ts';
-import { MemoryRuntimeStore } from './runtime-store.ts';
+import { MemoryRuntimeStore } from './memory-store.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 
 const C = 3;

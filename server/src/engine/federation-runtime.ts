@@ -11,11 +11,11 @@
  * newest consensus.
  */
 
+import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import { RecoveryGrace } from './recovery-grace.ts';
 import { roundPolicyFor } from './round-policies.ts';
 import type { RoundPolicy } from './round-policy.ts';
 import { contributionMeta, loadVersions } from './runtime-recovery.ts';
-import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import type { AckView, RuntimeOptions, SessionPort, Submission, VersionState } from './runtime-types.ts';
 import { SessionRoster } from './session-roster.ts';
 import type { FederationSettings } from './settings.ts';
@@ -93,6 +93,10 @@ export class FederationRuntime {
     });
   }
 
+  /** Versions before the current one that recovery reads back (the round policy's). */
+  get keepVersions(): number {
+    return this.policy.keepVersions;
+  }
   private get store(): RuntimeStore {
     return this.options.store;
   }

@@ -3,8 +3,9 @@
  * still receive work or feed the newest consensus, their accepted contributions, and how
  * many of those arrived after that consensus was published.
  */
+
+import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import type { RoundPolicy } from './round-policy.ts';
-import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import type { VersionState } from './runtime-types.ts';
 import type { Contribution } from './strategy.ts';
 

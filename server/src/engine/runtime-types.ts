@@ -3,7 +3,7 @@
  * AckView), what it takes from it (SessionPort, Submission), its errors and events, and
  * the per-version and per-session state the round policies read.
  */
-import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
+import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import type { EncodingName, FederationSettings } from './settings.ts';
 import type { Contribution } from './strategy.ts';
 import type { TestHold } from './test-hold.ts';

@@ -5,8 +5,9 @@
  * commit); the runtime waits for them (settled()) before it publishes or opens a version,
  * so a consensus still contains every submission accepted before it.
  */
+
+import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import type { RoundPolicy } from './round-policy.ts';
-import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import { type AckView, RuntimeError, type Submission, type VersionState } from './runtime-types.ts';
 import type { Strategy } from './strategy.ts';
 import type { HoldPoint } from './test-hold.ts';

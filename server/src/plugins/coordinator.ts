@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Coordinator } from '../coordinator.ts';
-import { DbCoordinatorStore } from '../db-coordinator-store.ts';
 import { CoordinatorMetrics } from '../metrics-registry.ts';
 
 declare module 'fastify' {
@@ -19,17 +18,19 @@ declare module 'fastify' {
 export interface CoordinatorPluginOptions {
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
+  payloadRetentionVersions?: number | undefined;
 }
 
 export default fp(
   async (app: FastifyInstance, opts: CoordinatorPluginOptions) => {
     const metrics = new CoordinatorMetrics();
     const coordinator = new Coordinator({
-      db: new DbCoordinatorStore(app.db),
+      db: app.db.live,
       metrics,
       log: app.log,
       maxFrameBytes: opts.maxFrameBytes,
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      payloadRetentionVersions: opts.payloadRetentionVersions,
     });
     app.decorate('metrics', metrics);
     app.decorate('coordinator', coordinator);

@@ -1,7 +1,7 @@
 /** What a participant connection is given: its admission (once admitted) and its dependencies. */
 import type { HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { FederationRecord } from '../coordinator-db.ts';
+import type { FederationRecord } from '../db/store.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';

@@ -1,21 +1,56 @@
 /**
- * CoordinatorDb over the Prisma repositories: what admission and the federation
- * runtimes need, mapped onto rows. Settings are re-resolved on read so a federation
- * created by an older version gets today's defaults for fields it lacks.
+ * The live store (store.ts LiveStore) over the repositories: what admission and the
+ * federation runtimes need, mapped onto rows. One implementation for SQLite and
+ * PostgreSQL (the repositories are provider-neutral). Settings are re-resolved on read so
+ * a federation created by an older version gets today's defaults for fields it lacks.
  */
-import type { CoordinatorDb, FederationRecord, ParticipantRecord } from './coordinator-db.ts';
-import type { Db } from './db/index.ts';
-import {
-  type ConsensusRecord,
-  encodeConsensus,
-  type RecoveredState,
-  type StoredRound,
-  type StoredSubmission,
-} from './engine/runtime-store.ts';
-import { type EncodingName, resolveSettings, type SettingsInput } from './engine/settings.ts';
+import { type EncodingName, resolveSettings, type SettingsInput } from '../engine/settings.ts';
+import type { Consensus } from '../engine/strategy.ts';
+import type {
+  ConsensusRecord,
+  Db,
+  FederationRecord,
+  LiveStore,
+  ParticipantRecord,
+  RecoveredState,
+  StoredRound,
+  StoredSubmission,
+} from './store.ts';
 
-export class DbCoordinatorStore implements CoordinatorDb {
-  constructor(private readonly db: Db) {}
+type Repositories = Pick<
+  Db,
+  | 'federations'
+  | 'publicSets'
+  | 'joinTokens'
+  | 'participants'
+  | 'rounds'
+  | 'submissions'
+  | 'consensus'
+  | 'metrics'
+>;
+
+/**
+ * The stored form of a consensus: float32 little-endian rows, batch after batch (mutual),
+ * or the parameters (fedavg). Recovery does not read it back: it re-aggregates the
+ * submissions of `sourceVersions`; it is kept for audit and export.
+ */
+export function encodeConsensus(c: Consensus): Uint8Array {
+  if (c.kind === 'fedavg')
+    return new Uint8Array(
+      c.params.buffer.slice(c.params.byteOffset, c.params.byteOffset + c.params.byteLength),
+    );
+  const total = c.batches.reduce((a, b) => a + b.all.length, 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const b of c.batches) {
+    out.set(b.all, o);
+    o += b.all.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+export class PrismaLiveStore implements LiveStore {
+  constructor(private readonly db: Repositories) {}
 
   async getFederation(id: string): Promise<FederationRecord | null> {
     const f = await this.db.federations.get(id);
@@ -97,16 +132,12 @@ export class DbCoordinatorStore implements CoordinatorDb {
     await this.db.participants.touch(id, at);
   }
 
-  async addTraffic(id: string, bytesIn: number, bytesOut: number): Promise<void> {
-    await this.db.participants.addTraffic(id, { bytesIn, bytesOut }, new Date());
-  }
-
   async addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void> {
     const seenAt = new Date();
     await this.db.participants.addTrafficMany(entries.map((e) => ({ ...e, seenAt })));
   }
 
-  // ---------------------------------------------------------------- RuntimeStore
+  // ---------------------------------------------------------------- runtime
 
   async openRound(federationId: string, round: StoredRound): Promise<void> {
     await this.db.rounds.open({
@@ -172,6 +203,12 @@ export class DbCoordinatorStore implements CoordinatorDb {
 
   participantsSeenSince(federationId: string, since: Date): Promise<string[]> {
     return this.db.participants.listSeenSince(federationId, since);
+  }
+
+  async prunePayloads(federationId: string, beforeVersion: number): Promise<number> {
+    // The latest consensus' sources are re-aggregated on recovery (loadState): kept.
+    const latest = await this.db.consensus.latest(federationId);
+    return this.db.submissions.prunePayloads(federationId, beforeVersion, latest?.sourceVersions ?? []);
   }
 
   async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {
