@@ -6,6 +6,7 @@
  * client's types and use no provider-only feature; the PostgreSQL client is used through
  * the same type.
  */
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { PrismaClient } from './generated/sqlite/client.ts';
 
 export type { Prisma } from './generated/sqlite/client.ts';
@@ -24,6 +25,15 @@ export interface DbContext {
   unit<T>(work: (prisma: PrismaDb) => Promise<T>): Promise<T>;
   /** Makes close() wait for `p` too (work queued outside unit(), e.g. a group commit). */
   track<T>(p: Promise<T>): Promise<T>;
+  /**
+   * SQLite only (else null): a second, plain better-sqlite3 connection to the same file,
+   * for the one hot path (the group-committed submission batch, submission-batch.ts),
+   * where the same statement through Prisma's $queryRaw costs ~4x the CPU per submission
+   * (measured: prisma/README.md). Values are written in Prisma's format by
+   * sqlite-format.ts, the one place that knows it. Use it only inside unit(), which
+   * serializes it with every Prisma write, so the two connections never write at once.
+   */
+  readonly sqlite: SqliteDatabase | null;
 }
 
 /** A FIFO mutex over promises. */
@@ -56,6 +66,7 @@ class InFlight {
 export function createContext(
   prisma: PrismaDb,
   provider: DbProvider,
+  sqlite: SqliteDatabase | null = null,
 ): DbContext & { drain(): Promise<void> } {
   const inFlight = new InFlight();
   const queue = provider === 'sqlite' ? new SerialQueue() : null;
@@ -64,6 +75,7 @@ export function createContext(
     provider,
     unit: (work) => inFlight.track(queue ? queue.run(() => work(prisma)) : work(prisma)),
     track: (p) => inFlight.track(p),
+    sqlite,
     drain: () => inFlight.drain(),
   };
 }

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { DbProvider } from './context.ts';
 import { DbError } from './errors.ts';
+import { sqliteDateTime } from './sqlite-format.ts';
 
 export interface MigrationFile {
   /** Directory name, e.g. 20261127210336_init (they sort by time). */
@@ -125,9 +126,9 @@ const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 /** Prisma Migrate's advisory lock key, so this runner and `prisma migrate deploy` exclude each other. */
 const PRISMA_ADVISORY_LOCK = 72707369;
 
-/** Timestamps as Prisma writes them into SQLite: 2026-11-27T20:57:01.366+00:00. */
+/** Now, as Prisma writes timestamps into SQLite (sqlite-format.ts). */
 function sqliteNow(): string {
-  return new Date().toISOString().replace('Z', '+00:00');
+  return sqliteDateTime(new Date());
 }
 
 /**

@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { ConsensusRepository } from './consensus-repository.ts';
 import { createContext, type DbProvider, type PrismaDb } from './context.ts';
 import { DbError } from './errors.ts';
@@ -135,7 +136,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
     target.provider === 'sqlite'
       ? await openSqlite(target.file)
       : await openPostgres(target.url, options.poolSize);
-  const ctx = createContext(prisma, target.provider);
+  // The hot-path connection (context.ts, DbContext.sqlite; why: prisma/README.md), with
+  // the same durability settings as the client's.
+  const sqlite = target.provider === 'sqlite' ? new Database(target.file, { timeout: 15_000 }) : null;
+  sqlite?.pragma('synchronous = FULL');
+  sqlite?.pragma('foreign_keys = ON');
+  const ctx = createContext(prisma, target.provider, sqlite);
   let closing: Promise<void> | null = null;
   const repositories = {
     federations: new FederationsRepository(ctx),
@@ -160,6 +166,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Db> {
       closing ??= (async () => {
         await ctx.drain();
         await prisma.$disconnect();
+        sqlite?.close();
       })();
       return closing;
     },

@@ -1,9 +1,14 @@
-import { join, sqltag as sql } from '@prisma/client/runtime/client';
 import { asUint8Array, toBytesInput, uuidv7 } from './bytes.ts';
 import type { DbContext, Prisma } from './context.ts';
 import { DbError, prismaCode } from './errors.ts';
 import type { Submission } from './generated/sqlite/client.ts';
 import { GroupCommit } from './group-commit.ts';
+import {
+  insertBatchPrisma,
+  insertBatchSqlite,
+  MAX_BATCH,
+  type PreparedSubmission,
+} from './submission-batch.ts';
 
 export type PayloadKind = 'predictions' | 'weights';
 
@@ -61,6 +66,8 @@ export interface RecordResult {
   duplicate: boolean;
 }
 
+type Prepared = PreparedSubmission;
+
 type Stored = Omit<Submission, 'payload'> & { payload?: Uint8Array | null };
 
 function toRow(s: Stored): SubmissionRow {
@@ -72,28 +79,6 @@ function toRow(s: Stored): SubmissionRow {
 }
 
 const WITHOUT_PAYLOAD = { payload: true } as const;
-
-/** Rows per INSERT: 16 parameters each stays far below SQLite's and PostgreSQL's limits. */
-const MAX_BATCH = 500;
-
-interface Prepared {
-  id: string;
-  federationId: string;
-  roundNumber: number;
-  participantId: string;
-  kind: PayloadKind;
-  encoding: string;
-  rows: number;
-  classes: number;
-  k: number;
-  numSamples: number;
-  staleness: number;
-  weight: number;
-  bytes: number;
-  payload: Uint8Array;
-  metrics: Record<string, number> | null;
-  receivedAt: Date;
-}
 
 function isForeignKeyViolation(e: unknown): boolean {
   if (prismaCode(e) === 'P2003') return true;
@@ -159,48 +144,13 @@ export class SubmissionsRepository {
     );
   }
 
-  /**
-   * One batch, all or nothing. Raw SQL on purpose: it is the hot path, and a Prisma model
-   * query costs milliseconds of CPU in the query compiler where this costs far less.
-   * The statement is the same on both providers and goes through the client's driver
-   * adapter, so Prisma converts every value to its storage format (PostgreSQL types the
-   * parameters of an INSERT ... VALUES from the target columns, enum and jsonb included).
-   */
+  /** One batch, all or nothing (submission-batch.ts); duplicates get the first row back. */
   #insert(items: Prepared[]): Promise<RecordResult[]> {
     return this.ctx.unit(async (db) => {
       let inserted: Set<string>;
+      const sqlite = this.ctx.sqlite;
       try {
-        inserted = await db.$transaction(async (tx) => {
-          const values = items.map(
-            (s) =>
-              sql`(${s.id}, ${s.federationId}, ${s.roundNumber}, ${s.participantId}, ${s.kind}, ${s.encoding}, ${s.rows}, ${s.classes}, ${s.k}, ${s.numSamples}, ${s.staleness}, ${s.weight}, ${s.bytes}, ${s.payload}, ${s.metrics === null ? null : JSON.stringify(s.metrics)}, ${s.receivedAt})`,
-          );
-          const rows = await tx.$queryRaw<{ id: string }[]>(sql`
-            INSERT INTO "Submission" ("id", "federationId", "roundNumber", "participantId", "kind", "encoding", "rows",
-              "classes", "k", "numSamples", "staleness", "weight", "bytes", "payload", "metrics", "receivedAt")
-            VALUES ${join(values)}
-            ON CONFLICT ("participantId", "roundNumber") DO NOTHING
-            RETURNING "id"`);
-          const ids = new Set(rows.map((r) => r.id));
-          const perRound = new Map<string, { federationId: string; roundNumber: number; n: number }>();
-          for (const s of items) {
-            if (!ids.has(s.id)) continue;
-            const k = key(s.federationId, s.roundNumber);
-            const entry = perRound.get(k) ?? {
-              federationId: s.federationId,
-              roundNumber: s.roundNumber,
-              n: 0,
-            };
-            entry.n++;
-            perRound.set(k, entry);
-          }
-          for (const r of perRound.values()) {
-            await tx.$executeRaw(sql`
-              UPDATE "Round" SET "submissionCount" = "submissionCount" + ${r.n}
-              WHERE "federationId" = ${r.federationId} AND "number" = ${r.roundNumber}`);
-          }
-          return ids;
-        });
+        inserted = sqlite ? insertBatchSqlite(sqlite, items) : await insertBatchPrisma(db, items);
       } catch (e) {
         if (items.length === 1 && isForeignKeyViolation(e)) {
           const s = items[0]!;
