@@ -485,6 +485,7 @@ async function run() {
     publicSet: { dataset: 'mnist', split: 'test', offset: 0, count: 10000 },
     settings: {
       mode,
+      aggregation: 'mean',
       batchSize: 512,
       encodings: ['uint8'],
       participantLimit: connections,
