@@ -34,6 +34,9 @@ export type {
   Submission,
   TaskView,
 } from './runtime-types.ts';
+
+import { TrustLedger } from './trust-ledger.ts';
+
 export { RuntimeError } from './runtime-types.ts';
 
 export class FederationRuntime {
@@ -51,6 +54,8 @@ export class FederationRuntime {
   /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
   private readonly intake: SubmissionIntake;
   private fedavgShape: { count: number; signature: string } | null = null;
+  /** Each participant's trust weight across versions ('agreement'), for the admin API. */
+  readonly trust = new TrustLedger();
 
   constructor(private readonly options: RuntimeOptions) {
     this.federationId = options.federationId;
@@ -350,6 +355,7 @@ export class FederationRuntime {
         createdAt: new Date(this.now()),
       });
       this.consensus = consensus;
+      this.trust.record(consensus);
       this.roster.consensusChanged();
     }
     await this.testHold('after-consensus-saved');

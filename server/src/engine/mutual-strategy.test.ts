@@ -159,7 +159,10 @@ describe("MutualStrategy with 'agreement'", () => {
     const forA = s.targetsFor(agreement, consensus, 'a')!;
     const forX = s.targetsFor(agreement, consensus, 'x')!;
     assert.equal(forA.contributors, 4, 'the outlier still counts as a contributor');
-    assert.ok(forA.probs[2]! < 0.15, `the outlier's class keeps the honest mass (0.1–0.15): ${forA.probs[2]}`);
+    assert.ok(
+      forA.probs[2]! < 0.15,
+      `the outlier's class keeps the honest mass (0.1–0.15): ${forA.probs[2]}`,
+    );
     assert.ok(forX.probs[0]! > 0.7, `the outlier is sent the others' consensus: ${forX.probs[0]}`);
     // With 'mean' the outlier would hold a fifth of the target.
     const plain = s.aggregate(ctx, new Map([[9, { indices, contributions: [...honest, outlier] }]]))!;

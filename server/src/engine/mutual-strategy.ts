@@ -132,7 +132,7 @@ function agreementBatch(
   const weights = contributions.map((c) => c.weight);
   // Every factor can underflow to 0 only if every contribution is an outlier; keep the mean then.
   const all = mean(preds, C, weights.some((w) => w > 0) ? weights : usable.map((c) => c.weight));
-  return { version, indices, contributions, all };
+  return { version, indices, contributions, all, trust };
 }
 
 /**
