@@ -24,6 +24,7 @@ import { strategyFor } from './strategy-registry.ts';
 import { SubmissionIntake } from './submission-intake.ts';
 import { TaskViewCache } from './task-view-cache.ts';
 import type { HoldPoint } from './test-hold.ts';
+import { TrustLedger } from './trust-ledger.ts';
 import { VersionLedger } from './version-ledger.ts';
 
 export type {
@@ -34,9 +35,6 @@ export type {
   Submission,
   TaskView,
 } from './runtime-types.ts';
-
-import { TrustLedger } from './trust-ledger.ts';
-
 export { RuntimeError } from './runtime-types.ts';
 
 export class FederationRuntime {
@@ -54,8 +52,8 @@ export class FederationRuntime {
   /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
   private readonly intake: SubmissionIntake;
   private fedavgShape: { count: number; signature: string } | null = null;
-  /** Each participant's trust weight across versions ('agreement'), for the admin API. */
-  readonly trust = new TrustLedger();
+  /** Each participant's trust weight across versions ('agreement'), for the admin API. */ readonly trust =
+    new TrustLedger();
 
   constructor(private readonly options: RuntimeOptions) {
     this.federationId = options.federationId;
