@@ -30,7 +30,12 @@
  * 5. Aggregation time per consensus version: the coordinator's mutua_aggregation_seconds
  *    histogram (/metrics) over the window, and the per-version aggregationMs of the rounds
  *    API (median and maximum).
- * 6. Stops everything (SIGTERM to the coordinator, which then writes its CPU profile if
+ * 6. The reconnect storm: every connection is dropped, and once the coordinator has seen
+ *    them go, every participant sends a Hello with its resume token at the same moment;
+ *    reported as resume admissions/s, Hello→Welcome latency, and failures (a Welcome later
+ *    than the client's 20 s handshake timeout counts as one). Join admissions/s come from
+ *    step 3 (--connect-concurrency Hellos in flight at once).
+ * 7. Stops everything (SIGTERM to the coordinator, which then writes its CPU profile if
  *    --server-cpu-prof was given) and removes the temporary data directory.
  *
  * Progress goes to stderr; the result to stdout (a table, or with --json exactly one JSON
@@ -49,7 +54,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ChildMessage, LoadConfig, ParentMessage, Report } from './load-generator.ts';
+import type { ChildMessage, LoadConfig, ParentMessage, Report, ResumeReport } from './load-generator.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -167,6 +172,14 @@ async function startServer(): Promise<{ url: string; pid: number }> {
     // The benchmark's participants stay far below this; the default (50/s) would also do.
     '--max-messages-per-second',
     '1000',
+    // Every participant comes from 127.0.0.1, and the resume storm has them all unauthenticated
+    // at once: the per-address and pending-Hello caps (sized for a flood) would refuse most.
+    '--max-connections-per-address',
+    String(connections + 100),
+    '--max-unauthenticated',
+    String(connections + 100),
+    '--max-unauthenticated-per-address',
+    String(connections + 100),
   ];
   if (databaseUrl) args.push('--database-url', databaseUrl);
   const env = { ...process.env };
@@ -361,6 +374,72 @@ function tell(states: LoaderState[], m: ParentMessage): void {
   for (const s of states) if (s.child.connected) s.child.send(m);
 }
 
+/** Sends `m` to every load generator and waits for each one's reply of type `reply`. */
+function askAll<T extends ChildMessage>(
+  states: LoaderState[],
+  m: ParentMessage,
+  reply: T['type'],
+  timeoutMs: number,
+): Promise<T[]> {
+  return Promise.all(
+    states.map(
+      (s) =>
+        new Promise<T>((resolve, reject) => {
+          const t = setTimeout(
+            () => reject(new Error(`a load generator did not answer ${m.type}`)),
+            timeoutMs,
+          );
+          const on = (msg: ChildMessage) => {
+            if (msg.type !== reply) return;
+            clearTimeout(t);
+            s.child.off('message', on);
+            resolve(msg as T);
+          };
+          s.child.on('message', on);
+          s.child.send(m);
+        }),
+    ),
+  );
+}
+
+/** The client's handshake timeout (PROTOCOL.md): a resume slower than this counts as failed. */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+
+/**
+ * Phase 3, the reconnect storm: every participant's connection is dropped at once (as a
+ * coordinator restart or a network cut would), and once the coordinator has seen them go,
+ * all of them send a Hello with their resume token at the same moment.
+ */
+async function resumeStorm(states: LoaderState[], url: string, pid: number) {
+  await askAll(states, { type: 'drop' }, 'dropped', 30_000);
+  for (let i = 0; i < 100 && (await scrape(url)).connections > 0; i++) await sleep(200);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  const storms = await askAll<ResumeReport>(
+    states,
+    { type: 'resume', timeoutMs: HANDSHAKE_TIMEOUT_MS },
+    'resumed',
+    HANDSHAKE_TIMEOUT_MS + 60_000,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const lat = Float64Array.from(storms.flatMap((r) => r.latencies)).sort();
+  const failures: Record<string, number> = {};
+  for (const r of storms)
+    for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+  const resumed = sum(storms.map((r) => r.resumed));
+  return {
+    resumed,
+    failed: sum(storms.map((r) => r.failed)),
+    seconds: round1(seconds),
+    perSec: round1(resumed / seconds),
+    helloP50Ms: round1(percentile(lat, 50)),
+    helloP99Ms: round1(percentile(lat, 99)),
+    helloMaxMs: round1(lat.length ? lat[lat.length - 1]! : Number.NaN),
+    serverCpu: round3((cpuSeconds(pid) - cpu0) / seconds),
+    failures,
+  };
+}
+
 function collectReports(states: LoaderState[]): Promise<Report[]> {
   return Promise.all(
     states.map(
@@ -406,6 +485,7 @@ async function run() {
     publicSet: { dataset: 'mnist', split: 'test', offset: 0, count: 10000 },
     settings: {
       mode,
+      aggregation: 'mean',
       batchSize: 512,
       encodings: ['uint8'],
       participantLimit: connections,
@@ -499,6 +579,12 @@ async function run() {
   const after = await scrape(url);
   const rssLoaded = rssBytes(pid);
   const rounds = (await listRounds(url, fed.id, versionBefore)).filter((r) => r.number >= versionBefore);
+  progress(`[resume] dropping ${admitted} connections, then every participant resumes at once`);
+  const resume = await resumeStorm(states, url, pid);
+  note(
+    `[resume] ${resume.resumed}/${admitted} resumed in ${resume.seconds} s` +
+      (resume.failed ? `; failures: ${JSON.stringify(resume.failures)}` : ''),
+  );
 
   // Results.
   const totalLat = sum(reports.map((r) => r.latencies.length));
@@ -545,6 +631,10 @@ async function run() {
     serverRssBytes: { beforeConnections: rssBefore, connectedIdle: rssConnected, underLoad: rssLoaded },
     connectSeconds: round1(connectSeconds),
     connectServerCpu: round3(connectServerCpu),
+    /** Joins admitted per second while connecting (--connect-concurrency Hellos in flight). */
+    joinAdmissionsPerSec: round1(admitted / connectSeconds),
+    /** The reconnect storm: every participant resumes at once (phase 3). */
+    resume,
     tasksReceivedBySubmitters: sum(reports.map((r) => r.tasks)),
     bytesReceivedByParticipantsPerSec: Math.round(sum(reports.map((r) => r.bytesReceived)) / windowSeconds),
     errors,
@@ -598,7 +688,14 @@ function print(r: Awaited<ReturnType<typeof run>>['result']): void {
       'server RSS',
       `${mib(r.serverRssBytes.beforeConnections)} → ${mib(r.serverRssBytes.connectedIdle)} connected → ${mib(r.serverRssBytes.underLoad)} under load`,
     ],
-    ['connect time', `${r.connectSeconds} s (coordinator CPU ${r.connectServerCpu} cores)`],
+    [
+      'join admissions/s',
+      `${r.joinAdmissionsPerSec} (${r.connectionsAdmitted} in ${r.connectSeconds} s, ${concurrency} Hellos in flight; coordinator CPU ${r.connectServerCpu} cores)`,
+    ],
+    [
+      'resume admissions/s (all at once)',
+      `${r.resume.perSec} (${r.resume.resumed} of ${r.connectionsAdmitted} in ${r.resume.seconds} s; Hello→Welcome p50 / p99 / max ${r.resume.helloP50Ms} / ${r.resume.helloP99Ms} / ${r.resume.helloMaxMs} ms; ${r.resume.failed} failed${r.resume.failed ? ` ${JSON.stringify(r.resume.failures)}` : ''}; coordinator CPU ${r.resume.serverCpu} cores)`,
+    ],
     ['errors', Object.keys(r.errors).length ? JSON.stringify(r.errors) : 'none'],
     ['database', r.database],
     [

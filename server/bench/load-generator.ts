@@ -33,7 +33,11 @@ export type ParentMessage =
   | { type: 'start' }
   | { type: 'measure' }
   | { type: 'stop' }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Drop every connection (as a coordinator restart would); reply 'dropped'. */
+  | { type: 'drop' }
+  /** Reconnect every participant at once with its resume token; reply 'resumed'. */
+  | { type: 'resume'; timeoutMs: number };
 
 export interface Progress {
   type: 'progress';
@@ -60,7 +64,21 @@ export type ChildMessage =
   | Progress
   | { type: 'connected'; connected: number; failed: number; failures: Record<string, number> }
   | Report
+  | { type: 'dropped' }
+  | ResumeReport
   | { type: 'fatal'; message: string };
+
+/** The reconnect storm: every participant's Hello with its resume token, all sent at once. */
+export interface ResumeReport {
+  type: 'resumed';
+  resumed: number;
+  failed: number;
+  failures: Record<string, number>;
+  /** From the first socket opened to the last Welcome (or failure), in ms. */
+  elapsedMs: number;
+  /** Socket open to Welcome, per resumed participant, in ms. */
+  latencies: number[];
+}
 
 const CLASSES = 10;
 const ROWS = 512;
@@ -87,8 +105,10 @@ let tasks = 0;
 let bytesReceived = 0;
 let errors: Record<string, number> = {};
 let latencies: number[] = [];
-const sockets: WebSocket[] = [];
-const submitters: Submitter[] = [];
+let sockets: WebSocket[] = [];
+let submitters: Submitter[] = [];
+/** Each participant's resume token, from its Welcome (by participant index). */
+const resumeTokens: string[] = [];
 
 class Submitter {
   /** Newest task round received and not yet uploaded. */
@@ -198,9 +218,22 @@ function openCount(): number {
   return n;
 }
 
-/** Opens one participant: resolves once its Welcome arrived (true) or it failed (false). */
-function connectOne(i: number): Promise<boolean> {
+/**
+ * Opens one participant: resolves once its Welcome arrived (true) or it failed (false).
+ * With `resumeToken` the Hello resumes that participant instead of joining; `latencies`
+ * then receives the time from the socket's creation to its Welcome.
+ */
+function connectOne(
+  i: number,
+  opts: {
+    resumeToken?: string;
+    timeoutMs?: number;
+    failures?: Record<string, number>;
+    latencies?: number[];
+  } = {},
+): Promise<boolean> {
   return new Promise((resolve) => {
+    const began = performance.now();
     const ws = new WebSocket(cfg.wsUrl, { perMessageDeflate: false });
     let settled = false;
     const done = (ok: boolean, why?: string) => {
@@ -208,22 +241,23 @@ function connectOne(i: number): Promise<boolean> {
       settled = true;
       clearTimeout(timeout);
       if (!ok) {
-        count(failures, why ?? 'unknown');
+        count(opts.failures ?? failures, why ?? 'unknown');
         ws.terminate();
-      }
+      } else opts.latencies?.push(performance.now() - began);
       resolve(ok);
     };
-    const timeout = setTimeout(() => done(false, 'timeout'), 60_000);
+    const timeout = setTimeout(() => done(false, 'timeout'), opts.timeoutMs ?? 60_000);
     ws.binaryType = 'nodebuffer';
     ws.on('error', (err) => done(false, (err as NodeJS.ErrnoException).code ?? err.message));
     ws.on('close', (code) => done(false, `close ${code}`));
     ws.on('open', () => {
+      const who = opts.resumeToken ? { resumeToken: opts.resumeToken } : { joinToken: cfg.joinToken };
       ws.send(
         encodeEnvelope({
           seq: 1,
           hello: {
             protocolVersion: 1,
-            joinToken: cfg.joinToken,
+            ...who,
             name: `${cfg.prefix}-${i}`,
             kind: 0,
             inputShape: [28, 28, 1],
@@ -240,6 +274,7 @@ function connectOne(i: number): Promise<boolean> {
       if (!settled) {
         const r = decodeFrame(data, { maxFrameBytes: 1 << 30, isBinary: true });
         if (r.ok && r.body === 'welcome') {
+          resumeTokens[i] = r.envelope.welcome!.resumeToken ?? '';
           sockets.push(ws);
           if (submitter) submitters.push(submitter);
           done(true);
@@ -252,6 +287,34 @@ function connectOne(i: number): Promise<boolean> {
       submitter?.onFrame(data);
     });
   });
+}
+
+/** Every participant that has a resume token reconnects at once (a storm after a restart). */
+async function resumeAll(timeoutMs: number): Promise<ResumeReport> {
+  const storm: ResumeReport = {
+    type: 'resumed',
+    resumed: 0,
+    failed: 0,
+    failures: {},
+    elapsedMs: 0,
+    latencies: [],
+  };
+  const began = performance.now();
+  await Promise.all(
+    resumeTokens.map(async (resumeToken, i) => {
+      if (!resumeToken) return;
+      const ok = await connectOne(i, {
+        resumeToken,
+        timeoutMs,
+        failures: storm.failures,
+        latencies: storm.latencies,
+      });
+      if (ok) storm.resumed++;
+      else storm.failed++;
+    }),
+  );
+  storm.elapsedMs = performance.now() - began;
+  return storm;
 }
 
 async function connectAll(): Promise<void> {
@@ -304,6 +367,15 @@ process.on('message', (m: ParentMessage) => {
         tasks,
         bytesReceived,
       });
+      return;
+    case 'drop':
+      for (const ws of sockets) ws.terminate();
+      sockets = [];
+      submitters = [];
+      send({ type: 'dropped' });
+      return;
+    case 'resume':
+      resumeAll(m.timeoutMs).then(send, (e: unknown) => send({ type: 'fatal', message: String(e) }));
       return;
     case 'close':
       clearInterval(progress);

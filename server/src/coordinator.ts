@@ -7,6 +7,7 @@
 import { type HelloInit, ProtocolError } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import { admit } from './coordinator/admission.ts';
+import { AdmissionBatcher } from './coordinator/admission-batcher.ts';
 import { ConnectionRegistry } from './coordinator/connection-registry.ts';
 import { FederationRuntimes } from './coordinator/federation-runtimes.ts';
 import { TrafficMeter } from './coordinator/traffic-meter.ts';
@@ -34,6 +35,7 @@ export class Coordinator {
   private readonly runtimes: FederationRuntimes;
   private readonly connections: ConnectionRegistry;
   private readonly traffic: TrafficMeter;
+  private readonly admissions: AdmissionBatcher;
   /** Database work started by connections (admissions) that close() waits for. */
   private readonly pending = new Set<Promise<unknown>>();
   private closing: Promise<void> | null = null;
@@ -49,6 +51,7 @@ export class Coordinator {
     });
     this.connections = new ConnectionRegistry(o.metrics);
     this.traffic = new TrafficMeter(o.db, o.log, o.trafficFlushMs);
+    this.admissions = new AdmissionBatcher(o.db);
   }
 
   /** The runtime of a federation, recovered from the database on first use. */
@@ -77,7 +80,7 @@ export class Coordinator {
 
   admit(hello: HelloInit): Promise<Admission | ProtocolError> {
     if (this.closing) return Promise.resolve(shuttingDown());
-    const p = admit(hello, { db: this.o.db, runtime: (f) => this.runtimes.get(f) });
+    const p = admit(hello, { db: this.admissions, runtime: (f) => this.runtimes.get(f) });
     this.pending.add(p);
     const done = () => this.pending.delete(p);
     p.then(done, done);

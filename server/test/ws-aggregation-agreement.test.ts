@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createFederation, describeEachDatabase, startServer } from './helper.ts';
+import { auth, createFederation, describeEachDatabase, startServer } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
 // A federation created with aggregation 'agreement' runs rounds end to end, and its
@@ -41,5 +41,22 @@ describeEachDatabase("WebSocket: a federation with aggregation 'agreement'", (da
     };
     assert.ok(mass(3) > 0.8, `mass on the agreed class: ${mass(3)}`);
     assert.ok(mass(7) < 0.1, `mass on the outlier's class: ${mass(7)}`);
+
+    // The admin API lists each participant's trust weight and flags the outlier.
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/federations/${fed.id}/participants`,
+      headers: auth,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const listed = new Map(
+      (res.json() as { name: string; trust: number | null; flagged: boolean }[]).map((p) => [p.name, p]),
+    );
+    for (const name of ['a', 'b', 'c']) {
+      assert.equal(listed.get(name)!.trust, 1, `${name} is in line with the others`);
+      assert.equal(listed.get(name)!.flagged, false);
+    }
+    assert.ok(listed.get('outlier')!.trust! < 0.5, `the outlier's trust: ${listed.get('outlier')!.trust}`);
+    assert.equal(listed.get('outlier')!.flagged, true);
   });
 });

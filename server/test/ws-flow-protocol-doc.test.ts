@@ -120,6 +120,51 @@ describe('PROTOCOL.md holds', () => {
     }
   });
 
+  it('after Leave the coordinator sends nothing more: the round that Leave completes is announced to the others only', async (t) => {
+    // Quorum 0: the round waits for every connected participant, so B's Leave is what closes it.
+    const fed = await createFederation(s.app, { sync: { quorum: 0 }, encodings: ['float32'] });
+    const a = await TestClient.join(s.wsUrl, {
+      joinToken: fed.token,
+      name: 'stays',
+      supportedEncodings: [1],
+    });
+    const b = await TestClient.join(s.wsUrl, {
+      joinToken: fed.token,
+      name: 'leaves',
+      supportedEncodings: [1],
+    });
+    t.after(() => {
+      a.close();
+      b.close();
+    });
+    const taskA = await a.validTask();
+    await b.validTask();
+    const payload = float32Bytes(predictions(taskA.predictIndices.length, 10, 1));
+    await a.reply(
+      a.send({
+        predictions: {
+          round: taskA.round,
+          encoding: 1,
+          rows: taskA.predictIndices.length,
+          classes: 10,
+          payload,
+        },
+      }),
+    );
+    b.received.splice(0);
+    b.send({ leave: { reason: 'done' } });
+    assert.equal((await b.waitClose()).code, 1000);
+    // The others learn that the round closed and get the next task...
+    await a.nextBody('roundClosed');
+    await a.task(taskA.round + 1);
+    // ...and the participant that left got nothing after its Leave.
+    assert.deepEqual(
+      b.received.map((r) => r.body),
+      [],
+      'no RoundClosed or Task after Leave',
+    );
+  });
+
   it('the metrics endpoint gives hasTestAccuracy as a boolean', async (t) => {
     const { fed, c } = await joined(t);
     const task = await c.validTask();

@@ -69,6 +69,8 @@ const participant: Participant = {
   lastSeenAt: '2026-01-01T00:00:00.000Z',
   bytesIn: 10,
   bytesOut: 20,
+  trust: null,
+  flagged: false,
 };
 
 function run(s: DashboardState, ...actions: DashboardAction[]): DashboardState {

@@ -201,7 +201,12 @@ export class FederationCard {
       ...sorted.map((p) =>
         h(
           'tr',
-          { 'data-participant-id': p.id, 'data-online': String(p.online), 'data-kind': p.kind },
+          {
+            'data-participant-id': p.id,
+            'data-online': String(p.online),
+            'data-kind': p.kind,
+            'data-flagged': String(p.flagged),
+          },
           h('td', {}, p.name),
           h('td', {}, h('code', { title: p.id }, p.id.slice(0, 13))),
           h('td', {}, p.kind),
@@ -210,6 +215,16 @@ export class FederationCard {
             'td',
             {},
             h('span', { class: `pill ${p.online ? 'ok' : 'bad'}` }, p.online ? 'online' : 'offline'),
+            // 'agreement' down-weights this participant's uploads: they lie far from the others'.
+            p.flagged &&
+              h(
+                'span',
+                {
+                  class: 'pill bad',
+                  title: `trust weight ${(p.trust ?? 0).toFixed(2)}: its uploads are down-weighted`,
+                },
+                'flagged',
+              ),
           ),
           h('td', {}, formatAgo(p.lastSeenAt)),
           h('td', {}, formatPercent(s.latestAccuracy[p.id])),

@@ -11,6 +11,13 @@ export const ParticipantView = Type.Object({
   lastSeenAt: Type.String(),
   bytesIn: Type.Integer(),
   bytesOut: Type.Integer(),
+  trust: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description:
+      "aggregation 'agreement': moving average of the trust factors of its contributions (1 = in line with the others); null until scored or after a restart",
+  }),
+  flagged: Type.Boolean({
+    description: 'its trust weight fell below 0.5: its uploads are being down-weighted',
+  }),
 });
 export type ParticipantView = Static<typeof ParticipantView>;
 

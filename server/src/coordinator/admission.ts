@@ -12,13 +12,15 @@ import {
   ProtocolError,
   validateHello,
 } from '@mutua/proto';
-import type { FederationRecord, LiveStore, ParticipantRecord } from '../db/store.ts';
+import type { FederationRecord, ParticipantRecord } from '../db/store.ts';
 import { createToken, hashToken } from '../db/token-hash.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import type { Admission } from '../ws/participant-connection.ts';
+import type { AdmissionBatcher } from './admission-batcher.ts';
 
 export interface AdmissionDeps {
-  db: LiveStore;
+  /** The database work, batched with the Hellos that arrive at the same time. */
+  db: AdmissionBatcher;
   runtime(federation: FederationRecord): Promise<FederationRuntime>;
 }
 
@@ -67,22 +69,23 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
   if (who.resumed) {
     participantId = who.participant.id;
     resumeToken = who.resumeToken;
-    // A participant created just now was last seen now already.
-    await db.touchParticipant(participantId, new Date());
+    // Its lastSeenAt was set with the lookup (admission-batcher.ts); a new participant's is its creation.
   } else {
     const token = createToken();
     resumeToken = token.token;
     // Count and insert in one transaction (db-coordinator-store.ts): concurrent joins cannot overshoot.
-    const created = await db.createParticipant({
-      federationId: federation.id,
-      joinTokenId: who.joinTokenId,
-      name: hello.name || 'participant',
-      kind: kindName(hello.kind ?? 0),
-      modelArch: hello.modelArch ?? '',
-      resumeTokenHash: token.hash,
-      limit: federation.settings.participantLimit,
-      tokenMaxUses: who.maxUses,
-    });
+    const created = await db.createParticipant(
+      {
+        federationId: federation.id,
+        joinTokenId: who.joinTokenId,
+        name: hello.name || 'participant',
+        kind: kindName(hello.kind ?? 0),
+        modelArch: hello.modelArch ?? '',
+        resumeTokenHash: token.hash,
+      },
+      federation.settings.participantLimit,
+      who.maxUses,
+    );
     if (created === 'used-up') {
       return new ProtocolError('BAD_TOKEN', `this join token was already used ${who.maxUses} times`, {
         detail: 'TOKEN_USED_UP',
@@ -113,22 +116,23 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
   };
 }
 
-async function identify(hello: HelloInit, db: LiveStore): Promise<Identity | ProtocolError> {
+async function identify(hello: HelloInit, db: AdmissionBatcher): Promise<Identity | ProtocolError> {
   if (hello.resumeToken) {
-    const p = await db.findParticipantByResumeHash(hashToken(hello.resumeToken));
-    if (!p) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');
+    const found = await db.resume(hashToken(hello.resumeToken));
+    if (!found) return new ProtocolError('BAD_TOKEN', 'unknown resume token; join again with a join token');
+    const { participant: p, federation } = found;
     if (p.revoked) return new ProtocolError('TOKEN_REVOKED', 'this participant was removed by the operator');
-    const federation = await db.getFederation(p.federationId);
     return { resumed: true, participant: p, resumeToken: hello.resumeToken, federation };
   }
-  const t = await db.findJoinToken(hashToken(hello.joinToken ?? ''));
-  if (!t) return new ProtocolError('BAD_TOKEN', 'unknown join token');
+  const found = await db.joinToken(hashToken(hello.joinToken ?? ''));
+  if (!found) return new ProtocolError('BAD_TOKEN', 'unknown join token');
+  const t = found.token;
   if (t.revoked) return new ProtocolError('TOKEN_REVOKED', 'this join token was revoked');
   return {
     resumed: false,
     joinTokenId: t.id,
     maxUses: t.maxUses,
-    federation: await db.getFederation(t.federationId),
+    federation: found.federation,
   };
 }
 

@@ -10,18 +10,24 @@
  * started at once would finish before the next WebSocket frame is even read, and no batch
  * would ever hold more than one item.
  *
+ * With `lingerMs` > 0 a batch starts that long after its first item instead (admission:
+ * Hellos of a reconnect storm arrive spread over the event loop's turns, each behind its
+ * socket's upgrade; a few milliseconds gather hundreds of them into one statement).
+ *
  * If a batch fails, its items are retried one by one so that one bad item (e.g. a
  * missing round) fails alone; `write` must therefore be all-or-nothing (a transaction).
  */
 export class GroupCommit<In, Out> {
   readonly #write: (items: In[]) => Promise<Out[]>;
   readonly #maxBatch: number;
+  readonly #lingerMs: number;
   #pending: { item: In; resolve: (out: Out) => void; reject: (e: unknown) => void }[] = [];
   #running = false;
 
-  constructor(write: (items: In[]) => Promise<Out[]>, maxBatch: number) {
+  constructor(write: (items: In[]) => Promise<Out[]>, maxBatch: number, lingerMs = 0) {
     this.#write = write;
     this.#maxBatch = maxBatch;
+    this.#lingerMs = lingerMs;
   }
 
   submit(item: In): Promise<Out> {
@@ -29,7 +35,8 @@ export class GroupCommit<In, Out> {
       this.#pending.push({ item, resolve, reject });
       if (!this.#running) {
         this.#running = true;
-        setImmediate(() => void this.#drain());
+        if (this.#lingerMs > 0) setTimeout(() => void this.#drain(), this.#lingerMs);
+        else setImmediate(() => void this.#drain());
       }
     });
   }

@@ -74,6 +74,24 @@ export class JoinTokensRepository {
     });
   }
 
+  /** findByHash() for many hashes in one query; unknown hashes are absent. */
+  findManyByHashes(tokenHashes: readonly string[]): Promise<JoinTokenRow[]> {
+    if (tokenHashes.length === 0) return Promise.resolve([]);
+    return this.ctx.unit(async (db) => {
+      const rows = await db.joinToken.findMany({ where: { tokenHash: { in: [...tokenHashes] } } });
+      return rows.map(toRow);
+    });
+  }
+
+  /** get() for many ids in one query; unknown ids are absent. */
+  getMany(ids: readonly string[]): Promise<JoinTokenRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.ctx.unit(async (db) => {
+      const rows = await db.joinToken.findMany({ where: { id: { in: [...ids] } } });
+      return rows.map(toRow);
+    });
+  }
+
   get(id: string): Promise<JoinTokenRow | null> {
     return this.ctx.unit(async (db) => {
       const t = await db.joinToken.findUnique({ where: { id } });
@@ -101,9 +119,10 @@ export class JoinTokensRepository {
     });
   }
 
-  markUsed(id: string, at: Date = new Date()): Promise<void> {
+  markUsed(id: string | readonly string[], at: Date = new Date()): Promise<void> {
+    const ids = typeof id === 'string' ? [id] : [...id];
     return this.ctx.unit(async (db) => {
-      await db.joinToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+      await db.joinToken.updateMany({ where: { id: { in: ids } }, data: { lastUsedAt: at } });
     });
   }
 }

@@ -10,7 +10,9 @@ import type {
   ConsensusRecord,
   Db,
   FederationRecord,
+  JoinTokenRecord,
   LiveStore,
+  NewParticipant,
   ParticipantRecord,
   RecoveredState,
   StoredRound,
@@ -72,64 +74,74 @@ export class PrismaLiveStore implements LiveStore {
     };
   }
 
-  async findJoinToken(tokenHash: string) {
-    const t = await this.db.joinTokens.findByHash(tokenHash);
-    if (!t) return null;
-    const expired = t.expiresAt !== null && t.expiresAt.getTime() <= Date.now();
-    return {
-      id: t.id,
-      federationId: t.federationId,
-      revoked: t.revokedAt !== null || expired,
-      maxUses: t.maxUses,
-    };
-  }
-
-  async findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null> {
-    const p = await this.db.participants.findByResumeTokenHash(hash);
-    if (!p) return null;
-    const token = p.joinTokenId ? await this.db.joinTokens.get(p.joinTokenId) : null;
-    return {
-      id: p.id,
-      federationId: p.federationId,
-      joinTokenId: p.joinTokenId,
-      name: p.name,
-      revoked: p.removedAt !== null || (token?.revokedAt ?? null) !== null,
-    };
-  }
-
   countParticipants(federationId: string): Promise<number> {
     return this.db.participants.count(federationId);
   }
 
-  async createParticipant(p: {
-    federationId: string;
-    joinTokenId: string;
-    name: string;
-    kind: string;
-    modelArch: string;
-    resumeTokenHash: string;
-    limit: number;
-    tokenMaxUses: number | null;
-  }): Promise<ParticipantRecord | 'full' | 'used-up'> {
-    const { limit, tokenMaxUses, ...input } = p;
-    const row = await this.db.participants.createWithinLimit(
-      { ...input, kind: input.kind as 'node' | 'browser' | 'other' },
+  async findParticipantsByResumeHashes(hashes: readonly string[]): Promise<Map<string, ParticipantRecord>> {
+    const rows = await this.db.participants.findManyByResumeTokenHashes(hashes);
+    const tokenIds = [...new Set(rows.map((p) => p.joinTokenId).filter((t): t is string => t !== null))];
+    const revokedTokens = new Set(
+      (await this.db.joinTokens.getMany(tokenIds)).filter((t) => t.revokedAt !== null).map((t) => t.id),
+    );
+    return new Map(
+      rows.map((p) => [
+        p.resumeTokenHash,
+        {
+          id: p.id,
+          federationId: p.federationId,
+          joinTokenId: p.joinTokenId,
+          name: p.name,
+          revoked: p.removedAt !== null || (p.joinTokenId !== null && revokedTokens.has(p.joinTokenId)),
+        },
+      ]),
+    );
+  }
+
+  async findJoinTokens(hashes: readonly string[]): Promise<Map<string, JoinTokenRecord>> {
+    const now = Date.now();
+    return new Map(
+      (await this.db.joinTokens.findManyByHashes(hashes)).map((t) => [
+        t.tokenHash,
+        {
+          id: t.id,
+          federationId: t.federationId,
+          revoked: t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt.getTime() <= now),
+          maxUses: t.maxUses,
+        },
+      ]),
+    );
+  }
+
+  async createParticipants(
+    joins: readonly NewParticipant[],
+    limit: number,
+    tokenMaxUses: ReadonlyMap<string, number | null>,
+  ): Promise<(ParticipantRecord | 'full' | 'used-up')[]> {
+    const rows = await this.db.participants.createManyWithinLimit(
+      joins.map((j) => ({ ...j, kind: j.kind as 'node' | 'browser' | 'other' })),
       limit,
       tokenMaxUses,
     );
-    if (typeof row === 'string') return row;
-    await this.db.joinTokens.markUsed(p.joinTokenId);
-    return {
-      id: row.id,
-      federationId: row.federationId,
-      joinTokenId: row.joinTokenId,
-      name: row.name,
-      revoked: false,
-    };
+    const used = [
+      ...new Set(rows.flatMap((r) => (typeof r === 'string' || !r.joinTokenId ? [] : [r.joinTokenId]))),
+    ];
+    if (used.length) await this.db.joinTokens.markUsed(used);
+    return rows.map((r) =>
+      typeof r === 'string'
+        ? r
+        : {
+            id: r.id,
+            federationId: r.federationId,
+            joinTokenId: r.joinTokenId,
+            name: r.name,
+            revoked: false,
+          },
+    );
   }
 
-  async touchParticipant(id: string, at: Date): Promise<void> {
-    await this.db.participants.touch(id, at);
+  async touchParticipants(ids: readonly string[], at: Date): Promise<void> {
+    await this.db.participants.touchMany(ids, at);
   }
 
   async addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void> {

@@ -123,6 +123,94 @@ export class ParticipantsRepository {
     );
   }
 
+  /**
+   * createWithinLimit() for several joins of ONE federation in one transaction (a burst of
+   * Hellos is admitted in batches): the limits are applied in order, so the result is what
+   * the same joins one after another would give, at the cost of one transaction (and one
+   * fsync) instead of one each. `tokenMaxUses` maps a join token id to its use limit.
+   */
+  createManyWithinLimit(
+    inputs: readonly CreateParticipantInput[],
+    limit: number,
+    tokenMaxUses: ReadonlyMap<string, number | null>,
+  ): Promise<(ParticipantRow | 'full' | 'used-up')[]> {
+    for (const input of inputs) checkResumeHash(input.resumeTokenHash);
+    const federationId = inputs[0]?.federationId;
+    if (federationId === undefined) return Promise.resolve([]);
+    if (inputs.some((i) => i.federationId !== federationId))
+      throw new DbError('MUTUA_ERR_DB_INVALID', 'createManyWithinLimit takes joins of one federation');
+    return this.ctx.unit((db) =>
+      db.$transaction(
+        async (tx) => {
+          if (this.ctx.provider === 'postgres')
+            await tx.$queryRaw(sql`SELECT id FROM "Federation" WHERE id = ${federationId} FOR UPDATE`);
+          const tokenIds = [...new Set(inputs.map((i) => i.joinTokenId).filter((t): t is string => !!t))];
+          const uses = new Map<string, number>();
+          for (const g of await tx.participant.groupBy({
+            by: ['joinTokenId'],
+            where: { joinTokenId: { in: tokenIds } },
+            _count: { _all: true },
+          }))
+            if (g.joinTokenId) uses.set(g.joinTokenId, g._count._all);
+          let n = await tx.participant.count({ where: { federationId, removedAt: null } });
+          const accepted: CreateParticipantInput[] = [];
+          const verdicts = inputs.map((input): 'ok' | 'full' | 'used-up' => {
+            const token = input.joinTokenId ?? null;
+            const max = token === null ? null : (tokenMaxUses.get(token) ?? null);
+            if (token !== null && max !== null && (uses.get(token) ?? 0) >= max) return 'used-up';
+            if (n >= limit) return 'full';
+            n++;
+            if (token !== null) uses.set(token, (uses.get(token) ?? 0) + 1);
+            accepted.push(input);
+            return 'ok';
+          });
+          const seenAt = new Date();
+          const rows = accepted.length
+            ? await tx.participant.createManyAndReturn({
+                data: accepted.map((i) => ({
+                  federationId,
+                  name: i.name,
+                  kind: i.kind,
+                  modelArch: i.modelArch ?? '',
+                  resumeTokenHash: i.resumeTokenHash,
+                  joinTokenId: i.joinTokenId ?? null,
+                  firstSeenAt: i.seenAt ?? seenAt,
+                  lastSeenAt: i.seenAt ?? seenAt,
+                })),
+              })
+            : [];
+          const byHash = new Map(rows.map((r) => [r.resumeTokenHash, toRow(r)]));
+          return inputs.map((input, k) => {
+            const v = verdicts[k]!;
+            return v === 'ok' ? byHash.get(input.resumeTokenHash)! : v;
+          });
+        },
+        { maxWait: 15_000, timeout: 15_000 },
+      ),
+    );
+  }
+
+  /** findByResumeTokenHash() for many hashes in one query; unknown hashes are absent. */
+  findManyByResumeTokenHashes(hashes: readonly string[]): Promise<ParticipantRow[]> {
+    if (hashes.length === 0) return Promise.resolve([]);
+    return this.ctx.unit(async (db) => {
+      const rows = await db.participant.findMany({ where: { resumeTokenHash: { in: [...hashes] } } });
+      return rows.map(toRow);
+    });
+  }
+
+  /** touch() for many participants in one statement. */
+  touchMany(ids: readonly string[], at: Date = new Date()): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
+    return this.ctx.unit(async (db) => {
+      const { count } = await db.participant.updateMany({
+        where: { id: { in: [...ids] } },
+        data: { lastSeenAt: at },
+      });
+      return count;
+    });
+  }
+
   get(id: string): Promise<ParticipantRow | null> {
     return this.ctx.unit(async (db) => {
       const p = await db.participant.findUnique({ where: { id } });

@@ -82,31 +82,51 @@ export interface ConsensusRecord {
   createdAt: Date;
 }
 
+export interface JoinTokenRecord {
+  id: string;
+  federationId: string;
+  revoked: boolean;
+  maxUses: number | null;
+}
+
+export interface NewParticipant {
+  federationId: string;
+  joinTokenId: string;
+  name: string;
+  kind: string;
+  modelArch: string;
+  resumeTokenHash: string;
+}
+
+/**
+ * The lookups and writes of admission, for many Hellos at once (coordinator/admission-batcher.ts):
+ * a reconnect storm costs a few statements per batch instead of a few per Hello.
+ */
+export interface AdmissionDb {
+  /** Participants by resume-token hash; unknown hashes are absent from the map. */
+  findParticipantsByResumeHashes(hashes: readonly string[]): Promise<Map<string, ParticipantRecord>>;
+  /** Join tokens by hash; unknown hashes are absent from the map. */
+  findJoinTokens(hashes: readonly string[]): Promise<Map<string, JoinTokenRecord>>;
+  /**
+   * Registers joins of ONE federation in order, each refused when the federation already
+   * holds `limit` participants or its token was used `tokenMaxUses` times (one transaction).
+   */
+  createParticipants(
+    joins: readonly NewParticipant[],
+    limit: number,
+    tokenMaxUses: ReadonlyMap<string, number | null>,
+  ): Promise<(ParticipantRecord | 'full' | 'used-up')[]>;
+  touchParticipants(ids: readonly string[], at: Date): Promise<void>;
+}
+
 /**
  * What the live coordinator needs. Every method that records an accepted contribution
  * resolves only once it is durable, because the participant is acknowledged right after.
  */
-export interface LiveStore {
+export interface LiveStore extends AdmissionDb {
   // ------------------------------------------------------------------ admission
   getFederation(id: string): Promise<FederationRecord | null>;
-  findJoinToken(
-    tokenHash: string,
-  ): Promise<{ id: string; federationId: string; revoked: boolean; maxUses: number | null } | null>;
-  findParticipantByResumeHash(hash: string): Promise<ParticipantRecord | null>;
   countParticipants(federationId: string): Promise<number>;
-  createParticipant(p: {
-    federationId: string;
-    joinTokenId: string;
-    name: string;
-    kind: string;
-    modelArch: string;
-    resumeTokenHash: string;
-    /** The federation's participantLimit, enforced atomically with the insert. */
-    limit: number;
-    /** The join token's use limit (null = none), enforced in the same transaction. */
-    tokenMaxUses: number | null;
-  }): Promise<ParticipantRecord | 'full' | 'used-up'>;
-  touchParticipant(id: string, at: Date): Promise<void>;
   /** Traffic counters (and last seen) of many participants at once, one statement per chunk. */
   addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void>;
 

@@ -24,6 +24,7 @@ import { strategyFor } from './strategy-registry.ts';
 import { SubmissionIntake } from './submission-intake.ts';
 import { TaskViewCache } from './task-view-cache.ts';
 import type { HoldPoint } from './test-hold.ts';
+import { TrustLedger } from './trust-ledger.ts';
 import { VersionLedger } from './version-ledger.ts';
 
 export type {
@@ -51,6 +52,8 @@ export class FederationRuntime {
   /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
   private readonly intake: SubmissionIntake;
   private fedavgShape: { count: number; signature: string } | null = null;
+  /** Each participant's trust weight across versions ('agreement'), for the admin API. */ readonly trust =
+    new TrustLedger();
 
   constructor(private readonly options: RuntimeOptions) {
     this.federationId = options.federationId;
@@ -354,6 +357,7 @@ export class FederationRuntime {
         createdAt: new Date(this.now()),
       });
       this.consensus = consensus;
+      this.trust.record(consensus);
       this.roster.consensusChanged();
     }
     await this.testHold('after-consensus-saved');

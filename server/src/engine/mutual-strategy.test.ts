@@ -6,7 +6,11 @@ import type { Contribution, RoundContext } from './strategy.ts';
 
 const C = 3;
 const ctx: RoundContext = {
-  settings: resolveSettings({ task: { inputShape: [2], numClasses: C, labelNames: [] }, batchSize: 4 }),
+  settings: resolveSettings({
+    task: { inputShape: [2], numClasses: C, labelNames: [] },
+    batchSize: 4,
+    aggregation: 'mean',
+  }),
   version: 9,
   publicSetSize: 10,
 };
@@ -118,5 +122,50 @@ describe('MutualStrategy.targetsFor', () => {
     const consensus = strategy.aggregate(ctx, new Map(batches.map((b) => [b.version, b])))!;
     const got = strategy.targetsFor(ctx, consensus, 'a')!;
     assert.deepEqual([...got.indices], [9, 10, 11, 12], 'one batch, the newest of equals');
+  });
+});
+
+describe("MutualStrategy with 'agreement'", () => {
+  it('takes a far-off contribution out of everyone else targets, and gives the outlier the consensus of the others', () => {
+    const agreement = { ...ctx, settings: { ...ctx.settings, aggregation: 'agreement' as const } };
+    const n = 4;
+    const oneHot = (cls: number, sure: number) => {
+      const p = new Float32Array(n * C).fill((1 - sure) / (C - 1));
+      for (let r = 0; r < n; r++) p[r * C + cls] = sure;
+      return p;
+    };
+    const honest = ['a', 'b', 'c', 'd'].map(
+      (id, i): Contribution => ({
+        participantId: id,
+        version: 9,
+        staleness: 0,
+        weight: 1,
+        probs: oneHot(0, 0.7 + 0.05 * i),
+      }),
+    );
+    const outlier: Contribution = {
+      participantId: 'x',
+      version: 9,
+      staleness: 0,
+      weight: 1,
+      probs: oneHot(2, 1),
+    };
+    const indices = Uint32Array.from([0, 1, 2, 3]);
+    const s = new MutualStrategy();
+    const consensus = s.aggregate(
+      agreement,
+      new Map([[9, { indices, contributions: [...honest, outlier] }]]),
+    )!;
+    const forA = s.targetsFor(agreement, consensus, 'a')!;
+    const forX = s.targetsFor(agreement, consensus, 'x')!;
+    assert.equal(forA.contributors, 4, 'the outlier still counts as a contributor');
+    assert.ok(
+      forA.probs[2]! < 0.15,
+      `the outlier's class keeps the honest mass (0.1–0.15): ${forA.probs[2]}`,
+    );
+    assert.ok(forX.probs[0]! > 0.7, `the outlier is sent the others' consensus: ${forX.probs[0]}`);
+    // With 'mean' the outlier would hold a fifth of the target.
+    const plain = s.aggregate(ctx, new Map([[9, { indices, contributions: [...honest, outlier] }]]))!;
+    assert.ok(s.targetsFor(ctx, plain, 'a')!.probs[2]! > 0.25);
   });
 });

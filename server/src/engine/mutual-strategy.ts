@@ -8,7 +8,7 @@
  * participant; the robust and confidence-weighted aggregators are recomputed over the
  * others, O(m·n·C) per participant (m contributors), which is why they are opt-in.
  */
-import { aggregateLeaveOneOut, leaveOneOutFromMean } from '@mutua/core/aggregate';
+import { aggregateLeaveOneOut, leaveOneOutFromMean, mean, trustScores } from '@mutua/core/aggregate';
 import { aggregateOptions, aggregatePredictions } from './aggregation.ts';
 import { sampleBatch } from './batch-sampler.ts';
 import type {
@@ -40,6 +40,10 @@ export class MutualStrategy implements Strategy {
     for (const [version, { indices, contributions }] of [...byVersion].sort((a, b) => b[0] - a[0])) {
       const usable = contributions.filter((c) => c.probs && c.weight > 0);
       if (usable.length === 0) continue;
+      if (ctx.settings.aggregation === 'agreement') {
+        batches.push(agreementBatch(ctx, version, indices, usable));
+        continue;
+      }
       const all = aggregatePredictions(
         ctx.settings,
         usable.map((c) => c.probs!),
@@ -101,6 +105,34 @@ export class MutualStrategy implements Strategy {
     }
     return { indices: plan.indices, probs, contributors };
   }
+}
+
+/**
+ * 'agreement' (core/src/aggregate/trust.ts): each weight times the contribution's trust
+ * factor, scored ONCE against everyone, and then the plain weighted mean. The batch keeps
+ * the trust-weighted contributions, so each participant's leave-one-out target comes from
+ * the mean in O(n·C) like 'mean' (recomputing the trust over the others for every
+ * participant cost O(m²·n·C) per version: too much for thousands of participants). An
+ * attacker's own factor does not shape its target: it is taken out with its weight.
+ */
+function agreementBatch(
+  ctx: RoundContext,
+  version: number,
+  indices: Uint32Array,
+  usable: readonly Contribution[],
+): BatchConsensus {
+  const C = ctx.settings.task.numClasses;
+  const preds = usable.map((c) => c.probs!);
+  const { trust } = trustScores(
+    preds,
+    C,
+    usable.map((c) => c.weight),
+  );
+  const contributions = usable.map((c, j) => ({ ...c, weight: c.weight * trust[j]! }));
+  const weights = contributions.map((c) => c.weight);
+  // Every factor can underflow to 0 only if every contribution is an outlier; keep the mean then.
+  const all = mean(preds, C, weights.some((w) => w > 0) ? weights : usable.map((c) => c.weight));
+  return { version, indices, contributions, all, trust };
 }
 
 /**
@@ -177,7 +209,8 @@ function leaveOneOut(
   own: Contribution,
   C: number,
 ): Float32Array {
-  if (ctx.settings.aggregation !== 'mean') {
+  // 'agreement' batches hold trust-weighted contributions and their mean (agreementBatch).
+  if (ctx.settings.aggregation !== 'mean' && ctx.settings.aggregation !== 'agreement') {
     const index = batch.contributions.indexOf(own);
     return aggregateLeaveOneOut(
       ctx.settings.aggregation,

@@ -40,6 +40,8 @@ export interface BatchConsensus {
   readonly contributions: readonly Contribution[];
   /** Aggregate over all contributions (n×C). */
   readonly all: Float32Array;
+  /** 'agreement': each contribution's trust factor in [0, 1], in the order of `contributions`. */
+  readonly trust?: Float64Array;
 }
 
 export type Consensus =

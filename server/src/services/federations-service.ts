@@ -127,8 +127,9 @@ export class FederationsService {
     await this.federation(federationId);
     // Traffic is counted in memory and written periodically: write it now so the figures are current.
     await this.coordinator.flushTraffic();
+    const runtime = await this.coordinator.loadedRuntime(federationId);
     return (await this.db.participants.listForFederation(federationId)).map((p) =>
-      participantView(p, this.coordinator.isOnline(p.id)),
+      participantView(p, this.coordinator.isOnline(p.id), runtime?.trust.of(p.id) ?? null),
     );
   }
 

@@ -2,6 +2,7 @@
  * Rows as the REST API shows them (the types come from the schemas in @mutua/proto/rest).
  * Pure functions: what is live (round, online count) is passed in by the caller.
  */
+
 import type {
   FederationView,
   IssuedToken,
@@ -21,6 +22,7 @@ import type {
   ReportedMetrics,
   RoundRow,
 } from '../db/index.ts';
+import { isFlagged } from '../engine/trust-ledger.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -79,7 +81,11 @@ export function issuedTokenView(t: JoinTokenRow, token: string): IssuedToken {
   return { ...tokenView(t), token, joinUrl: `/join/${encodeURIComponent(token)}` };
 }
 
-export function participantView(p: ParticipantRow, online: boolean): ParticipantView {
+export function participantView(
+  p: ParticipantRow,
+  online: boolean,
+  trust: number | null = null,
+): ParticipantView {
   return {
     id: p.id,
     name: p.name,
@@ -90,6 +96,8 @@ export function participantView(p: ParticipantRow, online: boolean): Participant
     lastSeenAt: p.lastSeenAt.toISOString(),
     bytesIn: p.bytesIn,
     bytesOut: p.bytesOut,
+    trust,
+    flagged: isFlagged(trust),
   };
 }
 
