@@ -3,6 +3,7 @@
  * AckView), what it takes from it (SessionPort, Submission), its errors and events, and
  * the per-version and per-session state the round policies read.
  */
+import type { ClusterPort } from './cluster-port.ts';
 import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import type { EncodingName, FederationSettings } from './settings.ts';
 import type { Contribution } from './strategy.ts';
@@ -125,6 +126,8 @@ export interface RuntimeOptions {
   paused?: boolean;
   /** TEST-ONLY (see test-hold.ts): stops the runtime inside a named crash window. */
   testHold?: TestHold;
+  /** Set when this coordinator is one replica of a cluster (cluster-port.ts). */
+  cluster?: ClusterPort;
 }
 
 export type RuntimeEvent =
