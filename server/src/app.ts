@@ -58,6 +58,9 @@ export type AppOptions = Pick<
       | 'allowedOrigins'
       | 'metricsToken'
       | 'demoShardsPerMinute'
+      | 'natsUrl'
+      | 'replicaId'
+      | 'leaseMs'
     >
   > & {
     logger?: FastifyServerOptions['logger'];
@@ -93,6 +96,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(coordinatorPlugin, {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    cluster: options.natsUrl
+      ? { natsUrl: options.natsUrl, replicaId: options.replicaId, leaseMs: options.leaseMs ?? 3000 }
+      : undefined,
   });
   await app.register(publicSetsService);
   await app.register(federationsService);

@@ -3,6 +3,7 @@
  * first use, with its events counted in the metrics.
  */
 import { decodePredictions, decodeWeights, type WeightEncoding, weightCountOf } from '@mutua/proto';
+import type { RuntimeClusterHooks } from '../cluster/cluster.ts';
 import type { CoordinatorDb, FederationRecord } from '../coordinator-db.ts';
 import { FederationRuntime } from '../engine/federation-runtime.ts';
 import type { StoredSubmission } from '../engine/runtime-store.ts';
@@ -15,6 +16,8 @@ export class FederationRuntimes {
   constructor(
     private readonly db: CoordinatorDb,
     private readonly metrics: CoordinatorMetrics,
+    /** Set on a cluster replica (cluster/cluster.ts). */
+    private readonly cluster?: RuntimeClusterHooks,
   ) {}
 
   /** The runtime of a federation, recovered from the database on first use. */
@@ -57,6 +60,7 @@ export class FederationRuntimes {
       decodeStored: (s) => decodeStored(s, federation),
       paused: federation.status === 'paused',
       testHold: testHoldFromEnv(federation.name),
+      cluster: this.cluster?.port(federation.id),
       onEvent: (e) => {
         if (e.type === 'round-opened') m.roundsOpened.inc({ federation: e.federationId });
         if (e.type === 'round-closed') {
@@ -65,6 +69,8 @@ export class FederationRuntimes {
         }
       },
     });
+    // Listening before loading: nothing the owner announces meanwhile is missed.
+    this.cluster?.attached(federation.id, rt);
     await rt.recover();
     rt.setPaused(federation.status === 'paused');
     return rt;

@@ -57,6 +57,12 @@ export class OnlineView implements OnlineSet {
     return fresh;
   }
 
+  /** Forgets every other replica's report (a new owner asks them all again). */
+  clearRemote(): void {
+    this.remote.clear();
+    this.extra = 0;
+  }
+
   /** `replica` died or left: its participants are offline until they reconnect elsewhere. */
   dropReplica(replica: string): number {
     let n = 0;
