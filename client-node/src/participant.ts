@@ -28,6 +28,7 @@ import {
   SessionError,
   type WebSocketConstructor,
 } from '@mutua/core/session';
+import { failoverTransport } from './failover-transport.ts';
 import { WebSocket } from 'ws';
 import { withAttack } from './attack.ts';
 import { CliError } from './cli-error.ts';
@@ -189,7 +190,10 @@ export async function runParticipant(
 
   const session = new ParticipantSession({
     url: o.coordinator,
-    transport: createWebSocketTransport({ WebSocket: WebSocket as unknown as WebSocketConstructor }),
+    transport: failoverTransport(
+      createWebSocketTransport({ WebSocket: WebSocket as unknown as WebSocketConstructor }),
+      o.coordinators ?? [o.coordinator],
+    ),
     joinToken: o.token,
     storage: new FileTokenStorage(checkpoints.tokenPath),
     name: o.name,
