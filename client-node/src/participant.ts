@@ -28,10 +28,10 @@ import {
   SessionError,
   type WebSocketConstructor,
 } from '@mutua/core/session';
-import { failoverTransport } from './failover-transport.ts';
 import { WebSocket } from 'ws';
 import { withAttack } from './attack.ts';
 import { CliError } from './cli-error.ts';
+import { failoverTransport } from './failover-transport.ts';
 import { FileTokenStorage } from './file-token-storage.ts';
 import { type MetricsLine, MetricsLog } from './metrics-log.ts';
 import { fileSystemHandler, snapshotArtifacts } from './model-files.ts';

@@ -61,6 +61,7 @@ export type AppOptions = Pick<
       | 'natsUrl'
       | 'replicaId'
       | 'leaseMs'
+      | 'clusterName'
     >
   > & {
     logger?: FastifyServerOptions['logger'];
@@ -97,7 +98,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     cluster: options.natsUrl
-      ? { natsUrl: options.natsUrl, replicaId: options.replicaId, leaseMs: options.leaseMs ?? 3000 }
+      ? {
+          natsUrl: options.natsUrl,
+          replicaId: options.replicaId,
+          leaseMs: options.leaseMs ?? 3000,
+          name: options.clusterName ?? 'mutua',
+        }
       : undefined,
   });
   await app.register(publicSetsService);

@@ -40,6 +40,8 @@ export interface ServerConfig {
   replicaId: string | undefined;
   /** How long a federation's lease outlives its owner's last renewal. */
   leaseMs: number;
+  /** Subject prefix and bucket name: clusters sharing one NATS server stay apart. */
+  clusterName: string;
 }
 
 interface Option {
@@ -220,7 +222,8 @@ export const OPTIONS: Option[] = [
     key: 'replicaId',
     help: "this replica's name in a cluster (default host-pid-random)",
     parse: (v) => {
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new ConfigError(`the replica id must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+        throw new ConfigError(`the replica id must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
       return v;
     },
   },
@@ -231,6 +234,18 @@ export const OPTIONS: Option[] = [
     help: "a federation's owner lease: another replica takes over this long after the owner's last renewal",
     parse: int('lease ms', 300, 600_000),
     default: 3000,
+  },
+  {
+    flag: '--cluster-name',
+    env: 'MUTUA_CLUSTER_NAME',
+    key: 'clusterName',
+    help: 'name of the cluster on NATS (subject prefix); clusters sharing a NATS server need distinct names',
+    parse: (v) => {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(v))
+        throw new ConfigError(`the cluster name must match [A-Za-z0-9_-]{1,32}, got "${v}"`);
+      return v;
+    },
+    default: 'mutua',
   },
   {
     flag: '--log-level',
@@ -287,6 +302,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   if (generated) cfg.adminToken = randomBytes(24).toString('base64url');
   cfg.adminTokenGenerated = generated;
   if (cfg.natsUrl && !/^postgres(ql)?:\/\//.test(String(cfg.databaseUrl ?? '')))
-    throw new ConfigError('a cluster replica (NATS_URL) needs DATABASE_URL=postgresql://… shared by every replica');
+    throw new ConfigError(
+      'a cluster replica (NATS_URL) needs DATABASE_URL=postgresql://… shared by every replica',
+    );
   return cfg as unknown as ServerConfig;
 }

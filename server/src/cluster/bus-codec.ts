@@ -87,7 +87,10 @@ export function encodeState(a: StateAnnouncement): Uint8Array {
   const c = a.consensus;
   if (c.kind === 'fedavg') return frame({ ...a, consensus: { ...c, params: 0 } }, [floats(c.params)]);
   const batches = c.batches.map((b, i) => ({ ...b, all: i }));
-  return frame({ ...a, consensus: { ...c, batches } }, c.batches.map((b) => floats(b.all)));
+  return frame(
+    { ...a, consensus: { ...c, batches } },
+    c.batches.map((b) => floats(b.all)),
+  );
 }
 
 export function decodeState(bytes: Uint8Array): StateAnnouncement {

@@ -18,6 +18,8 @@ export interface ClusterOptions {
   natsUrl: string;
   replicaId?: string;
   leaseMs: number;
+  /** Subject prefix and leases bucket (`<name>-leases`). */
+  name: string;
   /** Federations ownership is spread over (not deleted). */
   federations(): Promise<string[]>;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
@@ -30,15 +32,14 @@ export interface RuntimeClusterHooks {
   attached(federationId: string, rt: FederationRuntime): void;
 }
 
-const ADMIN_FEDERATION = 'mutua.admin.federation';
-const ADMIN_DISCONNECT = 'mutua.admin.disconnect';
-
 export class Cluster {
   readonly replicaId: string;
   private readonly links = new Map<string, FederationLink>();
   private readonly directory: ReplicaDirectory;
   private leases: LeaseManager | null = null;
   private coordinator: Coordinator | null = null;
+  private readonly adminFederation: string;
+  private readonly adminDisconnect: string;
 
   readonly hooks: RuntimeClusterHooks = {
     port: (id) => this.link(id),
@@ -51,8 +52,11 @@ export class Cluster {
     replicaId: string,
   ) {
     this.replicaId = replicaId;
+    this.adminFederation = `${o.name}.admin.federation`;
+    this.adminDisconnect = `${o.name}.admin.disconnect`;
     this.directory = new ReplicaDirectory(
       bus,
+      `${o.name}.replicas.hb`,
       replicaId,
       () => this.leases?.count ?? 0,
       (gone) => {
@@ -83,13 +87,13 @@ export class Cluster {
   /** Starts heartbeats and leases once the coordinator exists and its runtimes are loaded. */
   async start(coordinator: Coordinator): Promise<void> {
     this.coordinator = coordinator;
-    const kv = await this.bus.leases('mutua-leases', this.o.leaseMs);
+    const kv = await this.bus.leases(`${this.o.name}-leases`, this.o.leaseMs);
     this.directory.start();
-    this.bus.subscribe(ADMIN_FEDERATION, (data) => {
+    this.bus.subscribe(this.adminFederation, (data) => {
       const m = JSON.parse(new TextDecoder().decode(data)) as { id: string; r: string };
       if (m.r !== this.replicaId) void this.applyFederationChange(m.id);
     });
-    this.bus.subscribe(ADMIN_DISCONNECT, (data) => {
+    this.bus.subscribe(this.adminDisconnect, (data) => {
       const m = JSON.parse(new TextDecoder().decode(data)) as {
         ids: string[];
         code: ErrorCodeName;
@@ -123,12 +127,12 @@ export class Cluster {
 
   /** Tells the other replicas an operator changed a federation (they reload it from the database). */
   federationChanged(federationId: string): void {
-    this.bus.publish(ADMIN_FEDERATION, JSON.stringify({ id: federationId, r: this.replicaId }));
+    this.bus.publish(this.adminFederation, JSON.stringify({ id: federationId, r: this.replicaId }));
   }
 
   disconnect(ids: string[], err: ProtocolError): void {
     const m = { ids, code: err.code, message: err.message, r: this.replicaId };
-    this.bus.publish(ADMIN_DISCONNECT, JSON.stringify(m));
+    this.bus.publish(this.adminDisconnect, JSON.stringify(m));
   }
 
   /** Graceful stop: leases released (others take over at once), then the bus closes. */
@@ -142,7 +146,9 @@ export class Cluster {
   private link(federationId: string): FederationLink {
     let l = this.links.get(federationId);
     if (!l) {
-      l = new FederationLink(this.bus, federationId, this.replicaId, () => this.leases?.owns(federationId) ?? false);
+      l = new FederationLink(this.bus, `${this.o.name}`, federationId, this.replicaId, () =>
+        this.leases ? this.leases.owns(federationId) : false,
+      );
       this.links.set(federationId, l);
     }
     return l;

@@ -2,10 +2,10 @@
  * One federation's side of the cluster on this replica: the ClusterPort its runtime talks
  * to (cluster-port.ts), and the subjects it listens on.
  *
- *   mutua.up.<id>             uploads stored by any replica, for the owner
- *   mutua.state.<id>          the owner's decisions (versions opened, consensus published), for all
- *   mutua.presence.<id>       participants joining/leaving other replicas, for the owner
- *   mutua.presence-sync.<id>  a new owner asks every replica for its participants
+ *   <cluster>.up.<id>             uploads stored by any replica, for the owner
+ *   <cluster>.state.<id>          the owner's decisions (versions opened, consensus published), for all
+ *   <cluster>.presence.<id>       participants joining/leaving other replicas, for the owner
+ *   <cluster>.presence-sync.<id>  a new owner asks every replica for its participants
  */
 import type { Subscription } from '@nats-io/transport-node';
 import type { ClusterPort, StateAnnouncement } from '../engine/cluster-port.ts';
@@ -31,13 +31,14 @@ export class FederationLink implements ClusterPort {
 
   constructor(
     private readonly bus: NatsBus,
+    private readonly prefix: string,
     private readonly federationId: string,
     private readonly self: string,
     private readonly isOwner: () => boolean,
   ) {}
 
   private subject(kind: string): string {
-    return `mutua.${kind}.${this.federationId}`;
+    return `${this.prefix}.${kind}.${this.federationId}`;
   }
 
   // ---------------------------------------------------------------- ClusterPort
@@ -53,7 +54,10 @@ export class FederationLink implements ClusterPort {
 
   presence(participantId: string, online: boolean): void {
     if (!this.isOwner())
-      this.bus.publish(this.subject('presence'), JSON.stringify({ r: this.self, p: participantId, on: online }));
+      this.bus.publish(
+        this.subject('presence'),
+        JSON.stringify({ r: this.self, p: participantId, on: online }),
+      );
   }
 
   announce(a: StateAnnouncement): void {

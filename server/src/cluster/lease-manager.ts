@@ -79,7 +79,8 @@ export class LeaseManager {
     for await (const k of await this.kv.keys()) held.add(idOf(k));
     const now = Date.now();
     const share = Math.ceil(federations.length / this.directory.live);
-    for (const id of [...this.owned.keys()]) if (!federations.includes(id)) await this.release(id, 'handover');
+    for (const id of [...this.owned.keys()])
+      if (!federations.includes(id)) await this.release(id, 'handover');
     const free = federations.filter((id) => !held.has(id));
     for (const id of federations) if (held.has(id)) this.freeSince.delete(id);
     for (const id of free) if (!this.freeSince.has(id)) this.freeSince.set(id, now);

@@ -3,7 +3,7 @@
  * (bus-codec.ts), and a JetStream key-value bucket for the federation leases. Counts the
  * bytes it publishes (what a submission costs the bus, see docs/scaling.md).
  */
-import { Kvm, type KV } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 export class NatsBus {

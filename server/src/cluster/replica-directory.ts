@@ -1,12 +1,10 @@
 /**
  * Which replicas are alive and how many federations each owns: every replica publishes a
- * heartbeat each second on `mutua.replicas.hb`; one not heard for three intervals is
+ * heartbeat each second on `<cluster>.replicas.hb`; one not heard for three intervals is
  * gone (its participants are then offline until they reconnect elsewhere).
  */
 import type { Subscription } from '@nats-io/transport-node';
 import type { NatsBus } from './nats-bus.ts';
-
-const SUBJECT = 'mutua.replicas.hb';
 
 interface Beat {
   r: string;
@@ -20,6 +18,7 @@ export class ReplicaDirectory {
 
   constructor(
     private readonly bus: NatsBus,
+    private readonly subject: string,
     readonly self: string,
     private readonly owned: () => number,
     private readonly gone: (replica: string) => void,
@@ -27,12 +26,13 @@ export class ReplicaDirectory {
   ) {}
 
   start(): void {
-    this.sub = this.bus.subscribe(SUBJECT, (data) => {
+    this.sub = this.bus.subscribe(this.subject, (data) => {
       const b = JSON.parse(new TextDecoder().decode(data)) as Beat;
-      if (typeof b.r === 'string' && b.r !== this.self) this.seen.set(b.r, { at: Date.now(), owned: b.owned });
+      if (typeof b.r === 'string' && b.r !== this.self)
+        this.seen.set(b.r, { at: Date.now(), owned: b.owned });
     });
     const beat = () => {
-      this.bus.publish(SUBJECT, JSON.stringify({ r: this.self, owned: this.owned() } satisfies Beat));
+      this.bus.publish(this.subject, JSON.stringify({ r: this.self, owned: this.owned() } satisfies Beat));
       const cutoff = Date.now() - 3 * this.intervalMs;
       for (const [r, s] of this.seen) {
         if (s.at >= cutoff) continue;

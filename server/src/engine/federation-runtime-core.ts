@@ -189,7 +189,12 @@ export abstract class FederationRuntimeCore {
   }
 
   /** The submission is durable and new: it counts towards the next consensus. */
-  protected recorded(participantId: string, sub: Submission, v: VersionState, stored: StoredSubmission): void {
+  protected recorded(
+    participantId: string,
+    sub: Submission,
+    v: VersionState,
+    stored: StoredSubmission,
+  ): void {
     const { probs, params, numSamples } = sub;
     this.versions.record(v, { ...contributionMeta(stored), probs, params, numSamples });
     if (sub.params && !this.fedavgShape)
@@ -231,7 +236,12 @@ export abstract class FederationRuntimeCore {
     });
     this.versions.add(version, plan.predictIndices, openedAt);
     if (announce)
-      this.cluster?.announce({ type: 'opened', version, openedAt, consensusVersion: this.consensus?.version ?? 0 });
+      this.cluster?.announce({
+        type: 'opened',
+        version,
+        openedAt,
+        consensusVersion: this.consensus?.version ?? 0,
+      });
     this.options.onEvent?.({ type: 'round-opened', federationId: this.federationId, version });
     this.policy.armTimers();
     this.prune();

@@ -179,5 +179,4 @@ export class FederationRuntime extends FederationRuntimeCore {
       () => this.intake.settled(),
     );
   }
-
 }

@@ -59,12 +59,17 @@ export function consensusFromWire(w: ConsensusWire, ctx: WireContext): Consensus
 export async function fillUploads(
   c: Consensus,
   wanted: (participantId: string) => boolean,
-  load: { store: RuntimeStore; federationId: string; decode: (s: StoredSubmission) => { probs?: Float32Array } },
+  load: {
+    store: RuntimeStore;
+    federationId: string;
+    decode: (s: StoredSubmission) => { probs?: Float32Array };
+  },
 ): Promise<Consensus> {
   if (c.kind !== 'mutual') return c;
   let from = Number.POSITIVE_INFINITY;
   for (const b of c.batches)
-    for (const x of b.contributions) if (!x.probs && wanted(x.participantId)) from = Math.min(from, x.version);
+    for (const x of b.contributions)
+      if (!x.probs && wanted(x.participantId)) from = Math.min(from, x.version);
   if (from === Number.POSITIVE_INFINITY) return c;
   const state = await load.store.loadState(load.federationId, from);
   const byKey = new Map(state.submissions.map((s) => [`${s.version}:${s.participantId}`, s]));

@@ -23,7 +23,7 @@ export interface CoordinatorPluginOptions {
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
   /** Run as one replica of a cluster (docs/scaling.md). */
-  cluster?: { natsUrl: string; replicaId?: string; leaseMs: number };
+  cluster?: { natsUrl: string; replicaId?: string; leaseMs: number; name: string };
 }
 
 export default fp(
