@@ -113,7 +113,11 @@ async function runOnce(replicaCount: number, haproxy: string) {
   const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const post = async <T>(path: string, body: unknown) =>
     (await (
-      await fetch(`${lb.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+      await fetch(`${replicas[0]!.server!.url}${path}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      })
     ).json()) as T;
   const fed = await post<{ id: string }>('/v1/federations', {
     name: 'bench',
