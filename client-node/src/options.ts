@@ -31,6 +31,8 @@ export interface ShardOptions {
 export interface ClientOptions {
   /** The coordinator's WebSocket endpoint (normalised), absent with --local-only. */
   coordinator?: string;
+  /** Every --coordinator URL (comma-separated: replicas of a cluster), normalised; tried in turn. */
+  coordinators?: string[];
   token?: string;
   /** The --data spec as given. */
   data: string;
@@ -76,7 +78,9 @@ Takes part in a Mutua federation: trains a model on local data, uploads only its
 predictions on the federation's public batch, and distills toward its peers' consensus.
 
 Connection
-  --coordinator URL     ws(s)://host:port/v1/ws, or http(s)://host:port (/v1/ws is added)
+  --coordinator URL     ws(s)://host:port/v1/ws, or http(s)://host:port (/v1/ws is added);
+                        several, comma-separated (replicas of a cluster): each connection
+                        attempt tries the next when one cannot be reached
   --token TOKEN         join token from the federation's operator (later runs resume
                         with the resume token kept in the checkpoint directory)
   --name NAME           participant name shown to the operator
@@ -234,6 +238,7 @@ export function parseOptions(
   const data = s('data');
   if (!data) throw usage('--data is required');
   let coordinator: string | undefined;
+  let coordinators: string[] | undefined;
   const token = s('token');
   if (localOnly) {
     if (s('coordinator') || token)
@@ -242,7 +247,13 @@ export function parseOptions(
   } else {
     const given = s('coordinator');
     if (!given) throw usage('--coordinator is required (or --local-only for the local baseline)');
-    coordinator = coordinatorWsUrl(given);
+    coordinators = given
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '')
+      .map(coordinatorWsUrl);
+    coordinator = coordinators[0];
+    if (!coordinator) throw usage('--coordinator needs at least one URL');
     if (!token) throw usage('--token is required to join a federation');
     if (s('rounds') !== undefined)
       throw usage('--rounds is for --local-only; use --max-rounds to leave after R rounds');
@@ -294,6 +305,7 @@ export function parseOptions(
   const shape = s('shape') === undefined ? undefined : parseShape(s('shape')!);
   return {
     coordinator,
+    coordinators,
     token,
     data,
     limit: int('limit', s('limit'), 1),

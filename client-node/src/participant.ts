@@ -31,6 +31,7 @@ import {
 import { WebSocket } from 'ws';
 import { withAttack } from './attack.ts';
 import { CliError } from './cli-error.ts';
+import { failoverTransport } from './failover-transport.ts';
 import { FileTokenStorage } from './file-token-storage.ts';
 import { type MetricsLine, MetricsLog } from './metrics-log.ts';
 import { fileSystemHandler, snapshotArtifacts } from './model-files.ts';
@@ -189,7 +190,10 @@ export async function runParticipant(
 
   const session = new ParticipantSession({
     url: o.coordinator,
-    transport: createWebSocketTransport({ WebSocket: WebSocket as unknown as WebSocketConstructor }),
+    transport: failoverTransport(
+      createWebSocketTransport({ WebSocket: WebSocket as unknown as WebSocketConstructor }),
+      o.coordinators ?? [o.coordinator],
+    ),
     joinToken: o.token,
     storage: new FileTokenStorage(checkpoints.tokenPath),
     name: o.name,

@@ -59,6 +59,10 @@ export type AppOptions = Pick<
       | 'metricsToken'
       | 'demoShardsPerMinute'
       | 'payloadRetentionVersions'
+      | 'natsUrl'
+      | 'replicaId'
+      | 'leaseMs'
+      | 'clusterName'
     >
   > & {
     logger?: FastifyServerOptions['logger'];
@@ -95,6 +99,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxFrameBytes: options.maxFrameBytes,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     payloadRetentionVersions: options.payloadRetentionVersions,
+    cluster: options.natsUrl
+      ? {
+          natsUrl: options.natsUrl,
+          replicaId: options.replicaId,
+          leaseMs: options.leaseMs ?? 3000,
+          name: options.clusterName ?? 'mutua',
+        }
+      : undefined,
   });
   await app.register(publicSetsService);
   await app.register(federationsService);

@@ -37,6 +37,14 @@ export interface ServerConfig {
   /** Upload payloads kept beyond what restart recovery needs, in versions (engine/payload-retention.ts). */
   payloadRetentionVersions: number;
   logLevel: string;
+  /** Set: this process is one replica of a cluster (needs PostgreSQL); docs/scaling.md. */
+  natsUrl: string | undefined;
+  /** This replica's name on the bus and in /metrics (default host-pid-random). */
+  replicaId: string | undefined;
+  /** How long a federation's lease outlives its owner's last renewal. */
+  leaseMs: number;
+  /** Subject prefix and bucket name: clusters sharing one NATS server stay apart. */
+  clusterName: string;
 }
 
 interface Option {
@@ -208,6 +216,49 @@ export const OPTIONS: Option[] = [
     default: DEFAULT_PAYLOAD_RETENTION_VERSIONS,
   },
   {
+    flag: '--nats-url',
+    env: 'NATS_URL',
+    key: 'natsUrl',
+    help: 'nats://host:4222 (comma-separated for several): run as one replica of a cluster (needs DATABASE_URL=postgresql://…)',
+    parse: (v) => {
+      for (const s of v.split(','))
+        if (!/^(nats:\/\/)?[^\s/,]+:\d+$/.test(s.trim()))
+          throw new ConfigError(`NATS_URL must be nats://host:port[,nats://host:port…], got "${v}"`);
+      return v;
+    },
+  },
+  {
+    flag: '--replica-id',
+    env: 'MUTUA_REPLICA_ID',
+    key: 'replicaId',
+    help: "this replica's name in a cluster (default host-pid-random)",
+    parse: (v) => {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+        throw new ConfigError(`the replica id must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
+      return v;
+    },
+  },
+  {
+    flag: '--lease-ms',
+    env: 'MUTUA_LEASE_MS',
+    key: 'leaseMs',
+    help: "a federation's owner lease: another replica takes over this long after the owner's last renewal",
+    parse: int('lease ms', 300, 600_000),
+    default: 3000,
+  },
+  {
+    flag: '--cluster-name',
+    env: 'MUTUA_CLUSTER_NAME',
+    key: 'clusterName',
+    help: 'name of the cluster on NATS (subject prefix); clusters sharing a NATS server need distinct names',
+    parse: (v) => {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(v))
+        throw new ConfigError(`the cluster name must match [A-Za-z0-9_-]{1,32}, got "${v}"`);
+      return v;
+    },
+    default: 'mutua',
+  },
+  {
     flag: '--log-level',
     env: 'LOG_LEVEL',
     key: 'logLevel',
@@ -261,5 +312,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const generated = cfg.adminToken === undefined;
   if (generated) cfg.adminToken = randomBytes(24).toString('base64url');
   cfg.adminTokenGenerated = generated;
+  if (cfg.natsUrl && !/^postgres(ql)?:\/\//.test(String(cfg.databaseUrl ?? '')))
+    throw new ConfigError(
+      'a cluster replica (NATS_URL) needs DATABASE_URL=postgresql://… shared by every replica',
+    );
   return cfg as unknown as ServerConfig;
 }

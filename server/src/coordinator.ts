@@ -6,6 +6,7 @@
  */
 import { type HelloInit, ProtocolError } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Cluster } from './cluster/cluster.ts';
 import { admit } from './coordinator/admission.ts';
 import { AdmissionBatcher } from './coordinator/admission-batcher.ts';
 import { ConnectionRegistry } from './coordinator/connection-registry.ts';
@@ -26,6 +27,8 @@ export interface CoordinatorOptions {
   payloadRetentionVersions?: number;
   /** Traffic counters are written at most this often (they are also flushed at shutdown). */
   trafficFlushMs?: number;
+  /** Set on a cluster replica: runtimes join it, admin changes are told to the other replicas. */
+  cluster?: Cluster;
 }
 
 const shuttingDown = () =>
@@ -42,6 +45,7 @@ export class Coordinator {
 
   constructor(private readonly o: CoordinatorOptions) {
     this.runtimes = new FederationRuntimes(o.db, o.metrics, {
+      cluster: o.cluster?.hooks,
       payloadRetentionVersions: o.payloadRetentionVersions,
       onRetentionError: (err, federationId) =>
         o.log.warn(
@@ -111,8 +115,14 @@ export class Coordinator {
     return this.traffic.flush();
   }
 
-  /** Applies an operator's change (pause, resume, delete, settings) to a live federation. */
+  /** Applies an operator's change (pause, resume, delete, settings), here and on every other replica. */
   async federationChanged(federation: FederationRecord): Promise<void> {
+    this.o.cluster?.federationChanged(federation.id);
+    await this.applyFederationChange(federation);
+  }
+
+  /** Applies an operator's change to this replica's runtime of the federation. */
+  async applyFederationChange(federation: FederationRecord): Promise<void> {
     const r = this.runtimes.loaded(federation.id);
     if (!r) return;
     const rt = await r;
@@ -137,8 +147,14 @@ export class Coordinator {
     }
   }
 
-  /** Disconnects participants whose tokens were revoked. */
+  /** Disconnects participants whose tokens were revoked, on whichever replica they are. */
   disconnect(participantIds: Iterable<string>, err: ProtocolError): void {
+    const ids = [...participantIds];
+    this.o.cluster?.disconnect(ids, err);
+    this.disconnectLocal(ids, err);
+  }
+
+  disconnectLocal(participantIds: Iterable<string>, err: ProtocolError): void {
     this.connections.disconnect(participantIds, err);
   }
 

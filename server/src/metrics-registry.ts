@@ -106,8 +106,27 @@ export class CoordinatorMetrics {
     [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   );
 
+  /** Cluster replica: bytes this replica published on the NATS bus. */
+  busBytes: (() => number) | null = null;
+
+  /** @param constant labels on every series (a cluster replica's `replica`). */
+  constructor(private readonly constant: Labels = {}) {}
+
   render(): string {
-    return `${[
+    const text = this.renderAll();
+    const extra = key(this.constant);
+    if (!extra) return text;
+    // `name{a="b"} 1` → `name{a="b",replica="r1"} 1`; `name 1` → `name{replica="r1"} 1`.
+    return text.replace(/^([a-z_:][a-z0-9_:]*)(\{[^}]*\})? /gm, (_m, name: string, labels?: string) =>
+      labels ? `${name}{${labels.slice(1, -1)},${extra}} ` : `${name}{${extra}} `,
+    );
+  }
+
+  private renderAll(): string {
+    const bus = this.busBytes
+      ? `# HELP mutua_bus_bytes_published_total Bytes this replica published on the cluster bus (NATS)\n# TYPE mutua_bus_bytes_published_total counter\nmutua_bus_bytes_published_total ${this.busBytes()}\n`
+      : '';
+    return `${bus}${[
       this.connections,
       this.participantsOnline,
       this.roundsOpened,

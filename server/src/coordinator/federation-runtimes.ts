@@ -3,6 +3,7 @@
  * first use, with its events counted in the metrics.
  */
 import { decodePredictions, decodeWeights, type WeightEncoding, weightCountOf } from '@mutua/proto';
+import type { RuntimeClusterHooks } from '../cluster/cluster.ts';
 import type { FederationRecord, LiveStore, StoredSubmission } from '../db/store.ts';
 import { FederationRuntime } from '../engine/federation-runtime.ts';
 import { DEFAULT_PAYLOAD_RETENTION_VERSIONS, PayloadRetention } from '../engine/payload-retention.ts';
@@ -13,6 +14,8 @@ export class FederationRuntimes {
   private readonly byFederation = new Map<string, Promise<FederationRuntime>>();
 
   private readonly retention: PayloadRetention;
+  /** Set on a cluster replica (cluster/cluster.ts). */
+  private readonly cluster: RuntimeClusterHooks | undefined;
 
   constructor(
     private readonly db: LiveStore,
@@ -21,8 +24,11 @@ export class FederationRuntimes {
       /** See engine/payload-retention.ts. */
       payloadRetentionVersions?: number;
       onRetentionError?: (error: unknown, federationId: string) => void;
+      /** Set on a cluster replica (cluster/cluster.ts). */
+      cluster?: RuntimeClusterHooks;
     } = {},
   ) {
+    this.cluster = options.cluster;
     this.retention = new PayloadRetention(
       db,
       options.payloadRetentionVersions ?? DEFAULT_PAYLOAD_RETENTION_VERSIONS,
@@ -71,6 +77,7 @@ export class FederationRuntimes {
       decodeStored: (s) => decodeStored(s, federation),
       paused: federation.status === 'paused',
       testHold: testHoldFromEnv(federation.name),
+      cluster: this.cluster?.port(federation.id),
       onEvent: (e) => {
         if (e.type === 'round-opened') m.roundsOpened.inc({ federation: e.federationId });
         if (e.type === 'round-closed') {
@@ -80,6 +87,8 @@ export class FederationRuntimes {
         }
       },
     });
+    // Listening before loading: nothing the owner announces meanwhile is missed.
+    this.cluster?.attached(federation.id, rt);
     await rt.recover();
     rt.setPaused(federation.status === 'paused');
     return rt;

@@ -11,21 +11,9 @@
  * newest consensus.
  */
 
-import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
-import { RecoveryGrace } from './recovery-grace.ts';
-import { roundPolicyFor } from './round-policies.ts';
-import type { RoundPolicy } from './round-policy.ts';
-import { contributionMeta, loadVersions } from './runtime-recovery.ts';
-import type { AckView, RuntimeOptions, SessionPort, Submission, VersionState } from './runtime-types.ts';
-import { SessionRoster } from './session-roster.ts';
-import type { FederationSettings } from './settings.ts';
-import type { Consensus, RoundContext, Strategy } from './strategy.ts';
-import { strategyFor } from './strategy-registry.ts';
-import { SubmissionIntake } from './submission-intake.ts';
-import { TaskViewCache } from './task-view-cache.ts';
-import type { HoldPoint } from './test-hold.ts';
-import { TrustLedger } from './trust-ledger.ts';
-import { VersionLedger } from './version-ledger.ts';
+import { FederationRuntimeCore } from './federation-runtime-core.ts';
+import { ReplicaSide } from './replica-side.ts';
+import type { AckView, RuntimeOptions, SessionPort, Submission } from './runtime-types.ts';
 
 export type {
   AckView,
@@ -37,77 +25,52 @@ export type {
 } from './runtime-types.ts';
 export { RuntimeError } from './runtime-types.ts';
 
-export class FederationRuntime {
-  readonly federationId: string;
-  private readonly strategy: Strategy;
-  private readonly policy: RoundPolicy;
-  private readonly roster: SessionRoster;
-  private readonly versions = new VersionLedger();
-  private consensus: Consensus | null = null;
-  private paused: boolean;
-  private closed = false;
-  private readonly grace: RecoveryGrace;
-  /** Serializes state changes that await the store, so a publish never interleaves with a submission. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
-  private readonly intake: SubmissionIntake;
-  private fedavgShape: { count: number; signature: string } | null = null;
-  /** Each participant's trust weight across versions ('agreement'), for the admin API. */ readonly trust =
-    new TrustLedger();
+export class FederationRuntime extends FederationRuntimeCore {
+  /** What other replicas tell this one (cluster-port.ts); unused single-process. */
+  readonly replica: ReplicaSide;
 
-  constructor(private readonly options: RuntimeOptions) {
-    this.federationId = options.federationId;
-    this.strategy = strategyFor(options.settings.strategy);
-    this.paused = options.paused ?? false;
-    const now = options.now ?? Date.now;
-    this.grace = new RecoveryGrace(() =>
-      this.enqueue(async () => {
-        this.endRecoveryGrace();
-        await this.maybeCloseUnlessPaused();
-      }),
-    );
-    this.policy = roundPolicyFor(options.settings, {
-      now,
-      enqueue: (fn) => void this.enqueue(fn),
-      current: () => this.versions.head(),
-      graceActive: () => this.grace.active,
-      publish: (reason) => this.publish(reason),
-      isClosed: () => this.closed,
-    });
-    const views = new TaskViewCache(this.strategy, (version) => this.ctx(version));
-    this.roster = new SessionRoster(options.settings, this.policy, views, {
-      current: () => this.versions.head(),
-      consensus: () => this.consensus,
-      modelSignature: () => this.fedavgShape?.signature ?? '',
-      halted: () => this.paused || this.closed,
-      isClosed: () => this.closed,
-    });
-    this.intake = new SubmissionIntake({
+  constructor(options: RuntimeOptions) {
+    super(options);
+    this.replica = new ReplicaSide({
       federationId: this.federationId,
-      store: options.store,
-      strategy: this.strategy,
+      settings: this.settings,
+      store: this.store,
+      versions: this.versions,
+      roster: this.roster,
       policy: this.policy,
-      now,
-      paused: () => this.paused,
-      current: () => this.versions.current,
-      version: (version) => this.versions.get(version),
-      testHold: (point) => this.testHold(point),
-      recorded: (participantId, sub, v, stored) => this.recorded(participantId, sub, v, stored),
+      online: this.online,
+      decode: (s) => this.options.decodeStored(s),
+      owner: () => this.owner && !this.closed,
+      enqueue: (fn) => this.enqueue(fn),
+      settled: () => this.intake.settled(),
+      consensus: () => this.consensus,
+      setConsensus: (c, shape) => {
+        this.consensus = c;
+        if (shape) this.fedavgShape ??= shape;
+        this.roster.consensusChanged();
+      },
+      learnShape: (shape) => {
+        this.fedavgShape ??= shape;
+      },
+      indices: (version) => this.strategy.configureRound(this.ctx(version)).predictIndices,
+      prune: () => this.prune(),
+      recover: () => this.recover(),
+      arrived: (id) => {
+        if (this.grace.arrived(id)) this.endRecoveryGrace();
+      },
+      reevaluate: async () => {
+        await this.maybeOpenFirst();
+        await this.maybeCloseUnlessPaused();
+      },
+      stopTimers: () => {
+        this.policy.close();
+        this.grace.end();
+      },
     });
   }
 
-  /** Versions before the current one that recovery reads back (the round policy's). */
-  get keepVersions(): number {
-    return this.policy.keepVersions;
-  }
-  private get store(): RuntimeStore {
-    return this.options.store;
-  }
-  private get settings(): FederationSettings {
-    return this.options.settings;
-  }
-  private now(): number {
-    return (this.options.now ?? Date.now)();
+  protected mirrorLoaded(): Promise<void> {
+    return this.replica.complete((id) => this.roster.has(id));
   }
 
   get currentVersion(): number {
@@ -132,85 +95,27 @@ export class FederationRuntime {
   }
 
   /** Rebuilds state after a restart: open versions, their contributions, the newest consensus. */
-  async recover(): Promise<void> {
-    const { store, decodeStored } = this.options;
-    const state = await loadVersions(store, this.federationId, this.policy, decodeStored);
-    this.versions.restore(state);
-    const latest = state.latestConsensus;
-    if (latest) this.consensus = this.aggregate(latest.version, latest.sourceVersions);
-    const seen = await this.seenInOpenVersion();
-    // A crash inside publish() after the consensus was saved left its round open or the
-    // next one unopened: finish that publish, or nobody who already contributed would
-    // ever be asked again.
-    if (latest && this.versions.current > 0 && latest.version >= this.versions.current) {
-      const v = this.versions.head();
-      if (state.currentStoredOpen) {
-        await this.store.closeRound(this.federationId, this.versions.current, {
-          closedAt: new Date(this.now()),
-          submissions: v?.contributions.size ?? 0,
-          aggregationMs: 0,
-          reason: 'recovered',
-        });
-      }
-      if (v && this.policy.closesOnPublish) v.open = false;
-      await this.openVersion(this.versions.current + 1);
-    }
-    const open = this.versions.head();
-    const ms = this.settings.recoveryGraceMs;
-    if (ms && open && this.versions.current > 0)
-      this.grace.start(ms, open, this.versions.all(), seen, this.roster.sessions);
-    this.policy.armTimers();
-    // A crash after the round's last upload (or the buffer's K-th) but before its consensus
-    // was saved left it complete yet open: nothing else would ever close it.
-    if (!this.paused) await this.maybeClose();
-  }
-
-  /**
-   * Participants seen since the version open at the crash was opened: those sent its Task
-   * (or that sent anything since). Last seen is written about once a second, so one
-   * sent its Task within the last second before the crash may be missing.
-   */
-  private async seenInOpenVersion(): Promise<string[]> {
-    const open = this.versions.head();
-    if (!this.settings.recoveryGraceMs || !open) return [];
-    return this.store.participantsSeenSince(this.federationId, new Date(open.openedAt));
-  }
-
-  private endRecoveryGrace(): void {
-    this.grace.end();
-    // A deadline that fell due during the grace was held back (see SyncRoundPolicy).
-    this.policy.armTimers();
-  }
-
-  /** Closes the open round (sync) or publishes the next version (async) if it is complete. */
-  private async maybeClose(): Promise<void> {
-    const reason = this.policy.publishReason({
-      current: this.versions.head(),
-      newSincePublish: this.versions.newSincePublish,
-      online: this.roster.sessions,
-      graceActive: this.grace.active,
-    });
-    if (reason) await this.publish(reason);
-  }
-
   join(port: SessionPort): void {
     this.roster.add(port);
+    this.online.changed();
+    this.cluster?.presence(port.participantId, true);
     // Everyone awaited is back: the "every connected participant" rules apply as usual.
     if (this.grace.arrived(port.participantId)) this.endRecoveryGrace();
     this.enqueue(async () => {
       if (this.versions.current === 0 || !this.versions.head()?.open) await this.maybeOpenFirst();
       // Someone (re)joining may complete what the restart left open (everyone back).
       await this.maybeCloseUnlessPaused();
+      // A participant that moved here from another replica: its own upload behind the
+      // consensus is needed for its leave-one-out targets.
+      if (!this.owner) await this.replica.complete((id) => id === port.participantId);
       this.roster.offer(port.participantId);
     });
   }
 
-  private async maybeCloseUnlessPaused(): Promise<void> {
-    if (!this.paused && !this.closed) await this.maybeClose();
-  }
-
   leave(participantId: string, port?: SessionPort): void {
     if (!this.roster.remove(participantId, port)) return;
+    this.online.changed();
+    this.cluster?.presence(participantId, false);
     // "All active participants" shrank: the open round may now be complete.
     this.enqueue(() => this.maybeClose());
   }
@@ -273,132 +178,5 @@ export class FederationRuntime {
       () => this.intake.settled(),
       () => this.intake.settled(),
     );
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  /** TEST-ONLY crash windows (test-hold.ts); resolves at once in production. */
-  private testHold(point: HoldPoint): Promise<void> | undefined {
-    return this.options.testHold?.(point);
-  }
-
-  private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private ctx(version: number): RoundContext {
-    return { settings: this.settings, version, publicSetSize: this.options.publicSetSize };
-  }
-
-  /** The submission is durable and new: it counts towards the next consensus. */
-  private recorded(participantId: string, sub: Submission, v: VersionState, stored: StoredSubmission): void {
-    const { probs, params, numSamples } = sub;
-    this.versions.record(v, { ...contributionMeta(stored), probs, params, numSamples });
-    if (sub.params && !this.fedavgShape)
-      this.fedavgShape = { count: sub.params.length, signature: sub.signature ?? '' };
-    this.options.onEvent?.({
-      type: 'submission',
-      federationId: this.federationId,
-      participantId,
-      version: sub.version,
-      staleness: stored.staleness,
-    });
-    // Publishing runs after the ack is returned: the ack must not wait on aggregation.
-    queueMicrotask(() => {
-      this.enqueue(async () => {
-        await this.maybeClose();
-        this.roster.offer(participantId);
-      });
-    });
-  }
-
-  private async maybeOpenFirst(): Promise<void> {
-    if (this.closed || this.paused) return;
-    if (this.versions.current > 0 && this.versions.head()?.open) return;
-    if (!this.policy.mayOpen(this.versions.current, this.roster.size)) return;
-    await this.openVersion(this.versions.current + 1);
-    for (const id of this.roster.sessions.keys()) this.roster.offer(id);
-  }
-
-  private async openVersion(version: number): Promise<void> {
-    await this.intake.settled();
-    const plan = this.strategy.configureRound(this.ctx(version));
-    const openedAt = this.now();
-    await this.store.openRound(this.federationId, {
-      version,
-      indices: plan.predictIndices,
-      status: 'open',
-      openedAt: new Date(openedAt),
-    });
-    this.versions.add(version, plan.predictIndices, openedAt);
-    this.options.onEvent?.({ type: 'round-opened', federationId: this.federationId, version });
-    this.policy.armTimers();
-    this.prune();
-  }
-
-  /** Aggregates the contributions behind the next consensus, persists it, opens the next version. */
-  private async publish(reason: string): Promise<void> {
-    if (this.closed) return;
-    await this.intake.settled();
-    const version = this.versions.current;
-    const sources = this.policy.sourceVersions(this.versions.all(), version);
-    const started = performance.now();
-    const consensus = this.aggregate(version, sources);
-    const aggregationMs = performance.now() - started;
-    const open = this.versions.get(version)!;
-    await this.testHold('before-consensus-saved');
-    if (consensus) {
-      await this.store.saveConsensus(this.federationId, {
-        version,
-        sourceVersions: sources,
-        consensus,
-        createdAt: new Date(this.now()),
-      });
-      this.consensus = consensus;
-      this.trust.record(consensus);
-      this.roster.consensusChanged();
-    }
-    await this.testHold('after-consensus-saved');
-    if (this.policy.closesOnPublish) open.open = false;
-    await this.store.closeRound(this.federationId, version, {
-      closedAt: new Date(this.now()),
-      submissions: open.contributions.size,
-      aggregationMs,
-      reason,
-    });
-    this.versions.published();
-    // The grace was for the round open at the restart, which is now closed.
-    if (this.grace.running) this.endRecoveryGrace();
-    const submissions = open.contributions.size;
-    this.options.onEvent?.({
-      type: 'round-closed',
-      federationId: this.federationId,
-      version,
-      submissions,
-      reason,
-      aggregationMs,
-    });
-    const closed = { round: version, submissions, reason };
-    if (this.paused) {
-      this.roster.announce(closed);
-      return;
-    }
-    await this.openVersion(version + 1);
-    await this.testHold('before-tasks-sent');
-    this.roster.announce(closed);
-  }
-
-  private aggregate(version: number, sourceVersions: number[]): Consensus | null {
-    return this.strategy.aggregate(this.ctx(version), this.versions.inputs(sourceVersions));
-  }
-
-  /** Drops versions no submission can reach any more, keeping those behind the consensus. */
-  private prune(): void {
-    const needed = new Set(
-      this.consensus?.kind === 'mutual' ? this.consensus.batches.map((b) => b.version) : [],
-    );
-    this.versions.prune(this.policy.keepVersions, needed);
   }
 }

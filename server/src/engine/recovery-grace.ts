@@ -5,6 +5,7 @@
  * wait for them too and a sync deadline holds; the set empties as they come back, and is
  * cleared when the grace expires or that round / version publishes.
  */
+import type { OnlineSet } from './online-view.ts';
 import type { VersionState } from './runtime-types.ts';
 
 export class RecoveryGrace {
@@ -35,7 +36,7 @@ export class RecoveryGrace {
     open: VersionState,
     loaded: Iterable<VersionState>,
     seen: readonly string[],
-    online: ReadonlyMap<string, unknown>,
+    online: OnlineSet,
   ): void {
     for (const id of seen) if (!open.contributions.has(id)) this.awaited.add(id);
     for (const v of loaded) {

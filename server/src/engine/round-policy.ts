@@ -6,6 +6,7 @@
  * queue; a policy only reads the facts it is given and calls back through its host.
  */
 
+import type { OnlineSet } from './online-view.ts';
 import type { VersionState } from './runtime-types.ts';
 import type { ModeName } from './settings.ts';
 
@@ -29,7 +30,7 @@ export interface PublishFacts {
   /** Contributions accepted since the last publish (any version). */
   readonly newSincePublish: number;
   /** Participants online now. */
-  readonly online: ReadonlyMap<string, unknown>;
+  readonly online: OnlineSet;
   readonly graceActive: boolean;
 }
 
@@ -66,7 +67,7 @@ export interface RoundPolicy {
 }
 
 /** True when every participant online has contributed to `v` (the size test first keeps it O(1) mostly). */
-export function everyoneOnlineContributed(v: VersionState, online: ReadonlyMap<string, unknown>): boolean {
+export function everyoneOnlineContributed(v: VersionState, online: OnlineSet): boolean {
   if (v.contributions.size < online.size) return false;
   for (const id of online.keys()) if (!v.contributions.has(id)) return false;
   return true;

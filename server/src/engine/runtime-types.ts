@@ -3,7 +3,9 @@
  * AckView), what it takes from it (SessionPort, Submission), its errors and events, and
  * the per-version and per-session state the round policies read.
  */
+
 import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
+import type { ClusterPort } from './cluster-port.ts';
 import type { EncodingName, FederationSettings } from './settings.ts';
 import type { Contribution } from './strategy.ts';
 import type { TestHold } from './test-hold.ts';
@@ -125,6 +127,8 @@ export interface RuntimeOptions {
   paused?: boolean;
   /** TEST-ONLY (see test-hold.ts): stops the runtime inside a named crash window. */
   testHold?: TestHold;
+  /** Set when this coordinator is one replica of a cluster (cluster-port.ts). */
+  cluster?: ClusterPort;
 }
 
 export type RuntimeEvent =

@@ -31,7 +31,9 @@ export class VersionLedger {
     return this.byVersion.values();
   }
 
+  /** Replaces everything held with what was loaded from the store. */
   restore(state: RecoveredVersions): void {
+    this.byVersion.clear();
     this.currentVersion = state.current;
     for (const [version, v] of state.versions) this.byVersion.set(version, v);
     this.fresh = state.newSincePublish;

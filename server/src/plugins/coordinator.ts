@@ -1,10 +1,12 @@
 /**
- * The live coordinator (`app.coordinator`) and its Prometheus metrics (`app.metrics`):
+ * The live coordinator (`app.coordinator`), its Prometheus metrics (`app.metrics`) and, on
+ * a cluster replica, its membership of the cluster (`app.cluster`, null otherwise):
  * recovers every active federation when the app is ready, and stops before the database
  * closes.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Cluster } from '../cluster/cluster.ts';
 import { Coordinator } from '../coordinator.ts';
 import { CoordinatorMetrics } from '../metrics-registry.ts';
 
@@ -12,6 +14,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     coordinator: Coordinator;
     metrics: CoordinatorMetrics;
+    cluster: Cluster | null;
   }
 }
 
@@ -19,11 +22,22 @@ export interface CoordinatorPluginOptions {
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
   payloadRetentionVersions?: number | undefined;
+  /** Run as one replica of a cluster (docs/scaling.md). */
+  cluster?: { natsUrl: string; replicaId?: string; leaseMs: number; name: string };
 }
 
 export default fp(
   async (app: FastifyInstance, opts: CoordinatorPluginOptions) => {
-    const metrics = new CoordinatorMetrics();
+    const cluster = opts.cluster
+      ? await Cluster.connect({
+          ...opts.cluster,
+          log: app.log,
+          federations: async () =>
+            (await app.db.federations.list()).filter((f) => f.status !== 'deleted').map((f) => f.id),
+        })
+      : null;
+    const metrics = new CoordinatorMetrics(cluster ? { replica: cluster.replicaId } : {});
+    if (cluster) metrics.busBytes = () => cluster.bus.bytesOut;
     const coordinator = new Coordinator({
       db: app.db.live,
       metrics,
@@ -31,12 +45,16 @@ export default fp(
       maxFrameBytes: opts.maxFrameBytes,
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
       payloadRetentionVersions: opts.payloadRetentionVersions,
+      cluster: cluster ?? undefined,
     });
     app.decorate('metrics', metrics);
     app.decorate('coordinator', coordinator);
+    app.decorate('cluster', cluster);
     // preClose runs before every onClose hook: participants are told SHUTTING_DOWN and the
     // writes they caused finish while the database is still open. close() is idempotent.
     app.addHook('preClose', () => coordinator.close());
+    // A replica hands its leases over once its runtimes are idle; the database closes after.
+    if (cluster) app.addHook('onClose', () => cluster.stop());
     // Recover every active federation at start, not when its first participant returns:
     // a sync round's deadline must keep running after a restart.
     app.addHook('onReady', async () => {
@@ -44,6 +62,7 @@ export default fp(
         const record = await coordinator.federationRecord(f.id);
         if (record) await coordinator.runtime(record);
       }
+      await cluster?.start(coordinator);
     });
   },
   { name: 'mutua-coordinator', dependencies: ['mutua-database'] },

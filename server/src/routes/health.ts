@@ -15,6 +15,14 @@ const Health = Type.Object({
 
 import { HttpError } from '../errors.ts';
 
+const Ready = Type.Object({
+  status: Type.String({ description: "'ready' or 'not-ready'" }),
+  database: Type.String({ description: "'up' or 'down'" }),
+  nats: Type.String({ description: "'up', 'down', or 'unused' (single process)" }),
+  replica: Type.String({ description: "this replica's id ('' single process)" }),
+  owns: Type.Array(Type.String(), { description: 'federations whose rounds this replica decides now' }),
+});
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 const healthRoutes: FastifyPluginAsyncTypebox<{ metricsToken?: string }> = async (app, opts) => {
@@ -37,6 +45,33 @@ const healthRoutes: FastifyPluginAsyncTypebox<{ metricsToken?: string }> = async
         status: ok ? 'ok' : 'degraded',
         database: ok ? 'up' : 'down',
         uptimeSeconds: process.uptime(),
+      });
+    },
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['ops'],
+        summary:
+          'Readiness: the database answers and, on a cluster replica, NATS is connected (load balancers route only to ready replicas)',
+        response: { 200: Ready, 503: Ready },
+      },
+    },
+    async (_req, reply) => {
+      const db = await app.db.ping().then(
+        () => true,
+        () => false,
+      );
+      const bus = app.cluster ? app.cluster.ready : null;
+      const ok = db && bus !== false;
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? 'ready' : 'not-ready',
+        database: db ? 'up' : 'down',
+        nats: bus === null ? 'unused' : bus ? 'up' : 'down',
+        replica: app.cluster?.replicaId ?? '',
+        owns: app.cluster?.owned() ?? [],
       });
     },
   );

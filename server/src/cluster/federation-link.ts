@@ -1,0 +1,127 @@
+/**
+ * One federation's side of the cluster on this replica: the ClusterPort its runtime talks
+ * to (cluster-port.ts), and the subjects it listens on.
+ *
+ *   <cluster>.up.<id>             uploads stored by any replica, for the owner
+ *   <cluster>.state.<id>          the owner's decisions (versions opened, consensus published), for all
+ *   <cluster>.presence.<id>       participants joining/leaving other replicas, for the owner
+ *   <cluster>.presence-sync.<id>  a new owner asks every replica for its participants
+ */
+import type { Subscription } from '@nats-io/transport-node';
+import type { StoredSubmission } from '../db/store.ts';
+import type { ClusterPort, StateAnnouncement } from '../engine/cluster-port.ts';
+import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import { decodeState, decodeUpload, encodeState, encodeUpload } from './bus-codec.ts';
+import type { NatsBus } from './nats-bus.ts';
+
+interface Presence {
+  r: string;
+  p?: string;
+  on?: boolean;
+  /** A whole replica's list (answer to a presence-sync). */
+  ids?: string[];
+}
+
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+export class FederationLink implements ClusterPort {
+  private runtime: FederationRuntime | null = null;
+  private readonly subs: Subscription[] = [];
+  private ownerSubs: Subscription[] = [];
+
+  constructor(
+    private readonly bus: NatsBus,
+    private readonly prefix: string,
+    private readonly federationId: string,
+    private readonly self: string,
+    private readonly isOwner: () => boolean,
+  ) {}
+
+  private subject(kind: string): string {
+    return `${this.prefix}.${kind}.${this.federationId}`;
+  }
+
+  // ---------------------------------------------------------------- ClusterPort
+
+  owning(): boolean {
+    return this.isOwner();
+  }
+
+  uploaded(stored: StoredSubmission, signature?: string): void {
+    // The owner recorded it itself; a new owner reads whatever it missed from the database.
+    if (!this.isOwner()) this.bus.publish(this.subject('up'), encodeUpload(stored, signature));
+  }
+
+  presence(participantId: string, online: boolean): void {
+    if (!this.isOwner())
+      this.bus.publish(
+        this.subject('presence'),
+        JSON.stringify({ r: this.self, p: participantId, on: online }),
+      );
+  }
+
+  announce(a: StateAnnouncement): void {
+    this.bus.publish(this.subject('state'), encodeState(a));
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  /** Called before the runtime loads from the database, so nothing announced meanwhile is missed. */
+  attach(rt: FederationRuntime): void {
+    this.runtime = rt;
+    this.subs.push(
+      this.bus.subscribe(this.subject('state'), (data) => rt.replica.announced(decodeState(data))),
+      this.bus.subscribe(this.subject('presence-sync'), (data) => {
+        const ask = JSON.parse(text(data)) as Presence;
+        if (ask.r === this.self) return;
+        const answer: Presence = { r: this.self, ids: rt.replica.local() };
+        this.bus.publish(this.subject('presence'), JSON.stringify(answer));
+      }),
+    );
+  }
+
+  /** This replica took the lease: listen for uploads and presence, then rebuild from the database. */
+  async becomeOwner(): Promise<void> {
+    const rt = this.runtime;
+    if (!rt) throw new Error(`federation ${this.federationId} is not loaded`);
+    this.ownerSubs = [
+      this.bus.subscribe(this.subject('up'), (data) => {
+        const { stored, signature } = decodeUpload(data);
+        rt.replica.upload(stored, signature);
+      }),
+      this.bus.subscribe(this.subject('presence'), (data) => {
+        const m = JSON.parse(text(data)) as Presence;
+        if (m.r === this.self) return;
+        rt.replica.presence((view) => {
+          if (m.ids) return view.replaceReplica(m.r, m.ids);
+          return m.p && view.setRemote(m.p, m.r, m.on === true) ? [m.p] : [];
+        });
+      }),
+    ];
+    rt.replica.presence((view) => {
+      view.clearRemote();
+      return [];
+    });
+    this.bus.publish(this.subject('presence-sync'), JSON.stringify({ r: this.self }));
+    await rt.replica.takeOwnership();
+  }
+
+  async stepDown(): Promise<void> {
+    for (const s of this.ownerSubs) s.unsubscribe();
+    this.ownerSubs = [];
+    await this.runtime?.replica.releaseOwnership();
+  }
+
+  /** A replica is gone: its participants are offline (until they reconnect somewhere). */
+  replicaGone(replica: string): void {
+    if (!this.isOwner() || !this.runtime) return;
+    this.runtime.replica.presence((view) => {
+      view.dropReplica(replica);
+      return [];
+    });
+  }
+
+  close(): void {
+    for (const s of [...this.subs, ...this.ownerSubs]) s.unsubscribe();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Federation ownership by lease: a JetStream KV entry per federation (`fed-<id>`, value =
+ * the owning replica) in a bucket whose entries expire `leaseMs` after their last write.
+ * The owner renews every leaseMs/3; a replica that dies stops renewing and its leases
+ * lapse, after which another replica creates the entry (create is atomic: one winner).
+ *
+ * Spreading: a replica takes a free federation only while it owns fewer than its fair
+ * share, ceil(federations / live replicas), so ownership spreads; one owning more than
+ * that while another owns less hands one over (after holding it a while, so ownership does
+ * not flap). A federation left free for three lease periods is taken whatever the counts.
+ */
+import type { KV } from '@nats-io/kv';
+import type { ReplicaDirectory } from './replica-directory.ts';
+
+export interface LeaseEvents {
+  /** The active federations (ids) ownership is spread over. */
+  federations(): Promise<string[]>;
+  acquired(federationId: string): Promise<void>;
+  /** Lost (renewal failed) or handed over: stop deciding. Resolves once stopped. */
+  released(federationId: string, why: 'lost' | 'handover' | 'shutdown'): Promise<void>;
+}
+
+const keyOf = (federationId: string) => `fed-${federationId}`;
+const idOf = (key: string) => key.slice(4);
+
+export class LeaseManager {
+  /** Owned federations and the revision of their lease entry. */
+  private readonly owned = new Map<string, { revision: number; since: number }>();
+  private readonly freeSince = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private stopped = false;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly directory: ReplicaDirectory,
+    private readonly events: LeaseEvents,
+    private readonly leaseMs: number,
+    private readonly log: (msg: string, err?: unknown) => void,
+  ) {}
+
+  owns(federationId: string): boolean {
+    return this.owned.has(federationId);
+  }
+
+  get count(): number {
+    return this.owned.size;
+  }
+
+  ownedIds(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.ticking || this.stopped) return;
+      this.ticking = true;
+      this.tick()
+        .catch((err) => this.log('lease tick failed', err))
+        .finally(() => {
+          this.ticking = false;
+        });
+    };
+    this.timer = setInterval(tick, Math.max(100, Math.floor(this.leaseMs / 3)));
+    tick();
+  }
+
+  /** Shutdown: stops deciding and deletes the leases so others take over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const id of [...this.owned.keys()]) await this.release(id, 'shutdown');
+  }
+
+  private async tick(): Promise<void> {
+    await this.renew();
+    const federations = await this.events.federations();
+    const held = new Set<string>();
+    for await (const k of await this.kv.keys()) held.add(idOf(k));
+    const now = Date.now();
+    const share = Math.ceil(federations.length / this.directory.live);
+    for (const id of [...this.owned.keys()])
+      if (!federations.includes(id)) await this.release(id, 'handover');
+    const free = federations.filter((id) => !held.has(id));
+    for (const id of federations) if (held.has(id)) this.freeSince.delete(id);
+    for (const id of free) if (!this.freeSince.has(id)) this.freeSince.set(id, now);
+    // One acquisition per tick, so replicas ticking together spread the free ones.
+    const order = free.sort(() => Math.random() - 0.5);
+    for (const id of order) {
+      const abandoned = now - (this.freeSince.get(id) ?? now) > 3 * this.leaseMs;
+      if (this.owned.size >= share && !abandoned) break;
+      if (await this.acquire(id)) break;
+    }
+    const newest = Math.max(0, ...[...this.owned.values()].map((o) => o.since));
+    if (
+      this.owned.size > share &&
+      this.directory.fewestOwnedElsewhere < share &&
+      now - newest > 3 * this.leaseMs
+    ) {
+      const [first] = this.owned.keys();
+      if (first) await this.release(first, 'handover');
+    }
+  }
+
+  private async renew(): Promise<void> {
+    for (const [id, o] of [...this.owned]) {
+      try {
+        o.revision = await this.kv.update(keyOf(id), this.directory.self, o.revision);
+      } catch (err) {
+        this.log(`lease on ${id} lost`, err);
+        this.owned.delete(id);
+        await this.events.released(id, 'lost');
+      }
+    }
+  }
+
+  private async acquire(id: string): Promise<boolean> {
+    let revision: number;
+    try {
+      revision = await this.kv.create(keyOf(id), this.directory.self);
+    } catch {
+      return false; // someone else was faster
+    }
+    this.owned.set(id, { revision, since: Date.now() });
+    this.freeSince.delete(id);
+    try {
+      await this.events.acquired(id);
+    } catch (err) {
+      this.log(`taking over ${id} failed; handing it back`, err);
+      await this.release(id, 'handover');
+      return false;
+    }
+    return true;
+  }
+
+  private async release(id: string, why: 'handover' | 'shutdown'): Promise<void> {
+    const o = this.owned.get(id);
+    if (!o) return;
+    this.owned.delete(id);
+    await this.events.released(id, why).catch((err) => this.log(`releasing ${id}`, err));
+    // Deleted only once this replica stopped deciding: the next owner starts from the store.
+    await this.kv.delete(keyOf(id), { previousSeq: o.revision }).catch(() => undefined);
+  }
+}

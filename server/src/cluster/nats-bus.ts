@@ -1,0 +1,76 @@
+/**
+ * The replicas' connection to NATS: core subjects for what crosses between replicas
+ * (bus-codec.ts), and a JetStream key-value bucket for the federation leases. Counts the
+ * bytes it publishes (what a submission costs the bus, see docs/scaling.md).
+ */
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+
+export class NatsBus {
+  /** Bytes published by this replica (payload only, as NATS counts it). */
+  bytesOut = 0;
+  bytesIn = 0;
+  private connected = true;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly onError: (err: unknown, where: string) => void,
+  ) {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'staleConnection') this.connected = false;
+        if (s.type === 'reconnect') this.connected = true;
+      }
+    })().catch(() => undefined);
+  }
+
+  static async connect(url: string, name: string, onError: NatsBus['onError']): Promise<NatsBus> {
+    const nc = await connect({
+      servers: url.split(',').map((s) => s.trim().replace(/^nats:\/\//, '')),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    return new NatsBus(nc, onError);
+  }
+
+  /** Connected to NATS now (readiness). */
+  get ready(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  publish(subject: string, data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    this.bytesOut += bytes.byteLength;
+    try {
+      this.nc.publish(subject, bytes);
+    } catch (err) {
+      this.onError(err, `publish ${subject}`);
+    }
+  }
+
+  /** Calls `handler` for each message; a handler that throws is logged, never fatal. */
+  subscribe(subject: string, handler: (data: Uint8Array) => void): Subscription {
+    const sub = this.nc.subscribe(subject);
+    void (async () => {
+      for await (const m of sub) {
+        this.bytesIn += m.data.byteLength;
+        try {
+          handler(m.data);
+        } catch (err) {
+          this.onError(err, `message on ${subject}`);
+        }
+      }
+    })();
+    return sub;
+  }
+
+  /** The leases bucket: an entry lives `ttlMs` after its last write (JetStream KV, max age). */
+  async leases(bucket: string, ttlMs: number): Promise<KV> {
+    return new Kvm(this.nc).create(bucket, { ttl: ttlMs, history: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
