@@ -175,7 +175,9 @@ describe('quantized weights', () => {
       weights.forEach((w) => {
         const got = decoded[w.name]!.dataSync();
         const tol = quantizationTolerance(w.values, encoding);
-        w.values.forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= tol, `${encoding} ${w.name}[${i}]`));
+        w.values.forEach((v, i) => {
+          assert.ok(Math.abs(got[i]! - v) <= tol, `${encoding} ${w.name}[${i}]`);
+        });
         if (encoding === 'uint8' && w.name === 'a/kernel') assert.equal(got[2], 0);
       });
       tf.dispose(Object.values(decoded));
@@ -191,7 +193,9 @@ describe('quantized weights', () => {
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
       const got = (loaded.predict(x) as tf.Tensor).dataSync();
       const tol = { float32: 1e-5, float16: 1e-2, uint8: 0.1 }[encoding];
-      expected.forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= tol, `${encoding}: ${got[i]} vs ${v}`));
+      expected.forEach((v, i) => {
+        assert.ok(Math.abs(got[i]! - v) <= tol, `${encoding}: ${got[i]} vs ${v}`);
+      });
       loaded.dispose();
     }
     x.dispose();

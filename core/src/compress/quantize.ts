@@ -51,7 +51,7 @@ export function quantizeUint8(values: Float32Array, scale: number, min: number):
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const q = Math.round((values[i]! - min) / scale);
-    out[i] = q < 0 ? 0 : q > 255 ? 255 : q;
+    out[i] = Math.min(255, Math.max(0, q));
   }
   return out;
 }
