@@ -6,6 +6,7 @@
 import { DataError } from '@mutua/core/data';
 import { ModelConfigError } from '@mutua/core/model-archs';
 import { CliError, describeError } from './cli-error.ts';
+import { LOCAL_MUTUAL_HELP, parseLocalMutualOptions } from './local-mutual/options.ts';
 import { HELP, parseOptions } from './options.ts';
 import { Reporter } from './reporter.ts';
 
@@ -26,6 +27,9 @@ function asCliError(err: unknown): CliError | null {
 export async function main(argv: readonly string[]): Promise<number> {
   let reporter = new Reporter();
   try {
+    if (argv.some((a) => a === '--local-mutual' || a.startsWith('--local-mutual='))) {
+      return await localMutual(argv);
+    }
     const options = parseOptions(argv);
     if (!options) {
       process.stdout.write(HELP);
@@ -61,6 +65,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     reporter.error(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;
   }
+}
+
+/** `--local-mutual`: the local mutual-learning experiment (local-mutual/), its own options. */
+async function localMutual(argv: readonly string[]): Promise<number> {
+  const options = parseLocalMutualOptions(argv);
+  if (!options) {
+    process.stdout.write(LOCAL_MUTUAL_HELP);
+    return 0;
+  }
+  const reporter = new Reporter({ quiet: options.quiet });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const { localMutualMain } = await import('./local-mutual/main.ts');
+  return localMutualMain(options, reporter, controller.signal);
 }
 
 // Exit explicitly: the wasm backend and undici keep-alive sockets may hold the event loop open.

@@ -112,6 +112,12 @@ export async function runLocalOnly(
   }
   await checkpoints.save(model, state());
   reporter.info(`checkpoint: ${checkpoints.dir} (round ${lastRound})`);
+  if (p.pruner) {
+    reporter.info(
+      `pruned: ${(100 * p.pruner.measuredSparsity()).toFixed(1)}% of the kernel weights are zero`,
+    );
+    p.pruner.dispose();
+  }
   if (o.exportDir) {
     await fileSystemHandler(o.exportDir).save(await snapshotArtifacts(model, state()));
     reporter.info(`exported the model to ${o.exportDir} (TF.js layers format: model.json + weights.bin)`);

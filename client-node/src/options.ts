@@ -67,6 +67,9 @@ export interface ClientOptions {
   localOnly: boolean;
   /** --local-only: rounds to run. */
   rounds: number;
+  /** --prune S: magnitude-prune the kernels to sparsity S over the first pruneSteps steps. */
+  prune?: number;
+  pruneSteps: number;
   /** --attack: upload poisoned predictions instead of honest ones (attack.ts). */
   attack?: AttackName;
 }
@@ -116,6 +119,10 @@ Model and training
   --batch-size N        private minibatch size (default 32)
   --lr X                Adam learning rate (default 0.001)
   --backend B           ${BACKEND_PREFERENCES.join(' | ')} (default auto: tfjs-node if installed, else wasm)
+  --prune S             prune the kernels by magnitude to sparsity S in (0, 1), ramping up on a
+                        polynomial-decay schedule (TFMOT) over the first --prune-steps
+                        optimizer steps (default 1000), masks re-applied after every step;
+                        the KL term toward the peers then recovers the accuracy
 
 Run
   --max-rounds R        leave cleanly after R acknowledged rounds
@@ -173,6 +180,8 @@ const SPEC = {
   'cache-dir': { type: 'string' },
   'metrics-out': { type: 'string' },
   attack: { type: 'string' },
+  prune: { type: 'string' },
+  'prune-steps': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -301,6 +310,8 @@ export function parseOptions(
     if (!isAttackName(attack)) throw usage(`--attack must be one of ${ATTACKS.join(', ')}, got "${attack}"`);
     if (localOnly) throw usage('--attack poisons uploads to a coordinator; --local-only uploads nothing');
   }
+  if (s('prune-steps') !== undefined && s('prune') === undefined)
+    throw usage('--prune-steps only applies with --prune S');
   const slowdown = num('slowdown', s('slowdown'), (n) => n >= 1, 'a number >= 1') ?? 1;
   const shape = s('shape') === undefined ? undefined : parseShape(s('shape')!);
   return {
@@ -333,5 +344,9 @@ export function parseOptions(
     localOnly,
     rounds: int('rounds', s('rounds'), 1) ?? 0,
     ...(attack === undefined ? {} : { attack }),
+    ...(s('prune') === undefined
+      ? {}
+      : { prune: num('prune', s('prune'), (n) => n > 0 && n < 1, 'in (0, 1)')! }),
+    pruneSteps: int('prune-steps', s('prune-steps'), 2) ?? 1000,
   };
 }

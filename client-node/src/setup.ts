@@ -4,6 +4,7 @@
  */
 import type { BackendChoice } from '@mutua/core/backend-node';
 import { selectBackend } from '@mutua/core/backend-node';
+import { MagnitudePruner } from '@mutua/core/compress';
 import { deriveSeed } from '@mutua/core/data-node';
 import { createModel } from '@mutua/core/models';
 import type { TfLearnerSettings } from '@mutua/core/session';
@@ -27,6 +28,8 @@ export interface Prepared {
    */
   restoreCheckpoint(): Promise<boolean>;
   learnerSettings: TfLearnerSettings;
+  /** With --prune: the pruner re-applying its masks after every step (learnerSettings.afterStep). */
+  pruner: MagnitudePruner | null;
 }
 
 /**
@@ -76,6 +79,17 @@ export async function prepare(o: ClientOptions, reporter: Reporter): Promise<Pre
     reporter.info(`model: restored from ${checkpoints.modelDir} (round ${saved!.round})`);
     return true;
   };
+  const pruner =
+    o.prune === undefined
+      ? null
+      : new MagnitudePruner(model, {
+          initialSparsity: 0,
+          finalSparsity: o.prune,
+          beginStep: 0,
+          endStep: o.pruneSteps,
+          frequency: Math.max(1, Math.round(o.pruneSteps / 10)),
+        });
+  if (pruner) reporter.info(`pruning: kernels to ${o.prune} sparsity over the first ${o.pruneSteps} steps`);
   return {
     backend,
     data,
@@ -83,6 +97,12 @@ export async function prepare(o: ClientOptions, reporter: Reporter): Promise<Pre
     checkpoints,
     saved,
     restoreCheckpoint,
-    learnerSettings: { batchSize: o.batchSize, learningRate: o.learningRate, seed: seed.shuffle },
+    learnerSettings: {
+      batchSize: o.batchSize,
+      learningRate: o.learningRate,
+      seed: seed.shuffle,
+      ...(pruner ? { afterStep: () => pruner.afterStep() } : {}),
+    },
+    pruner,
   };
 }

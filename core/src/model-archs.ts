@@ -3,7 +3,7 @@
  * by models.ts; imported on its own where loading tfjs would cost for nothing (the
  * client's option parsing and `--help`).
  */
-export const MODEL_ARCHS = ['mlp', 'cnn-small', 'cnn-fedavg'] as const;
+export const MODEL_ARCHS = ['mlp', 'cnn-small', 'cnn-fedavg', 'mlp-tiny', 'cnn-tiny'] as const;
 export type ModelArch = (typeof MODEL_ARCHS)[number];
 
 export type ModelErrorCode =

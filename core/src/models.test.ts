@@ -20,7 +20,7 @@ function outputShape(model: tf.LayersModel, input: number[]): number[] {
 
 describe('createModel', () => {
   test('MODEL_ARCHS lists every architecture', () => {
-    assert.deepEqual([...MODEL_ARCHS], ['mlp', 'cnn-small', 'cnn-fedavg']);
+    assert.deepEqual([...MODEL_ARCHS], ['mlp', 'cnn-small', 'cnn-fedavg', 'mlp-tiny', 'cnn-tiny']);
   });
 
   for (const arch of MODEL_ARCHS) {
@@ -44,10 +44,23 @@ describe('createModel', () => {
       'cnn-small': 9 * 16 + 16 + 9 * 16 * 32 + 32 + 800 * 64 + 64 + 64 * 10 + 10,
       // conv 25·32+32, conv 25·32·64+64, 7·7·64=3136 -> 512 -> 10
       'cnn-fedavg': 25 * 32 + 32 + 25 * 32 * 64 + 64 + 3136 * 512 + 512 + 512 * 10 + 10,
+      // 784·24+24, 24·10+10
+      'mlp-tiny': 784 * 24 + 24 + 24 * 10 + 10,
+      // conv 9·16+16; 28->14; separable 9·16 + 16·32 + 32; 14->7; 9·32 + 32·64 + 64; 7->3;
+      // 3·3·64 = 576 -> 10
+      'cnn-tiny': 9 * 16 + 16 + (9 * 16 + 16 * 32 + 32) + (9 * 32 + 32 * 64 + 64) + 576 * 10 + 10,
     };
     for (const arch of MODEL_ARCHS) {
       const model = createModel(arch, { inputShape: [28, 28, 1], numClasses: 10 });
       assert.equal(countParams(model), counts[arch], arch);
+      model.dispose();
+    }
+  });
+
+  test('the tiny models have at most 20,000 parameters on MNIST', () => {
+    for (const arch of ['mlp-tiny', 'cnn-tiny'] as const) {
+      const model = createModel(arch, { inputShape: [28, 28, 1], numClasses: 10 });
+      assert.ok(countParams(model) <= 20_000, `${arch}: ${countParams(model)}`);
       model.dispose();
     }
   });

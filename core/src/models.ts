@@ -35,6 +35,12 @@ export interface CreateModelOptions {
  * - `cnn-fedavg`: the CNN of McMahan et al. 2017 (FedAvg): conv5x5·32 relu same,
  *   maxpool 2, conv5x5·64 relu same, maxpool 2, flatten, dense 512 relu, dense C.
  *   Needs images of at least 4×4.
+ * - `mlp-tiny`: flatten, dense 24 relu, dense C (19,090 params on MNIST): a small model
+ *   for compression experiments (≤ 20k parameters).
+ * - `cnn-tiny`: a depthwise-separable CNN (9,018 params on MNIST): conv3x3·16 relu same,
+ *   maxpool 2, separable conv3x3 16→32 relu same, maxpool 2, separable conv3x3 32→64
+ *   relu same, maxpool 2, flatten, dense C. Needs images of at least 8×8. Its depthwise
+ *   gradients run on wasm through core/src/kernels.
  *
  * Kernels use Glorot-uniform (the tfjs default) and biases zeros; with `seed`, each
  * layer's initializer gets its own seed derived from it.
@@ -99,6 +105,29 @@ export function createModel(arch: ModelArch, opts: CreateModelOptions): tf.Layer
       model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
       model.add(tf.layers.flatten());
       model.add(tf.layers.dense({ units: 512, activation: 'relu', ...init() }));
+      model.add(tf.layers.dense({ units: numClasses, ...init() }));
+      break;
+    case 'mlp-tiny':
+      if (inputShape.length > 1) model.add(tf.layers.flatten({ inputShape }));
+      model.add(
+        tf.layers.dense({
+          units: 24,
+          activation: 'relu',
+          ...(inputShape.length > 1 ? {} : { inputShape }),
+          ...init(),
+        }),
+      );
+      model.add(tf.layers.dense({ units: numClasses, ...init() }));
+      break;
+    case 'cnn-tiny':
+      requireImage(arch, inputShape, (side) => Math.floor(Math.floor(Math.floor(side / 2) / 2) / 2));
+      model.add(conv(16, 3, 'same', init, inputShape));
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+      model.add(separable(32, init));
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+      model.add(separable(64, init));
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+      model.add(tf.layers.flatten());
       model.add(tf.layers.dense({ units: numClasses, ...init() }));
       break;
   }
@@ -189,6 +218,22 @@ function conv(
     dataFormat: 'channelsLast',
     ...(inputShape ? { inputShape } : {}),
     ...init(),
+  });
+}
+
+/** A depthwise-separable 3×3 convolution (depthwise then pointwise), relu, same padding. */
+function separable(filters: number, init: InitFactory): tf.layers.Layer {
+  const depthwise = init();
+  const pointwise = init();
+  return tf.layers.separableConv2d({
+    filters,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+    dataFormat: 'channelsLast',
+    ...(depthwise.kernelInitializer ? { depthwiseInitializer: depthwise.kernelInitializer } : {}),
+    ...(pointwise.kernelInitializer ? { pointwiseInitializer: pointwise.kernelInitializer } : {}),
+    ...(depthwise.biasInitializer ? { biasInitializer: depthwise.biasInitializer } : {}),
   });
 }
 

@@ -153,6 +153,7 @@ export {
   type ProtocolErrorOptions,
   protocolErrorFromBody,
 } from './errors.ts';
+export { float32BitsToFloat16Bits, fromFloat16Bits } from './float16.ts';
 export * from './prediction-codec.ts';
 export * from './public-set.ts';
 export {

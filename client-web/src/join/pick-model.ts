@@ -21,12 +21,13 @@ export class ModelChoiceError extends Error {
   override readonly name = 'ModelChoiceError';
 }
 
-/** Whether `arch` can take samples of this shape (models.ts: CNNs need images, cnn-small at least 10×10). */
+/** Whether `arch` can take samples of this shape (models.ts: CNNs need images, cnn-small at least 10×10, cnn-tiny 8×8). */
 export function archFits(arch: ModelArch, inputShape: readonly number[]): boolean {
-  if (arch === 'mlp') return true;
+  if (arch === 'mlp' || arch === 'mlp-tiny') return true;
   if (inputShape.length !== 3) return false;
   const [h, w] = inputShape as [number, number, number];
-  return arch === 'cnn-small' ? h >= 10 && w >= 10 : h >= 4 && w >= 4;
+  if (arch === 'cnn-small') return h >= 10 && w >= 10;
+  return arch === 'cnn-tiny' ? h >= 8 && w >= 8 : h >= 4 && w >= 4;
 }
 
 export function pickModel(input: PickInput): { arch: ModelArch; reason: string } {

@@ -21,6 +21,11 @@ import { gatherLabels, gatherRows, identity, mulberry32, shuffleInPlace, yieldTo
 export interface TrainerOptions {
   /** Adam learning rate; default 1e-3. */
   learningRate?: number;
+  /**
+   * Called after every optimizer step, outside its tidy: e.g. a MagnitudePruner
+   * re-applying its masks (compress/prune.ts).
+   */
+  afterStep?: () => void;
 }
 
 /** Plain numbers from one step: loss = ce + λ·kl; kl is 0 when the step had no targets. */
@@ -100,6 +105,7 @@ export class Trainer {
   readonly learningRate: number;
   private readonly inputShape: number[];
   private readonly numClasses: number;
+  private readonly afterStep: (() => void) | undefined;
 
   constructor(model: tf.LayersModel, opts: TrainerOptions = {}) {
     const learningRate = opts.learningRate ?? 1e-3;
@@ -110,6 +116,7 @@ export class Trainer {
     this.learningRate = learningRate;
     // tf.train.adam's maths, with one fused kernel per small variable on wasm (fused-adam.ts).
     this.optimizer = fusedAdam(learningRate);
+    this.afterStep = opts.afterStep;
     ({ inputShape: this.inputShape, numClasses: this.numClasses } = modelIo(model));
   }
 
@@ -158,6 +165,7 @@ export class Trainer {
         return tf.stack([value, kept[0]!, kept[1] ?? tf.scalar(0)]);
       });
       const [loss, ce, kl] = readAndDispose(summary);
+      this.afterStep?.();
       return { loss: loss!, ce: ce!, kl: kl! };
     } finally {
       for (const t of kept) t.dispose();

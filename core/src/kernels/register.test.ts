@@ -49,7 +49,7 @@ async function modelGrads(
   arch: (typeof MODEL_ARCHS)[number],
 ): Promise<Map<string, { shape: number[]; values: Float32Array }>> {
   assert.ok(await tf.setBackend(backend));
-  const inputShape = arch === 'mlp' ? [64] : [12, 12, 1];
+  const inputShape = arch === 'mlp' || arch === 'mlp-tiny' ? [64] : [12, 12, 1];
   const model = createModel(arch, { inputShape, numClasses: 5, seed: 3 });
   const x = tf.tensor(randomInput([6, ...inputShape], 9).values, [6, ...inputShape]);
   const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32'), 5));

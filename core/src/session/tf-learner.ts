@@ -37,6 +37,8 @@ export interface TfLearnerSettings {
    * measure each participant's drift on its own skewed shard, not the federation's model.
    */
   evaluateGlobal?: boolean;
+  /** Called after every optimizer step (e.g. a MagnitudePruner re-applying its masks). */
+  afterStep?: () => void;
 }
 
 export interface TfLearnerOptions {
@@ -103,7 +105,10 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
       `createTfLearner: public samples are [${publicSet.shape}], the model takes [${inputShape}]`,
     );
   }
-  const trainer = new Trainer(model, { learningRate: settings.learningRate });
+  const trainer = new Trainer(model, {
+    learningRate: settings.learningRate,
+    ...(settings.afterStep ? { afterStep: settings.afterStep } : {}),
+  });
   const batchSize = settings.batchSize ?? 32;
   const evalBatch = settings.predictBatchSize ?? 256;
   const size = sampleSize(inputShape as number[]);
