@@ -159,7 +159,7 @@ const FLAGS: Flag[] = [
   {
     name: 'sweep',
     value: 'KEY=V1,V2',
-    help: 'repeatable: run every method at each point of the grid of these federation settings (lambda, temperature, batchSize, localEpochs, aggregation, eraTemperature, async.bufferK, ...)',
+    help: 'repeatable: run every method at each point of the grid of these federation settings (lambda, temperature, batchSize, localEpochs, distillEpochs, aggregation, eraTemperature, async.bufferK, ...)',
   },
   { name: 'out', value: 'DIR', help: 'where results go (default results/tmp/simulate-<dataset>-<time>)' },
   { name: 'timeout-minutes', value: 'M', help: 'stop a method that runs longer (default 0 = no limit)' },

@@ -42,6 +42,20 @@ describe('federation settings over REST', () => {
       assert.equal(resolveSettings({ aggregation }).aggregation, aggregation);
   });
 
+  it('distillEpochs: 0 by default, an integer in [0, 100], else a coded error', () => {
+    assert.equal(resolveSettings({}).distillEpochs, 0);
+    assert.equal(resolveSettings({ distillEpochs: 2 }).distillEpochs, 2);
+    for (const bad of [-1, 1.5, 101, Number.NaN]) {
+      assert.throws(
+        () => resolveSettings({ distillEpochs: bad }),
+        (e: unknown) =>
+          e instanceof SettingsError &&
+          e.code === 'MUTUA_ERR_BAD_SETTINGS' &&
+          /distillEpochs/.test(e.message),
+      );
+    }
+  });
+
   it('refuses an unknown aggregation with a coded error naming the choices', () => {
     assert.throws(
       () => resolveSettings({ aggregation: 'average' as never }),

@@ -222,6 +222,18 @@ describeEachDatabase('admin REST API', (database) => {
       'MUTUA_ERR_VALIDATION',
       'temperature',
     );
+    assertError(
+      await create({ name: 'x', publicSet: slice, settings: { distillEpochs: -1 } }),
+      400,
+      'MUTUA_ERR_VALIDATION',
+      'distillEpochs',
+    );
+    assertError(
+      await create({ name: 'x', publicSet: slice, settings: { distillEpochs: 1.5 } }),
+      400,
+      'MUTUA_ERR_VALIDATION',
+      'distillEpochs',
+    );
     assertError(await create({ publicSet: slice }), 400, 'MUTUA_ERR_VALIDATION', 'name');
     assertError(
       await create({

@@ -41,6 +41,11 @@ export interface TrainArgs {
   lambda: number;
   localEpochs: number;
   /**
+   * Passes over the targets' rows with the distillation term alone before the local epochs
+   * (FedMD's digest step); 0 or absent = none. Ignored without targets.
+   */
+  distillEpochs?: number;
+  /**
    * Aborted when the work is superseded (sync mode: a newer round started) or the session
    * stops. Check it between steps and reject with signal.reason; the partial result is dropped.
    */

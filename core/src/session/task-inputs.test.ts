@@ -20,6 +20,7 @@ function federation(overrides: Partial<FederationInfo> = {}): FederationInfo {
     encodings: ['float32'],
     topk: 2,
     localEpochs: 3,
+    distillEpochs: 0,
     modelArch: '',
     seed: 1,
     inputShape: [4],

@@ -57,6 +57,7 @@ export async function runTask(args: RunTaskArgs): Promise<TaskResult> {
     temperature: fed.temperature,
     lambda: fed.lambda,
     localEpochs: task.localEpochs,
+    distillEpochs: fed.distillEpochs,
     signal,
     onProgress: args.onProgress,
   });

@@ -208,3 +208,61 @@ test('createTfLearner scores nothing at setWeights without a test set or with ev
   assert.equal(calls, 0);
   model.dispose();
 });
+
+test('createTfLearner: distillEpochs adds distillation-only passes over the targets, only when it holds targets', async () => {
+  const pub = blobs(12, 99);
+  const publicSet = decodePublicSet(
+    encodePublicSet({ x: pub.x, sampleCount: 12, shape: [4], dtype: 'float32' }),
+  );
+  const targets = {
+    version: 1,
+    indices: Uint32Array.from([1, 4, 7, 10]),
+    probs: new Float32Array([0.1, 0.8, 0.1, 0.1, 0.8, 0.1, 0.1, 0.8, 0.1, 0.1, 0.8, 0.1]),
+    contributors: 2,
+  };
+  /** Weights after one task with `distillEpochs`, with or without targets. */
+  async function after(distillEpochs: number | undefined, withTargets: boolean): Promise<Float32Array> {
+    const model = createModel('mlp', { inputShape: [4], numClasses: 3, seed: 1 });
+    const learner = createTfLearner({
+      model,
+      trainDs: blobs(24, 1),
+      publicSet,
+      settings: { batchSize: 8, seed: 5, learningRate: 0.01, evaluateTrain: false },
+    });
+    await learner.train({
+      round: 2,
+      targets: withTargets ? targets : undefined,
+      temperature: 2,
+      lambda: 0.5,
+      localEpochs: 1,
+      ...(distillEpochs === undefined ? {} : { distillEpochs }),
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    });
+    const w = await learner.getWeights!();
+    learner.dispose();
+    model.dispose();
+    return w;
+  }
+  const plain = await after(undefined, true);
+  assert.deepEqual(await after(0, true), plain, 'distillEpochs 0 is the plain schedule');
+  assert.notDeepEqual(await after(2, true), plain, 'the passes train the model');
+  assert.deepEqual(await after(2, false), await after(0, false), 'no targets, no passes');
+  const model = createModel('mlp', { inputShape: [4], numClasses: 3, seed: 1 });
+  const learner = createTfLearner({ model, trainDs: blobs(24, 1), publicSet, settings: { batchSize: 8 } });
+  await assert.rejects(
+    learner.train({
+      round: 1,
+      targets,
+      temperature: 2,
+      lambda: 0.5,
+      localEpochs: 1,
+      distillEpochs: -1,
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    }),
+    /distillEpochs must be an integer >= 0/,
+  );
+  learner.dispose();
+  model.dispose();
+});

@@ -1,6 +1,7 @@
 /**
  * The Learner a ParticipantSession drives, implemented with TensorFlow.js and the training
- * loop of distill.ts: each task runs `localEpochs` passes over the private data with the
+ * loop of distill.ts: each task runs `distillEpochs` distillation-only passes over the targets'
+ * rows (when it holds targets), then `localEpochs` passes over the private data with the
  * mutual KL term toward the consensus on the public samples it covers, then predicts
  * tempered probabilities on the task's public batch.
  *
@@ -11,7 +12,7 @@
 import type { PublicSet } from '@mutua/proto';
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, sampleSize } from '../data/dataset.ts';
-import { type EpochResult, evaluate, predictPublic, Trainer } from '../distill.ts';
+import { digestEpoch, type EpochResult, evaluate, predictPublic, Trainer } from '../distill.ts';
 import { fnv1a64 } from './hash.ts';
 import type { Learner, LearnerMetrics, TrainArgs } from './learner.ts';
 
@@ -149,6 +150,22 @@ export function createTfLearner(options: TfLearnerOptions): TfLearner {
       }
       const t = args.targets;
       const publicX = t ? publicRows(t.indices) : undefined;
+      const digests = args.distillEpochs ?? 0;
+      if (!(Number.isInteger(digests) && digests >= 0)) {
+        throw new RangeError(`distillEpochs must be an integer >= 0, got ${digests}`);
+      }
+      if (t && publicX) {
+        for (let pass = 1; pass <= digests; pass++) {
+          await digestEpoch(trainer, {
+            publicX,
+            targets: t.probs,
+            temperature: args.temperature,
+            batchSize: settings.publicBatchSize ?? batchSize,
+            seed: epochSeed(args.round, -pass),
+            signal: args.signal,
+          });
+        }
+      }
       let last: EpochResult | undefined;
       let samples = 0;
       for (let epoch = 1; epoch <= epochs; epoch++) {

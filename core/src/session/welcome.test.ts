@@ -42,3 +42,29 @@ describe('parseWelcome: the fedavg weight encoding', () => {
     assert.equal(fedavgWelcome({ weightEncoding: 3, uploadEncoding: 3 }).weightEncoding, 'float32');
   });
 });
+
+describe('parseWelcome: distill_epochs', () => {
+  it("is the coordinator's value, and 0 from a coordinator that does not send it", () => {
+    const w = (federation: Partial<NonNullable<WelcomeInit['federation']>>) => {
+      const parsed = parseWelcome(
+        {
+          participantId: 'p',
+          federation: {
+            task: { inputShape: [4], numClasses: 3 },
+            // fedavg needs no public set here; the field is parsed the same for either strategy.
+            strategy: 2,
+            mode: 1,
+            temperature: 3,
+            modelArch: 'mlp',
+            ...federation,
+          },
+        },
+        expect,
+      );
+      assert.ok(!(parsed instanceof Error), String(parsed));
+      return (parsed as SessionWelcome).federation.distillEpochs;
+    };
+    assert.equal(w({ distillEpochs: 2 }), 2);
+    assert.equal(w({}), 0);
+  });
+});

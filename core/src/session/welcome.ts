@@ -38,6 +38,11 @@ export interface FederationInfo {
   topk: number;
   /** Suggested local epochs per task (0 = not set). */
   localEpochs: number;
+  /**
+   * mutual: passes over the held targets' public rows with the distillation term alone,
+   * before local training (0 = none, also from a coordinator that does not send it).
+   */
+  distillEpochs: number;
   /** Required architecture (fedavg); '' = any. */
   modelArch: string;
   /** fedavg: the seed every participant initializes its model with. */
@@ -180,6 +185,7 @@ export function parseWelcome(w: WelcomeInit, expect: WelcomeExpectation): Sessio
       encodings,
       topk: f.topk ?? 0,
       localEpochs: f.localEpochs ?? 0,
+      distillEpochs: f.distillEpochs ?? 0,
       modelArch: f.modelArch ?? '',
       seed: f.seed ?? 0,
       inputShape: inputShape.length > 0 ? inputShape : [...expect.inputShape],

@@ -758,6 +758,9 @@ export namespace mutua {
             /** FederationSettings seed. */
             seed: number;
 
+            /** FederationSettings distillEpochs. */
+            distillEpochs: number;
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -836,6 +839,9 @@ export namespace mutua {
 
                 /** FederationSettings seed */
                 seed?: (number|null);
+
+                /** FederationSettings distillEpochs */
+                distillEpochs?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

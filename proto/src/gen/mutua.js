@@ -1512,6 +1512,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [localEpochs] FederationSettings localEpochs
              * @property {string|null} [modelArch] FederationSettings modelArch
              * @property {number|null} [seed] FederationSettings seed
+             * @property {number|null} [distillEpochs] FederationSettings distillEpochs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1673,6 +1674,14 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.seed = 0;
 
             /**
+             * FederationSettings distillEpochs.
+             * @member {number} distillEpochs
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.distillEpochs = 0;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1720,6 +1729,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 15, wireType 2 =*/122).string(message.modelArch);
                 if (message.seed != null && $Object.hasOwnProperty.call(message, "seed") && message.seed !== 0)
                     writer.uint32(/* id 16, wireType 0 =*/128).uint32(message.seed);
+                if (message.distillEpochs != null && $Object.hasOwnProperty.call(message, "distillEpochs") && message.distillEpochs !== 0)
+                    writer.uint32(/* id 17, wireType 0 =*/136).uint32(message.distillEpochs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1902,6 +1913,15 @@ export const mutua = $root.mutua = (() => {
                                 message.seed = value;
                             else
                                 delete message.seed;
+                            continue;
+                        }
+                    case 17: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.distillEpochs = value;
+                            else
+                                delete message.distillEpochs;
                             continue;
                         }
                     }

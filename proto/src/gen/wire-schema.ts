@@ -65,6 +65,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     14: { name: 'localEpochs', wire: [0] },
     15: { name: 'modelArch', wire: [2], utf8: true },
     16: { name: 'seed', wire: [0] },
+    17: { name: 'distillEpochs', wire: [0] },
   },
   'mutua.v1.GlobalWeights': {
     1: { name: 'round', wire: [0] },

@@ -76,6 +76,14 @@ export const SettingsInput = Type.Object(
       }),
     ),
     localEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    distillEpochs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description:
+          "mutual: passes over the targets' public rows with the distillation term alone, before local training (0 = none)",
+      }),
+    ),
     participantLimit: Type.Optional(Type.Integer({ minimum: 1 })),
     modelArch: Type.Optional(PrintableText({ maxLength: 100 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
@@ -129,6 +137,7 @@ export const SettingsView = Type.Object(
     ),
     recoveryGraceMs: Type.Optional(Type.Integer()),
     localEpochs: Type.Optional(Type.Integer()),
+    distillEpochs: Type.Optional(Type.Integer()),
     participantLimit: Type.Optional(Type.Integer()),
     modelArch: Type.Optional(Type.String()),
     seed: Type.Optional(Type.Integer()),

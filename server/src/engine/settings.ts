@@ -41,6 +41,12 @@ export interface FederationSettings {
    */
   recoveryGraceMs: number;
   localEpochs: number;
+  /**
+   * mutual: passes over the targets' public rows with the distillation term alone before
+   * local training (FedMD's "digest" before "revisit"); 0 = the KL term only rides along
+   * with the private minibatches.
+   */
+  distillEpochs: number;
   participantLimit: number;
   /** fedavg: required architecture and shared initialization seed. */
   modelArch: string;
@@ -74,6 +80,7 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   // The participants' reconnect backoff is capped at 30 s (core/src/session/backoff.ts).
   recoveryGraceMs: 30_000,
   localEpochs: 1,
+  distillEpochs: 0,
   participantLimit: 1000,
   modelArch: '',
   seed: 1,
@@ -149,6 +156,8 @@ export function resolveSettings(
   if (!Number.isInteger(s.recoveryGraceMs) || s.recoveryGraceMs < 0)
     fail('recoveryGraceMs must be an integer ≥ 0');
   if (!Number.isInteger(s.localEpochs) || s.localEpochs < 1) fail('localEpochs must be a positive integer');
+  if (!Number.isInteger(s.distillEpochs) || s.distillEpochs < 0 || s.distillEpochs > 100)
+    fail('distillEpochs must be an integer in [0, 100]');
   if (!Number.isInteger(s.participantLimit) || s.participantLimit < 1) fail('participantLimit must be ≥ 1');
   return s;
 }

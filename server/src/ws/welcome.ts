@@ -36,6 +36,7 @@ export function welcomeFor(
       sync: s.sync,
       async: s.async,
       localEpochs: s.localEpochs,
+      distillEpochs: s.distillEpochs,
       modelArch: s.modelArch,
       seed: s.seed,
     },
