@@ -227,7 +227,29 @@ export namespace mutua {
             ENCODING_TOPK = 4,
 
             /** ENCODING_UINT8_AFFINE value */
-            ENCODING_UINT8_AFFINE = 5
+            ENCODING_UINT8_AFFINE = 5,
+
+            /** ENCODING_SOFT1 value */
+            ENCODING_SOFT1 = 6,
+
+            /** ENCODING_SOFT2 value */
+            ENCODING_SOFT2 = 7,
+
+            /** ENCODING_SOFT4 value */
+            ENCODING_SOFT4 = 8,
+
+            /** ENCODING_HARD value */
+            ENCODING_HARD = 9
+        }
+
+        /** Compression enum. */
+        enum Compression {
+
+            /** COMPRESSION_NONE value */
+            COMPRESSION_NONE = 0,
+
+            /** COMPRESSION_DEFLATE_RAW value */
+            COMPRESSION_DEFLATE_RAW = 1
         }
 
         /** Strategy enum. */
@@ -758,6 +780,12 @@ export namespace mutua {
             /** FederationSettings seed. */
             seed: number;
 
+            /** FederationSettings targetEncodings. */
+            targetEncodings: mutua.v1.Encoding[];
+
+            /** FederationSettings compressions. */
+            compressions: mutua.v1.Compression[];
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -836,6 +864,12 @@ export namespace mutua {
 
                 /** FederationSettings seed */
                 seed?: (number|null);
+
+                /** FederationSettings targetEncodings */
+                targetEncodings?: (mutua.v1.Encoding[]|null);
+
+                /** FederationSettings compressions */
+                compressions?: (mutua.v1.Compression[]|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1003,6 +1037,9 @@ export namespace mutua {
             /** Hello modelSignature. */
             modelSignature: string;
 
+            /** Hello supportedCompressions. */
+            supportedCompressions: mutua.v1.Compression[];
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1067,6 +1104,9 @@ export namespace mutua {
                 /** Hello modelSignature */
                 modelSignature?: (string|null);
 
+                /** Hello supportedCompressions */
+                supportedCompressions?: (mutua.v1.Compression[]|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -1114,6 +1154,9 @@ export namespace mutua {
 
             /** PredictionUpload metrics. */
             metrics?: (mutua.v1.LocalMetrics.$Properties|null);
+
+            /** PredictionUpload compression. */
+            compression: mutua.v1.Compression;
 
             /**
              * Encodes the specified PredictionUpload message. Does not implicitly {@link mutua.v1.PredictionUpload.verify|verify} messages.
@@ -1166,6 +1209,9 @@ export namespace mutua {
 
                 /** PredictionUpload metrics */
                 metrics?: (mutua.v1.LocalMetrics.$Properties|null);
+
+                /** PredictionUpload compression */
+                compression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1525,6 +1571,9 @@ export namespace mutua {
             /** Welcome weightEncoding. */
             weightEncoding: mutua.v1.Encoding;
 
+            /** Welcome payloadCompression. */
+            payloadCompression: mutua.v1.Compression;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1588,6 +1637,9 @@ export namespace mutua {
 
                 /** Welcome weightEncoding */
                 weightEncoding?: (mutua.v1.Encoding|null);
+
+                /** Welcome payloadCompression */
+                payloadCompression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1740,6 +1792,9 @@ export namespace mutua {
             /** Targets contributors. */
             contributors: number;
 
+            /** Targets compression. */
+            compression: mutua.v1.Compression;
+
             /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @param message Targets message or plain object to encode
@@ -1794,6 +1849,9 @@ export namespace mutua {
 
                 /** Targets contributors */
                 contributors?: (number|null);
+
+                /** Targets compression */
+                compression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
