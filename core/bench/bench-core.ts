@@ -12,7 +12,10 @@
  * - Prediction: predictPublic (tempered softmax, T = 3) over 2048 samples in batches of 256.
  * - Wire: the model's own predictions on the 512-row public batch (10 classes), encoded with
  *   each prediction encoding of @mutua/proto (top-k with k = 3); FedAvg's weight upload
- *   for comparison.
+ *   for comparison. `codecs` adds, per encoding, the raw-deflated size and the encode,
+ *   decode, deflate and coordinator-side decode costs (bench-codecs.ts), on the model's rows
+ *   and on `peaked` rows that look like a trained model's tempered output; the top-level
+ *   `codecsPeaked` holds the latter (model-independent, computed once).
  *
  * Inputs are MNIST-shaped ([28, 28, 1], 10 classes) but synthetic: throughput does not
  * depend on pixel values. Each figure is measured after one warm-up run, over at least
@@ -26,6 +29,7 @@ import { selectBackend } from '../src/backend-node.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { predictPublic, Trainer } from '../src/distill.ts';
 import { createModel, isModelArch, MODEL_ARCHS, type ModelArch } from '../src/models.ts';
+import { benchCodecs, type CodecFigures, peakedRows } from './bench-codecs.ts';
 
 const SHAPE = [28, 28, 1];
 const CLASSES = 10;
@@ -67,6 +71,12 @@ interface ModelResult {
   predictSamplesPerSec: number;
   /** Payload bytes of PUBLIC_ROWS x CLASSES predictions per encoding ('topk' with k = TOPK). */
   bytesPerPublicBatch: Record<string, number>;
+  /** bytesPerPublicBatch raw-deflated, per encoding. */
+  deflatedBytesPerPublicBatch: Record<string, number>;
+  /** Per encoding: sizes and encode/decode/deflate/coordinator costs on this model's rows. */
+  codecs: Record<string, CodecFigures>;
+  /** The same on peaked rows (a trained model's look); equal for every model. */
+  codecsPeaked: Record<string, CodecFigures>;
   publicBatch: { rows: number; classes: number; topK: number };
   /** One FedAvg weight upload, for comparison. */
   weightBytes: { float32: number; float16: number };
@@ -82,6 +92,7 @@ const targets = randomDistributions(PUBLIC_ROWS, CLASSES, rand);
 const predictX = uniform(PREDICT_ROWS * 28 * 28, rand);
 
 const results: ModelResult[] = [];
+let codecsPeaked: Record<string, CodecFigures> | undefined;
 for (const arch of archs as ModelArch[]) {
   const model = createModel(arch, { inputShape: SHAPE, numClasses: CLASSES, seed: 1 });
   const trainer = new Trainer(model, { learningRate: 1e-3 });
@@ -107,6 +118,14 @@ for (const arch of archs as ModelArch[]) {
     for (const enc of PREDICTION_ENCODINGS) {
       bytesPerPublicBatch[enc] = encodePredictions(probs, PUBLIC_ROWS, CLASSES, enc, { k: TOPK }).length;
     }
+    const codecs = benchCodecs(probs, PUBLIC_ROWS, CLASSES, TOPK, Math.min(seconds, 2));
+    codecsPeaked ??= benchCodecs(
+      peakedRows(PUBLIC_ROWS, CLASSES, TEMPERATURE, lcg(777)),
+      PUBLIC_ROWS,
+      CLASSES,
+      TOPK,
+      Math.min(seconds, 2),
+    );
     const params = model.countParams();
     results.push({
       model: arch,
@@ -117,6 +136,11 @@ for (const arch of archs as ModelArch[]) {
       trainSamplesPerSec: round1(trainSamplesPerSec),
       predictSamplesPerSec: round1(predictSamplesPerSec),
       bytesPerPublicBatch,
+      deflatedBytesPerPublicBatch: Object.fromEntries(
+        Object.entries(codecs).map(([enc, f]) => [enc, f.deflatedBytes]),
+      ),
+      codecs,
+      codecsPeaked: codecsPeaked!,
       publicBatch: { rows: PUBLIC_ROWS, classes: CLASSES, topK: TOPK },
       weightBytes: {
         float32: weightByteLength(params, 'float32'),
@@ -153,9 +177,18 @@ if (values.json) {
   if (first) {
     console.log('');
     console.log(`bytes per public batch of ${PUBLIC_ROWS} x ${CLASSES} predictions (payload, no envelope):`);
+    console.log(
+      `  ${'encoding'.padEnd(10)}${'bytes'.padStart(8)}${'deflated'.padStart(10)}${'peaked defl.'.padStart(14)}` +
+        `${'enc rows/s'.padStart(12)}${'dec rows/s'.padStart(12)}${'coord us plain/defl'.padStart(22)}${'deflate us'.padStart(12)}`,
+    );
     for (const [enc, bytes] of Object.entries(first.bytesPerPublicBatch)) {
+      const f = first.codecs[enc]!;
+      const p = first.codecsPeaked[enc]!;
       console.log(
-        `  ${(enc === 'topk' ? `topk k=${TOPK}` : enc).padEnd(10)}${bytes.toLocaleString('en-US').padStart(10)}`,
+        `  ${(enc === 'topk' ? `topk k=${TOPK}` : enc).padEnd(10)}${bytes.toLocaleString('en-US').padStart(8)}` +
+          `${f.deflatedBytes.toLocaleString('en-US').padStart(10)}${p.deflatedBytes.toLocaleString('en-US').padStart(14)}` +
+          `${f.encodeRowsPerSec.toLocaleString('en-US').padStart(12)}${f.decodeRowsPerSec.toLocaleString('en-US').padStart(12)}` +
+          `${`${f.coordinatorUsPerUpload.plain} / ${f.coordinatorUsPerUpload.deflated}`.padStart(22)}${String(f.deflateUsPerUpload).padStart(12)}`,
       );
     }
     console.log('versus one FedAvg weight upload (float32 / float16):');

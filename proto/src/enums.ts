@@ -6,7 +6,7 @@
  * and callers decide whether that is an error.
  */
 import { mutua } from './gen/mutua.js';
-import type { PredictionEncoding, WeightEncoding } from './prediction-codec.ts';
+import type { CompressionName, PredictionEncoding, WeightEncoding } from './prediction-codec.ts';
 
 export type ModeName = 'sync' | 'async';
 export type StrategyName = 'mutual' | 'fedavg';
@@ -35,6 +35,10 @@ const encodings = table<PredictionEncoding>([
   ['float16', Encoding.ENCODING_FLOAT16],
   ['uint8', Encoding.ENCODING_UINT8],
   ['topk', Encoding.ENCODING_TOPK],
+  ['soft4', Encoding.ENCODING_SOFT4],
+  ['soft2', Encoding.ENCODING_SOFT2],
+  ['soft1', Encoding.ENCODING_SOFT1],
+  ['hard', Encoding.ENCODING_HARD],
 ]);
 // Weights have their own 8-bit layout: 'uint8' is ENCODING_UINT8_AFFINE, never ENCODING_UINT8.
 const weightEncodings = table<WeightEncoding>([
@@ -63,8 +67,16 @@ export const MODE_NAMES = modes.names;
 export const STRATEGY_NAMES = strategies.names;
 export const AGGREGATION_NAMES = aggregations.names;
 export const ENCODING_NAMES = encodings.names;
+const compressions = table<CompressionName>([
+  ['none', mutua.v1.Compression.COMPRESSION_NONE],
+  ['deflate-raw', mutua.v1.Compression.COMPRESSION_DEFLATE_RAW],
+]);
+/** `Compression` number -> 'none' | 'deflate-raw' (0 is 'none': an unset field means plain). */
+export const compressionName = compressions.name;
+export const compressionValue = compressions.value as (name: CompressionName) => mutua.v1.Compression;
+export const isCompressionName = compressions.isName;
 
-/** `Encoding` number -> 'float32' | 'float16' | 'uint8' | 'topk'; undefined for UNSPECIFIED or unknown. */
+/** `Encoding` number -> 'float32' | 'float16' | 'uint8' | 'topk' | 'soft4' | …; undefined for UNSPECIFIED or unknown. */
 export const encodingName = encodings.name;
 /** 'float32' ... -> `Encoding` number. */
 export const encodingValue = encodings.value as (name: PredictionEncoding) => mutua.v1.Encoding;
@@ -98,6 +110,21 @@ export function negotiateEncoding(
 ): PredictionEncoding | undefined {
   const offer = supported.length === 0 ? ['float32'] : supported;
   return accepted.find((e) => offer.includes(e));
+}
+
+/**
+ * The encoding of a participant's Targets: the first of the federation's `targetEncodings`
+ * (preference first) that the participant supports, else its upload encoding (which it can
+ * always decode: it produces it). An empty list means "the upload encoding", as before
+ * target encodings existed.
+ */
+export function negotiateTargetEncoding(
+  preferred: readonly PredictionEncoding[],
+  supported: readonly PredictionEncoding[],
+  upload: PredictionEncoding,
+): PredictionEncoding {
+  const offer = supported.length === 0 ? ['float32'] : supported;
+  return preferred.find((e) => offer.includes(e)) ?? upload;
 }
 
 /**

@@ -44,6 +44,7 @@ export const {
   Mode,
   Aggregation,
   ErrorCode,
+  Compression,
 } = mutua.v1;
 export const ErrorMessage = mutua.v1.Error;
 
@@ -76,6 +77,7 @@ export type Strategy = mutua.v1.Strategy;
 export type Mode = mutua.v1.Mode;
 export type Aggregation = mutua.v1.Aggregation;
 export type ErrorCode = mutua.v1.ErrorCode;
+export type Compression = mutua.v1.Compression;
 
 export type TaskSpecInit = mutua.v1.TaskSpec.$Properties;
 export type PublicSetDescriptorInit = mutua.v1.PublicSetDescriptor.$Properties;
@@ -121,10 +123,13 @@ export {
   type AggregationName,
   aggregationName,
   aggregationValue,
+  compressionName,
+  compressionValue,
   ENCODING_NAMES,
   encodingName,
   encodingValue,
   isAggregationName,
+  isCompressionName,
   isEncodingName,
   isModeName,
   isStrategyName,
@@ -133,6 +138,7 @@ export {
   modeName,
   modeValue,
   negotiateEncoding,
+  negotiateTargetEncoding,
   negotiateWeightEncoding,
   STRATEGY_NAMES,
   type StrategyName,
@@ -157,6 +163,7 @@ export { float32BitsToFloat16Bits, fromFloat16Bits } from './float16.ts';
 export * from './prediction-codec.ts';
 export * from './public-set.ts';
 export {
+  checkCompression,
   type HelloInfo,
   isPrintableText,
   MAX_TOKEN_LENGTH,
@@ -164,11 +171,13 @@ export {
   type TargetsExpectation,
   type TaskExpectation,
   type Validated,
+  type ValidPredictions,
   type ValidTargets,
   type ValidTask,
   validateGlobalWeights,
   validateHello,
   validateMetrics,
+  validatePredictionPayload,
   validatePredictionUpload,
   validateTargets,
   validateTask,

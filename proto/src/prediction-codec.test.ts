@@ -251,12 +251,20 @@ describe('golden bytes', () => {
   //            (158.1, 68.85, 28.05) -> 254, 1 more to class 1 -> 158 69 28
   //   topk k=2 (C <= 256: 1-byte index, then 1-byte 255ths): same buckets with the dropped
   //            mass as the third one -> (0, 96) (1, 95); (0, 158) (1, 69)
+  //   soft1:   q = floor(p/max + 1/2): (1, 1, 1) (1, 0, 0), 1 bit each, LSB first -> 0b00001111
+  //   soft2:   q = floor(3p/max + 1/2): (3, 3, 2) (3, 1, 1) -> 3|3<<2|2<<4|3<<6 = ef, 1|1<<2 = 05
+  //   soft4:   q = floor(15p/max + 1/2): (15, 15, 10) (15, 7, 3) -> low nibble first: ff fa 37
+  //   hard:    2 bits per row (C = 3), argmax 0 (tie: lower index) and 0 -> 00
   const probs = Float32Array.of(0.375, 0.375, 0.25, 0.62, 0.27, 0.11);
   const golden: Record<PredictionEncoding, string> = {
     float32: '0000c03e 0000c03e 0000803e  52b81e3f 713d8a3e ae47e13d',
     float16: '0036 0036 0034  f638 5234 0a2f',
     uint8: '605f40 9e451c',
     topk: '0060 015f  009e 0145',
+    soft1: '0f',
+    soft2: 'ef05',
+    soft4: 'fffa37',
+    hard: '00',
   };
   for (const enc of Object.keys(golden) as PredictionEncoding[]) {
     it(`${enc} layout is unchanged`, () => {
@@ -646,8 +654,11 @@ describe('validation', () => {
   it('covers every error code', () => {
     assert.deepEqual([...PAYLOAD_ERROR_CODES].sort(), [
       'PAYLOAD_BAD_SHAPE',
+      'PAYLOAD_CLASS_INDEX',
+      'PAYLOAD_INFLATE',
       'PAYLOAD_LENGTH_MISMATCH',
       'PAYLOAD_NON_FINITE',
+      'PAYLOAD_PADDING',
       'PAYLOAD_PROB_RANGE',
       'PAYLOAD_ROW_SUM',
       'PAYLOAD_TOPK_INDEX',

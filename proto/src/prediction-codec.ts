@@ -74,6 +74,15 @@
  */
 
 export {
+  COMPRESSION_NAMES,
+  type CompressionName,
+  deflateRawAsync,
+  inflateError,
+  inflateRawAsync,
+  negotiateCompression,
+} from './payload/compression.ts';
+export { HARD_MAX_CLASSES, hardBits, type SoftBits } from './payload/lowbit.ts';
+export {
   decodePredictions,
   encodePredictions,
 } from './payload/predictions.ts';
@@ -93,6 +102,8 @@ export {
   DEFAULT_RANGE_TOLERANCE,
   DEFAULT_ROW_SUM_TOLERANCE,
   DEFAULT_WEIGHT_BLOCK,
+  LEGACY_PREDICTION_ENCODINGS,
+  type LowBitEncoding,
   PAYLOAD_ERROR_CODES,
   PayloadError,
   type PayloadErrorCode,

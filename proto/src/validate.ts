@@ -16,7 +16,10 @@ export {
 } from './validate/hello.ts';
 export { validateMetrics } from './validate/metrics.ts';
 export {
+  checkCompression,
   type PredictionTaskShape,
+  type ValidPredictions,
+  validatePredictionPayload,
   validatePredictionUpload,
 } from './validate/predictions.ts';
 export {

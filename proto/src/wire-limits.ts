@@ -40,6 +40,7 @@ export const WIRE_LIMITS: Readonly<Record<string, Readonly<Record<number, FieldL
     9: { maxElements: 64 }, // supported_encodings
     10: { maxBytes: MAX_NAME_BYTES }, // client_version
     11: { maxBytes: MAX_NAME_BYTES }, // model_signature
+    12: { maxElements: 64 }, // supported_compressions
   },
   'mutua.v1.WeightsUpload': {
     6: { maxBytes: MAX_NAME_BYTES }, // model_signature
@@ -56,5 +57,7 @@ export const WIRE_LIMITS: Readonly<Record<string, Readonly<Record<number, FieldL
   },
   'mutua.v1.FederationSettings': {
     10: { maxElements: 64 }, // encodings
+    17: { maxElements: 64 }, // target_encodings
+    18: { maxElements: 64 }, // compressions
   },
 };

@@ -81,8 +81,19 @@ describe('validateHello', () => {
     failure(validateHello({ ...hello, numClasses: 0 }), 'MODEL_MISMATCH', 'NUM_CLASSES');
   });
 
+  it('keeps the low-bit encodings and the compressions it knows, dropping unknown ones', () => {
+    const r = validateHello({
+      ...hello,
+      supportedEncodings: [9, 7, 1],
+      supportedCompressions: [5 as never, 1, 0],
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.encodings, ['hard', 'soft2', 'float32']);
+    assert.deepEqual(r.value.compressions, ['deflate-raw']);
+  });
+
   it('drops encodings it does not know instead of refusing a newer client', () => {
-    const r = validateHello({ ...hello, supportedEncodings: [7 as never, 0, 2] });
+    const r = validateHello({ ...hello, supportedEncodings: [77 as never, 0, 2] });
     assert.ok(r.ok);
     assert.deepEqual(r.value.encodings, ['float16']);
   });

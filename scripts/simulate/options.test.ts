@@ -87,6 +87,20 @@ describe('simulate options', () => {
     assert.throws(() => parse('--sweep', 'lambda=1', '--sweep', 'lambda=2'), /names a key twice/);
   });
 
+  it('--sweep over payload codecs: list settings take their items joined by +', () => {
+    const o = parse(
+      '--sweep',
+      'encodings=uint8,soft2+uint8,hard',
+      '--sweep',
+      'compressions=none,deflate-raw',
+    );
+    const grid = sweepGrid(o.sweep);
+    assert.equal(grid.length, 6);
+    const point = applySweepPoint(o, grid[3]!);
+    assert.deepEqual(point.settings, { encodings: ['soft2', 'uint8'], compressions: ['deflate-raw'] });
+    assert.equal(sweepAffects('fedavg', ['encodings', 'compressions']), false);
+  });
+
   it('a sweep reruns FedAvg and the baselines only for settings they use', () => {
     assert.equal(sweepAffects('mutual-sync', ['lambda']), true);
     assert.equal(sweepAffects('fedavg-u8', ['lambda', 'temperature']), false);

@@ -24,6 +24,13 @@ export const SWEEP_FLAGS: Record<string, keyof SimulateOptions> = {
   'async.stalenessExponent': 'stalenessExponent',
 };
 
+/**
+ * Settings that are lists: a sweep value names one list with its items joined by '+', e.g.
+ * `--sweep encodings=uint8,soft2+uint8,hard+uint8 --sweep compressions=none,deflate-raw`
+ * (payload codecs, PROTOCOL.md).
+ */
+export const LIST_SETTINGS: readonly string[] = ['encodings', 'targetEncodings', 'compressions'];
+
 const SWEEP_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/;
 
 /** `key=v1,v2,...`; numbers where they parse as numbers. */
@@ -63,6 +70,7 @@ export function applySweepPoint(o: SimulateOptions, point: Record<string, string
   for (const [key, value] of Object.entries(point)) {
     const flag = SWEEP_FLAGS[key];
     if (flag) (out as unknown as Record<string, unknown>)[flag] = value;
+    else if (LIST_SETTINGS.includes(key)) out.settings![key] = String(value).split('+').filter(Boolean);
     else out.settings![key] = value;
   }
   return out;

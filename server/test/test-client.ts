@@ -33,7 +33,16 @@ export interface Received {
   body: string;
 }
 
-const ENCODING_VALUE = { float32: 1, float16: 2, uint8: 3, topk: 4 } as const;
+const ENCODING_VALUE = {
+  float32: 1,
+  float16: 2,
+  uint8: 3,
+  topk: 4,
+  soft1: 6,
+  soft2: 7,
+  soft4: 8,
+  hard: 9,
+} as const;
 
 export class TestClient {
   readonly ws: WebSocket;

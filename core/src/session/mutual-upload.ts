@@ -2,7 +2,7 @@
  * Mutual distillation's upload: the learner's tempered probabilities on the task's public
  * samples, in the encoding the Welcome chose (top-k keeps the federation's k classes).
  */
-import { encodePredictions, encodingValue } from '@mutua/proto';
+import { compressionValue, deflateRawAsync, encodePredictions, encodingValue } from '@mutua/proto';
 import type { Body } from './connection-loop.ts';
 import type { UploadBuilder, UploadInput } from './upload-builder.ts';
 
@@ -18,6 +18,8 @@ export const mutualUpload: UploadBuilder = {
     }
     const encoding = welcome.uploadEncoding;
     const k = encoding === 'topk' ? Math.min(C, Math.max(1, fed.topk || C)) : 0;
+    const encoded = encodePredictions(probs, n, C, encoding, encoding === 'topk' ? { k } : {});
+    const compression = welcome.compression ?? 'none';
     return {
       predictions: {
         round: task.round,
@@ -25,8 +27,9 @@ export const mutualUpload: UploadBuilder = {
         rows: n,
         classes: C,
         k,
-        payload: encodePredictions(probs, n, C, encoding, encoding === 'topk' ? { k } : {}),
+        payload: compression === 'deflate-raw' ? await deflateRawAsync(encoded) : encoded,
         metrics: localMetrics,
+        compression: compressionValue(compression),
       },
     };
   },

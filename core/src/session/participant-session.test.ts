@@ -185,8 +185,10 @@ describe('ParticipantSession', () => {
     assert.equal(m.modelArch, 'mlp');
     assert.deepEqual(m.inputShape, [4]);
     assert.equal(m.numClasses, C);
-    // 5 = ENCODING_UINT8_AFFINE: this client also sends and reads 8-bit fedavg weights.
-    assert.deepEqual(m.supportedEncodings, [1, 2, 3, 4, 5]);
+    // 8, 7, 6, 9: soft4, soft2, soft1, hard; 5 = ENCODING_UINT8_AFFINE: this client also
+    // sends and reads 8-bit fedavg weights. It can deflate payloads (Compression Streams).
+    assert.deepEqual(m.supportedEncodings, [1, 2, 3, 4, 8, 7, 6, 9, 5]);
+    assert.deepEqual(m.supportedCompressions, [1]);
     assert.equal(h.session.state, 'ready');
     assert.deepEqual(states, ['connecting', 'awaiting-welcome', 'ready']);
     assert.equal(h.session.federation?.uploadEncoding, 'uint8');

@@ -26,6 +26,8 @@
 
 import {
   type BodyName,
+  type CompressionName,
+  compressionValue,
   type DecodedEnvelope,
   encodingValue,
   PREDICTION_ENCODINGS,
@@ -56,6 +58,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
 
   private readonly opts: ParticipantSessionOptions;
   private readonly encodings: readonly PredictionEncoding[];
+  private readonly compressions: readonly CompressionName[];
   private readonly tokens: TokenKeeper;
   private readonly loop: ConnectionLoop;
   private readonly preparation: LearnerPreparation;
@@ -80,6 +83,9 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
     const offered = options.encodings?.length ? [...options.encodings] : [...PREDICTION_ENCODINGS];
     if (!offered.includes('float32')) offered.push('float32');
     this.encodings = offered;
+    this.compressions = [
+      ...(options.compressions ?? (typeof CompressionStream === 'function' ? ['deflate-raw' as const] : [])),
+    ];
     this.tokens = new TokenKeeper(
       options.storageKey ?? defaultStorageKey(options.url, options.joinToken),
       options.joinToken,
@@ -221,6 +227,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         numClasses: m.numClasses,
         // ENCODING_UINT8_AFFINE says this client also sends and reads 8-bit fedavg weights.
         supportedEncodings: [...this.encodings.map((e) => encodingValue(e)), weightEncodingValue('uint8')],
+        supportedCompressions: this.compressions.map((c) => compressionValue(c)),
         clientVersion: this.opts.clientVersion ?? '',
         modelSignature: this.signature,
       },
@@ -281,6 +288,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
       inputShape: this.opts.model.inputShape,
       numClasses: this.opts.model.numClasses,
       encodings: this.encodings,
+      compressions: this.compressions,
     });
     if (parsed instanceof SessionError) {
       void this.finish(parsed);

@@ -3,7 +3,7 @@
  * from the orchestrator so that the units it delegates to can name these types without
  * importing the session itself. participant-session.ts re-exports all of them.
  */
-import type { ModeName, PredictionEncoding } from '@mutua/proto';
+import type { CompressionName, ModeName, PredictionEncoding } from '@mutua/proto';
 import type { BackoffOptions } from './backoff.ts';
 import type { Learner, LearnerFactory, LearnerMetrics, TrainProgress } from './learner.ts';
 import type { SessionError } from './session-error.ts';
@@ -66,8 +66,13 @@ export interface ParticipantSessionOptions {
   learner: Learner | LearnerFactory;
   /** Required by federations with a public set (mutual distillation). */
   fetchPublicSet?: FetchPublicSet;
-  /** Prediction encodings this client offers; default all four. */
+  /** Prediction encodings this client offers; default every one this build knows (PREDICTION_ENCODINGS). */
   encodings?: readonly PredictionEncoding[];
+  /**
+   * Payload compressions this client offers besides none; default ['deflate-raw'] where the
+   * Compression Streams API exists (browsers, Node >= 18), else none. [] offers none.
+   */
+  compressions?: readonly CompressionName[];
   /** Local epochs per task; default the Task's, else the federation's, else 1. */
   localEpochs?: number;
   reconnect?: ReconnectOptions;

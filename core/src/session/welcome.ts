@@ -8,6 +8,8 @@
 import {
   type AggregationName,
   aggregationName,
+  type CompressionName,
+  compressionName,
   encodingName,
   type ModeName,
   modeName,
@@ -76,6 +78,8 @@ export interface SessionWelcome {
   weightEncoding: WeightEncoding;
   /** How Targets are encoded for this participant (informational; Targets carry their own). */
   downloadEncoding: PredictionEncoding | undefined;
+  /** How this participant wraps its prediction payloads (Welcome.payload_compression; 'none' when unset or not offered). */
+  compression: CompressionName;
   heartbeatIntervalMs: number;
   /** Largest frame the coordinator accepts (0 = not stated). */
   maxFrameBytes: number;
@@ -87,6 +91,8 @@ export interface WelcomeExpectation {
   numClasses: number;
   /** Prediction encodings this client can encode and decode. */
   encodings: readonly PredictionEncoding[];
+  /** Payload compressions this client offered (besides none). */
+  compressions?: readonly CompressionName[];
 }
 
 function hex(bytes: Uint8Array | null | undefined): string {
@@ -198,8 +204,18 @@ export function parseWelcome(w: WelcomeInit, expect: WelcomeExpectation): Sessio
       weightEncodingName(w.weightEncoding) ??
       (encodingName(w.uploadEncoding) === 'float16' ? 'float16' : 'float32'),
     downloadEncoding: encodingName(w.downloadEncoding),
+    compression: chosenCompression(w.payloadCompression, expect.compressions ?? []),
     heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
     maxFrameBytes: w.maxFrameBytes ?? 0,
     currentRound: Number(w.currentRound ?? 0),
   };
+}
+
+/** The Welcome's compression if this client offered it; else none (an older coordinator leaves it unset). */
+function chosenCompression(
+  value: number | null | undefined,
+  offered: readonly CompressionName[],
+): CompressionName {
+  const name = compressionName(value ?? 0);
+  return name !== undefined && offered.includes(name) ? name : 'none';
 }

@@ -9,10 +9,17 @@
  * wait for the next Task; UNKNOWN_ROUND drops it and sends TaskRequest; RATE_LIMITED and
  * INTERNAL resend it after a delay, up to MAX_UPLOAD_TRIES sends.
  */
-import type { DecodedEnvelope, PredictionEncoding, ProtocolError, TargetsInit, TaskInit } from '@mutua/proto';
+import {
+  type DecodedEnvelope,
+  type PredictionEncoding,
+  ProtocolError,
+  type TargetsInit,
+  type TaskInit,
+} from '@mutua/proto';
 import { backoffDelay } from './backoff.ts';
 import { type ConnectionLoop, describe } from './connection-loop.ts';
 import type { PreparedLearner } from './learner-preparation.ts';
+import { InOrder, inflateTargets, isCompressed } from './payload-inflate.ts';
 import { SessionError } from './session-error.ts';
 import type { ParticipantSessionOptions, SessionEvents } from './session-types.ts';
 import { type InputExpectation, TaskInputs } from './task-inputs.ts';
@@ -53,6 +60,8 @@ export class WorkDriver {
   private readonly queue = new TaskQueue();
   private readonly inputs = new TaskInputs();
   private work: Work | null = null;
+  /** Compressed Targets inflate asynchronously; messages are still handled in arrival order. */
+  private readonly arrivals = new InOrder();
 
   constructor(private readonly deps: WorkDriverDeps) {}
 
@@ -76,12 +85,31 @@ export class WorkDriver {
   }
 
   onTargets(msg: TargetsInit): void {
-    const error = this.inputs.acceptTargets(msg, this.expectation()!);
-    if (error) this.deps.emit('error', error);
+    const prepare = isCompressed(msg) ? () => inflateTargets(msg) : null;
+    this.arrivals.run(prepare, (inflated) => {
+      if (inflated instanceof ProtocolError) {
+        this.deps.emit('error', SessionError.fromProtocol(inflated, { round: Number(msg.version ?? 0) }));
+        return;
+      }
+      const error = this.inputs.acceptTargets(inflated ?? msg, this.expectation()!);
+      if (error) this.deps.emit('error', error);
+    });
   }
 
-  /** The newest-task rule (task-queue.ts). */
+  /** The newest-task rule (task-queue.ts), after inflating compressed targets. */
   onTask(msg: TaskInit): void {
+    const t = msg.targets;
+    const prepare = t && isCompressed(t) ? () => inflateTargets(t) : null;
+    this.arrivals.run(prepare, (inflated) => {
+      if (inflated instanceof ProtocolError) {
+        this.deps.emit('error', SessionError.fromProtocol(inflated, { round: Number(msg.round ?? 0) }));
+        return;
+      }
+      this.acceptTask(inflated ? { ...msg, targets: inflated } : msg);
+    });
+  }
+
+  private acceptTask(msg: TaskInit): void {
     const task = this.inputs.acceptTask(msg, this.expectation()!);
     if (task instanceof SessionError) {
       this.deps.emit('error', task);

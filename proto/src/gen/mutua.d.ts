@@ -227,7 +227,29 @@ export namespace mutua {
             ENCODING_TOPK = 4,
 
             /** ENCODING_UINT8_AFFINE value */
-            ENCODING_UINT8_AFFINE = 5
+            ENCODING_UINT8_AFFINE = 5,
+
+            /** ENCODING_SOFT1 value */
+            ENCODING_SOFT1 = 6,
+
+            /** ENCODING_SOFT2 value */
+            ENCODING_SOFT2 = 7,
+
+            /** ENCODING_SOFT4 value */
+            ENCODING_SOFT4 = 8,
+
+            /** ENCODING_HARD value */
+            ENCODING_HARD = 9
+        }
+
+        /** Compression enum. */
+        enum Compression {
+
+            /** COMPRESSION_NONE value */
+            COMPRESSION_NONE = 0,
+
+            /** COMPRESSION_DEFLATE_RAW value */
+            COMPRESSION_DEFLATE_RAW = 1
         }
 
         /** Strategy enum. */
@@ -761,6 +783,12 @@ export namespace mutua {
             /** FederationSettings distillEpochs. */
             distillEpochs: number;
 
+            /** FederationSettings targetEncodings. */
+            targetEncodings: mutua.v1.Encoding[];
+
+            /** FederationSettings compressions. */
+            compressions: mutua.v1.Compression[];
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -842,6 +870,12 @@ export namespace mutua {
 
                 /** FederationSettings distillEpochs */
                 distillEpochs?: (number|null);
+
+                /** FederationSettings targetEncodings */
+                targetEncodings?: (mutua.v1.Encoding[]|null);
+
+                /** FederationSettings compressions */
+                compressions?: (mutua.v1.Compression[]|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1009,6 +1043,9 @@ export namespace mutua {
             /** Hello modelSignature. */
             modelSignature: string;
 
+            /** Hello supportedCompressions. */
+            supportedCompressions: mutua.v1.Compression[];
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1073,6 +1110,9 @@ export namespace mutua {
                 /** Hello modelSignature */
                 modelSignature?: (string|null);
 
+                /** Hello supportedCompressions */
+                supportedCompressions?: (mutua.v1.Compression[]|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -1120,6 +1160,9 @@ export namespace mutua {
 
             /** PredictionUpload metrics. */
             metrics?: (mutua.v1.LocalMetrics.$Properties|null);
+
+            /** PredictionUpload compression. */
+            compression: mutua.v1.Compression;
 
             /**
              * Encodes the specified PredictionUpload message. Does not implicitly {@link mutua.v1.PredictionUpload.verify|verify} messages.
@@ -1172,6 +1215,9 @@ export namespace mutua {
 
                 /** PredictionUpload metrics */
                 metrics?: (mutua.v1.LocalMetrics.$Properties|null);
+
+                /** PredictionUpload compression */
+                compression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1531,6 +1577,9 @@ export namespace mutua {
             /** Welcome weightEncoding. */
             weightEncoding: mutua.v1.Encoding;
 
+            /** Welcome payloadCompression. */
+            payloadCompression: mutua.v1.Compression;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1594,6 +1643,9 @@ export namespace mutua {
 
                 /** Welcome weightEncoding */
                 weightEncoding?: (mutua.v1.Encoding|null);
+
+                /** Welcome payloadCompression */
+                payloadCompression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1746,6 +1798,9 @@ export namespace mutua {
             /** Targets contributors. */
             contributors: number;
 
+            /** Targets compression. */
+            compression: mutua.v1.Compression;
+
             /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @param message Targets message or plain object to encode
@@ -1800,6 +1855,9 @@ export namespace mutua {
 
                 /** Targets contributors */
                 contributors?: (number|null);
+
+                /** Targets compression */
+                compression?: (mutua.v1.Compression|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

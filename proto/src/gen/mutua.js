@@ -508,6 +508,10 @@ export const mutua = $root.mutua = (() => {
          * @property {number} ENCODING_UINT8=3 ENCODING_UINT8 value
          * @property {number} ENCODING_TOPK=4 ENCODING_TOPK value
          * @property {number} ENCODING_UINT8_AFFINE=5 ENCODING_UINT8_AFFINE value
+         * @property {number} ENCODING_SOFT1=6 ENCODING_SOFT1 value
+         * @property {number} ENCODING_SOFT2=7 ENCODING_SOFT2 value
+         * @property {number} ENCODING_SOFT4=8 ENCODING_SOFT4 value
+         * @property {number} ENCODING_HARD=9 ENCODING_HARD value
          */
         v1.Encoding = (function() {
             const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -517,6 +521,24 @@ export const mutua = $root.mutua = (() => {
             values[valuesById[3] = "ENCODING_UINT8"] = 3;
             values[valuesById[4] = "ENCODING_TOPK"] = 4;
             values[valuesById[5] = "ENCODING_UINT8_AFFINE"] = 5;
+            values[valuesById[6] = "ENCODING_SOFT1"] = 6;
+            values[valuesById[7] = "ENCODING_SOFT2"] = 7;
+            values[valuesById[8] = "ENCODING_SOFT4"] = 8;
+            values[valuesById[9] = "ENCODING_HARD"] = 9;
+            return values;
+        })();
+
+        /**
+         * Compression enum.
+         * @name mutua.v1.Compression
+         * @enum {number}
+         * @property {number} COMPRESSION_NONE=0 COMPRESSION_NONE value
+         * @property {number} COMPRESSION_DEFLATE_RAW=1 COMPRESSION_DEFLATE_RAW value
+         */
+        v1.Compression = (function() {
+            const valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "COMPRESSION_NONE"] = 0;
+            values[valuesById[1] = "COMPRESSION_DEFLATE_RAW"] = 1;
             return values;
         })();
 
@@ -1513,6 +1535,8 @@ export const mutua = $root.mutua = (() => {
              * @property {string|null} [modelArch] FederationSettings modelArch
              * @property {number|null} [seed] FederationSettings seed
              * @property {number|null} [distillEpochs] FederationSettings distillEpochs
+             * @property {Array.<mutua.v1.Encoding>|null} [targetEncodings] FederationSettings targetEncodings
+             * @property {Array.<mutua.v1.Compression>|null} [compressions] FederationSettings compressions
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1539,6 +1563,8 @@ export const mutua = $root.mutua = (() => {
              */
             const FederationSettings = function (properties) {
                 this.encodings = [];
+                this.targetEncodings = [];
+                this.compressions = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1682,6 +1708,22 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.distillEpochs = 0;
 
             /**
+             * FederationSettings targetEncodings.
+             * @member {Array.<mutua.v1.Encoding>} targetEncodings
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.targetEncodings = $util.emptyArray;
+
+            /**
+             * FederationSettings compressions.
+             * @member {Array.<mutua.v1.Compression>} compressions
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.compressions = $util.emptyArray;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1731,6 +1773,10 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 16, wireType 0 =*/128).uint32(message.seed);
                 if (message.distillEpochs != null && $Object.hasOwnProperty.call(message, "distillEpochs") && message.distillEpochs !== 0)
                     writer.uint32(/* id 17, wireType 0 =*/136).uint32(message.distillEpochs);
+                if (message.targetEncodings != null && message.targetEncodings.length)
+                    writer.uint32(/* id 18, wireType 2 =*/146).int32s(message.targetEncodings);
+                if (message.compressions != null && message.compressions.length)
+                    writer.uint32(/* id 19, wireType 2 =*/154).int32s(message.compressions);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1922,6 +1968,34 @@ export const mutua = $root.mutua = (() => {
                                 message.distillEpochs = value;
                             else
                                 delete message.distillEpochs;
+                            continue;
+                        }
+                    case 18: {
+                            if (wireType === 2) {
+                                if (!(message.targetEncodings && message.targetEncodings.length))
+                                    message.targetEncodings = [];
+                                reader.int32s(message.targetEncodings);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.targetEncodings && message.targetEncodings.length))
+                                message.targetEncodings = [];
+                            message.targetEncodings.push(reader.int32());
+                            continue;
+                        }
+                    case 19: {
+                            if (wireType === 2) {
+                                if (!(message.compressions && message.compressions.length))
+                                    message.compressions = [];
+                                reader.int32s(message.compressions);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.compressions && message.compressions.length))
+                                message.compressions = [];
+                            message.compressions.push(reader.int32());
                             continue;
                         }
                     }
@@ -2264,6 +2338,7 @@ export const mutua = $root.mutua = (() => {
              * @property {Array.<mutua.v1.Encoding>|null} [supportedEncodings] Hello supportedEncodings
              * @property {string|null} [clientVersion] Hello clientVersion
              * @property {string|null} [modelSignature] Hello modelSignature
+             * @property {Array.<mutua.v1.Compression>|null} [supportedCompressions] Hello supportedCompressions
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2291,6 +2366,7 @@ export const mutua = $root.mutua = (() => {
             const Hello = function (properties) {
                 this.inputShape = [];
                 this.supportedEncodings = [];
+                this.supportedCompressions = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2386,6 +2462,14 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.modelSignature = "";
 
             /**
+             * Hello supportedCompressions.
+             * @member {Array.<mutua.v1.Compression>} supportedCompressions
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.supportedCompressions = $util.emptyArray;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2423,6 +2507,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 10, wireType 2 =*/82).string(message.clientVersion);
                 if (message.modelSignature != null && $Object.hasOwnProperty.call(message, "modelSignature") && message.modelSignature !== "")
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.modelSignature);
+                if (message.supportedCompressions != null && message.supportedCompressions.length)
+                    writer.uint32(/* id 12, wireType 2 =*/98).int32s(message.supportedCompressions);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2576,6 +2662,20 @@ export const mutua = $root.mutua = (() => {
                                 delete message.modelSignature;
                             continue;
                         }
+                    case 12: {
+                            if (wireType === 2) {
+                                if (!(message.supportedCompressions && message.supportedCompressions.length))
+                                    message.supportedCompressions = [];
+                                reader.int32s(message.supportedCompressions);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.supportedCompressions && message.supportedCompressions.length))
+                                message.supportedCompressions = [];
+                            message.supportedCompressions.push(reader.int32());
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2622,6 +2722,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [k] PredictionUpload k
              * @property {Uint8Array|null} [payload] PredictionUpload payload
              * @property {mutua.v1.LocalMetrics.$Properties|null} [metrics] PredictionUpload metrics
+             * @property {mutua.v1.Compression|null} [compression] PredictionUpload compression
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2710,6 +2811,14 @@ export const mutua = $root.mutua = (() => {
             PredictionUpload.prototype.metrics = null;
 
             /**
+             * PredictionUpload compression.
+             * @member {mutua.v1.Compression} compression
+             * @memberof mutua.v1.PredictionUpload
+             * @instance
+             */
+            PredictionUpload.prototype.compression = 0;
+
+            /**
              * Encodes the specified PredictionUpload message. Does not implicitly {@link mutua.v1.PredictionUpload.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.PredictionUpload
@@ -2739,6 +2848,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.payload);
                 if (message.metrics != null && $Object.hasOwnProperty.call(message, "metrics"))
                     $root.mutua.v1.LocalMetrics.encode(message.metrics, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.compression != null && $Object.hasOwnProperty.call(message, "compression") && message.compression !== 0)
+                    writer.uint32(/* id 8, wireType 0 =*/64).int32(message.compression);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2841,6 +2952,15 @@ export const mutua = $root.mutua = (() => {
                             if (wireType !== 2)
                                 break;
                             message.metrics = $root.mutua.v1.LocalMetrics.decode(reader, reader.size(), $undefined, _depth + 1, message.metrics);
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.compression = value;
+                            else
+                                delete message.compression;
                             continue;
                         }
                     }
@@ -3627,6 +3747,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [maxFrameBytes] Welcome maxFrameBytes
              * @property {number|null} [currentRound] Welcome currentRound
              * @property {mutua.v1.Encoding|null} [weightEncoding] Welcome weightEncoding
+             * @property {mutua.v1.Compression|null} [payloadCompression] Welcome payloadCompression
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3747,6 +3868,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.weightEncoding = 0;
 
             /**
+             * Welcome payloadCompression.
+             * @member {mutua.v1.Compression} payloadCompression
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.payloadCompression = 0;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -3784,6 +3913,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.currentRound);
                 if (message.weightEncoding != null && $Object.hasOwnProperty.call(message, "weightEncoding") && message.weightEncoding !== 0)
                     writer.uint32(/* id 11, wireType 0 =*/88).int32(message.weightEncoding);
+                if (message.payloadCompression != null && $Object.hasOwnProperty.call(message, "payloadCompression") && message.payloadCompression !== 0)
+                    writer.uint32(/* id 12, wireType 0 =*/96).int32(message.payloadCompression);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3919,6 +4050,15 @@ export const mutua = $root.mutua = (() => {
                                 message.weightEncoding = value;
                             else
                                 delete message.weightEncoding;
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.payloadCompression = value;
+                            else
+                                delete message.payloadCompression;
                             continue;
                         }
                     }
@@ -4238,6 +4378,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [k] Targets k
              * @property {Uint8Array|null} [payload] Targets payload
              * @property {number|null} [contributors] Targets contributors
+             * @property {mutua.v1.Compression|null} [compression] Targets compression
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4335,6 +4476,14 @@ export const mutua = $root.mutua = (() => {
             Targets.prototype.contributors = 0;
 
             /**
+             * Targets compression.
+             * @member {mutua.v1.Compression} compression
+             * @memberof mutua.v1.Targets
+             * @instance
+             */
+            Targets.prototype.compression = 0;
+
+            /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Targets
@@ -4366,6 +4515,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 7, wireType 2 =*/58).bytes(message.payload);
                 if (message.contributors != null && $Object.hasOwnProperty.call(message, "contributors") && message.contributors !== 0)
                     writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.contributors);
+                if (message.compression != null && $Object.hasOwnProperty.call(message, "compression") && message.compression !== 0)
+                    writer.uint32(/* id 9, wireType 0 =*/72).int32(message.compression);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4485,6 +4636,15 @@ export const mutua = $root.mutua = (() => {
                                 message.contributors = value;
                             else
                                 delete message.contributors;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.compression = value;
+                            else
+                                delete message.compression;
                             continue;
                         }
                     }

@@ -66,6 +66,8 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     15: { name: 'modelArch', wire: [2], utf8: true },
     16: { name: 'seed', wire: [0] },
     17: { name: 'distillEpochs', wire: [0] },
+    18: { name: 'targetEncodings', wire: [0, 2], packed: 0 },
+    19: { name: 'compressions', wire: [0, 2], packed: 0 },
   },
   'mutua.v1.GlobalWeights': {
     1: { name: 'round', wire: [0] },
@@ -90,6 +92,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     9: { name: 'supportedEncodings', wire: [0, 2], packed: 0 },
     10: { name: 'clientVersion', wire: [2], utf8: true },
     11: { name: 'modelSignature', wire: [2], utf8: true },
+    12: { name: 'supportedCompressions', wire: [0, 2], packed: 0 },
   },
   'mutua.v1.Leave': {
     1: { name: 'reason', wire: [2], utf8: true },
@@ -116,6 +119,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     5: { name: 'k', wire: [0] },
     6: { name: 'payload', wire: [2] },
     7: { name: 'metrics', wire: [2], message: 'mutua.v1.LocalMetrics' },
+    8: { name: 'compression', wire: [0] },
   },
   'mutua.v1.PublicSetDescriptor': {
     1: { name: 'id', wire: [2], utf8: true },
@@ -145,6 +149,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     6: { name: 'k', wire: [0] },
     7: { name: 'payload', wire: [2] },
     8: { name: 'contributors', wire: [0] },
+    9: { name: 'compression', wire: [0] },
   },
   'mutua.v1.Task': {
     1: { name: 'round', wire: [0] },
@@ -184,5 +189,6 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     9: { name: 'maxFrameBytes', wire: [0] },
     10: { name: 'currentRound', wire: [0] },
     11: { name: 'weightEncoding', wire: [0] },
+    12: { name: 'payloadCompression', wire: [0] },
   },
 };

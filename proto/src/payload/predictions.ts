@@ -2,6 +2,7 @@
 
 import { checkInputRows, checkK, checkShape, unknownEncoding } from './checks.ts';
 import { decodeFloat16Probs, decodeFloat32Probs, float16Bytes, float32Bytes } from './floats.ts';
+import { decodeHard, decodeSoftBits, encodeHard, encodeSoftBits } from './lowbit.ts';
 import { decodeTopk, decodeUint8, encodeTopk, encodeUint8 } from './quantized.ts';
 import { predictionByteLength } from './sizes.ts';
 import {
@@ -51,6 +52,14 @@ export function encodePredictions(
       return encodeUint8(src, n, C);
     case 'topk':
       return encodeTopk(src, n, C, k);
+    case 'soft1':
+      return encodeSoftBits(src, n, C, 1);
+    case 'soft2':
+      return encodeSoftBits(src, n, C, 2);
+    case 'soft4':
+      return encodeSoftBits(src, n, C, 4);
+    case 'hard':
+      return encodeHard(src, n, C);
     default:
       return unknownEncoding(enc);
   }
@@ -101,6 +110,14 @@ export function decodePredictions(
       return decodeUint8(bytes, n, C);
     case 'topk':
       return decodeTopk(bytes, n, C, k);
+    case 'soft1':
+      return decodeSoftBits(bytes, n, C, 1);
+    case 'soft2':
+      return decodeSoftBits(bytes, n, C, 2);
+    case 'soft4':
+      return decodeSoftBits(bytes, n, C, 4);
+    case 'hard':
+      return decodeHard(bytes, n, C);
     default:
       return unknownEncoding(enc);
   }

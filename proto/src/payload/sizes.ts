@@ -2,6 +2,7 @@
 
 import { AFFINE_HEADER, AFFINE_SEGMENT, affineSegmentCount } from './affine.ts';
 import { checkCount, checkK, checkShape, unknownEncoding } from './checks.ts';
+import { HARD_MAX_CLASSES, hardBits, packedBytes } from './lowbit.ts';
 import {
   DEFAULT_INPUT_ROW_SUM_TOLERANCE,
   PayloadError,
@@ -26,6 +27,20 @@ export function predictionByteLength(n: number, C: number, enc: PredictionEncodi
       return n * C;
     case 'topk':
       return n * checkK(k, C) * (topkIndexBytes(C) + 1);
+    case 'soft1':
+      return packedBytes(n * C, 1);
+    case 'soft2':
+      return packedBytes(n * C, 2);
+    case 'soft4':
+      return packedBytes(n * C, 4);
+    case 'hard':
+      if (C > HARD_MAX_CLASSES) {
+        throw new PayloadError(
+          'PAYLOAD_BAD_SHAPE',
+          `hard labels index at most ${HARD_MAX_CLASSES} classes, got C=${C}`,
+        );
+      }
+      return packedBytes(n, hardBits(C));
     default:
       return unknownEncoding(enc);
   }
@@ -59,6 +74,17 @@ export function maxAbsError(enc: PredictionEncoding, C: number, k?: number): num
       const dropped = (C - kk - 1) / ((kk + 1) * (C - kk)) + kept / (C - kk);
       return Math.max(kept, dropped) + f32Rounding;
     }
+    case 'soft1':
+    case 'soft2':
+    case 'soft4': {
+      // q_j = d_j + e_j with d_j = L p_j / m, |e_j| <= 1/2 and e = 0 at the argmax (d = L there);
+      // S = sum q >= L. |q_j/S - d_j/D| <= |e_j|/S + (d_j/D)|D - S|/S <= (1/2 + p^_j (C-1)/2) / L.
+      const L = 2 ** Number(enc.slice(4)) - 1;
+      return Math.min(1, C / (2 * L)) + f32Rounding;
+    }
+    case 'hard':
+      // The argmax class loses 1 - p_max <= 1 - 1/C; any other class loses p_j <= 1/2.
+      return Math.max(1 - 1 / C, 0.5);
     default:
       return unknownEncoding(enc);
   }

@@ -1,7 +1,25 @@
 /** Payload encodings' names, the PayloadError they throw, default tolerances and limits. */
 
-export type PredictionEncoding = 'float32' | 'float16' | 'uint8' | 'topk';
-export const PREDICTION_ENCODINGS: readonly PredictionEncoding[] = ['float32', 'float16', 'uint8', 'topk'];
+export type PredictionEncoding = 'float32' | 'float16' | 'uint8' | 'topk' | LowBitEncoding;
+/** Low-bit soft labels (1, 2, 4 bits per probability) and hard labels (argmax only): payload/lowbit.ts. */
+export type LowBitEncoding = 'soft1' | 'soft2' | 'soft4' | 'hard';
+export const PREDICTION_ENCODINGS: readonly PredictionEncoding[] = [
+  'float32',
+  'float16',
+  'uint8',
+  'topk',
+  'soft4',
+  'soft2',
+  'soft1',
+  'hard',
+];
+/** The encodings a client could produce before low-bit labels existed (what an old participant offers). */
+export const LEGACY_PREDICTION_ENCODINGS: readonly PredictionEncoding[] = [
+  'float32',
+  'float16',
+  'uint8',
+  'topk',
+];
 
 /** Weight encodings; 'uint8' is ENCODING_UINT8_AFFINE on the wire (not the prediction uint8). */
 export type WeightEncoding = 'float32' | 'float16' | 'uint8';
@@ -21,7 +39,13 @@ export type PayloadErrorCode =
   /** A top-k class index is >= C or repeated within its row. */
   | 'PAYLOAD_TOPK_INDEX'
   /** n, C, k or a weight count is not a positive integer in range, or n*C exceeds maxElements. */
-  | 'PAYLOAD_BAD_SHAPE';
+  | 'PAYLOAD_BAD_SHAPE'
+  /** A hard label names a class >= C. */
+  | 'PAYLOAD_CLASS_INDEX'
+  /** The unused bits after the last value of a bit-packed payload (soft1/2/4, hard) are not 0. */
+  | 'PAYLOAD_PADDING'
+  /** A compressed payload is not valid raw deflate, or does not inflate to exactly the expected length. */
+  | 'PAYLOAD_INFLATE';
 
 export const PAYLOAD_ERROR_CODES: readonly PayloadErrorCode[] = [
   'PAYLOAD_LENGTH_MISMATCH',
@@ -30,6 +54,9 @@ export const PAYLOAD_ERROR_CODES: readonly PayloadErrorCode[] = [
   'PAYLOAD_ROW_SUM',
   'PAYLOAD_TOPK_INDEX',
   'PAYLOAD_BAD_SHAPE',
+  'PAYLOAD_CLASS_INDEX',
+  'PAYLOAD_PADDING',
+  'PAYLOAD_INFLATE',
 ];
 
 /** A payload (or an encoder's input) that breaks its layout's rules; `code` is stable. */

@@ -6,6 +6,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { AGGREGATION_NAMES, ENCODING_NAMES, MODE_NAMES, STRATEGY_NAMES } from '../enums.ts';
+import { COMPRESSION_NAMES } from '../payload/compression.ts';
 import { PrintableText, StringEnum } from './schema.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -42,6 +43,20 @@ export const SettingsInput = Type.Object(
         minItems: 1,
         uniqueItems: true,
         description: 'accepted upload encodings, preferred first',
+      }),
+    ),
+    targetEncodings: Type.Optional(
+      Type.Array(StringEnum(ENCODING_NAMES), {
+        uniqueItems: true,
+        description:
+          'Targets encodings, preferred first: each participant gets the first it supports, else its upload encoding ([] = the upload encoding)',
+      }),
+    ),
+    compressions: Type.Optional(
+      Type.Array(StringEnum(COMPRESSION_NAMES), {
+        uniqueItems: true,
+        description:
+          'prediction payload compressions, preferred first: each participant gets the first it supports, else none ([] = none)',
       }),
     ),
     topk: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -122,6 +137,8 @@ export const SettingsView = Type.Object(
     eraTemperature: Type.Optional(Type.Number()),
     batchSize: Type.Optional(Type.Integer()),
     encodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
+    targetEncodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
+    compressions: Type.Optional(Type.Array(StringEnum(COMPRESSION_NAMES))),
     topk: Type.Optional(Type.Integer()),
     sync: Type.Optional(
       Type.Object(

@@ -1,8 +1,8 @@
 /** The first message of a connection: Hello, checked before any lookup. */
-import { encodingName, supportedWeightEncodings } from '../enums.ts';
+import { compressionName, encodingName, supportedWeightEncodings } from '../enums.ts';
 import { ProtocolError } from '../errors.ts';
 import { mutua } from '../gen/mutua.js';
-import type { PredictionEncoding, WeightEncoding } from '../prediction-codec.ts';
+import type { CompressionName, PredictionEncoding, WeightEncoding } from '../prediction-codec.ts';
 import { err, ok, type Validated } from './common.ts';
 
 export interface HelloInfo {
@@ -17,6 +17,8 @@ export interface HelloInfo {
    * build does not know removed; [] means "float32 only" (see negotiateEncoding).
    */
   encodings: PredictionEncoding[];
+  /** Payload compressions it can both apply and undo, unknown values dropped ('none' is implied). */
+  compressions: CompressionName[];
   /** fedavg: the weight encodings it can use (supportedWeightEncodings). */
   weightEncodings: WeightEncoding[];
   clientVersion: string;
@@ -114,6 +116,11 @@ export function validateHello(msg: mutua.v1.Hello.$Properties): Validated<HelloI
     const name = encodingName(v);
     if (name !== undefined && !encodings.includes(name)) encodings.push(name);
   }
+  const compressions: CompressionName[] = [];
+  for (const v of msg.supportedCompressions ?? []) {
+    const name = compressionName(v);
+    if (name !== undefined && name !== 'none' && !compressions.includes(name)) compressions.push(name);
+  }
   return ok({
     token: { kind: join ? 'join' : 'resume', value },
     name: msg.name ?? '',
@@ -122,6 +129,7 @@ export function validateHello(msg: mutua.v1.Hello.$Properties): Validated<HelloI
     inputShape,
     numClasses,
     encodings,
+    compressions,
     weightEncodings: supportedWeightEncodings(msg.supportedEncodings ?? []),
     clientVersion: msg.clientVersion ?? '',
     modelSignature: msg.modelSignature ?? '',

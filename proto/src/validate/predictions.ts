@@ -1,11 +1,13 @@
 /** A PredictionUpload against the task it answers. */
-import { encodingName } from '../enums.ts';
+import { compressionName, encodingName } from '../enums.ts';
 import { ProtocolError } from '../errors.ts';
 import type { mutua } from '../gen/mutua.js';
 import {
+  type CompressionName,
   decodePredictions,
   type PredictionCodecOptions,
   type PredictionEncoding,
+  predictionByteLength,
 } from '../prediction-codec.ts';
 import { describeEncoding, err, ok, payloadFailure, type Validated } from './common.ts';
 import { validateMetrics } from './metrics.ts';
@@ -21,6 +23,39 @@ export interface PredictionTaskShape {
   maxK?: number;
   /** Tolerances passed to decodePredictions. */
   codec?: Pick<PredictionCodecOptions, 'rowSumTolerance' | 'rangeTolerance'>;
+  /**
+   * Compressions accepted besides 'none' (the participant's negotiated one), and how to undo
+   * them: `inflate(payload, expected)` returns exactly `expected` bytes or throws PayloadError
+   * (PAYLOAD_INFLATE); it must never produce more than `expected` + 1 bytes (decompression bombs).
+   */
+  compression?: {
+    allowed: readonly CompressionName[];
+    inflate(payload: Uint8Array, expected: number, how: CompressionName): Uint8Array;
+  };
+}
+
+/** What validatePredictionUpload accepted: the probabilities and the payload as encoded (inflated). */
+export interface ValidPredictions {
+  probs: Float32Array;
+  /** The encoding's bytes: `payload` itself, or what it inflated to. */
+  payload: Uint8Array;
+}
+
+/** The compression a payload message names, when this receiver accepts it. */
+export function checkCompression(
+  value: number | null | undefined,
+  allowed: readonly CompressionName[],
+  what: string,
+): CompressionName | ProtocolError {
+  const name = compressionName(value ?? 0);
+  if (name === undefined || (name !== 'none' && !allowed.includes(name))) {
+    return new ProtocolError(
+      'ENCODING_NOT_ALLOWED',
+      `${what} uses compression ${value}; accepted: ${['none', ...allowed].join(', ')}`,
+      { detail: 'COMPRESSION' },
+    );
+  }
+  return name;
 }
 
 export function checkEncoding(
@@ -63,8 +98,19 @@ export function validatePredictionUpload(
   msg: mutua.v1.PredictionUpload.$Properties,
   task: PredictionTaskShape,
 ): Validated<Float32Array> {
+  const v = validatePredictionPayload(msg, task);
+  return v.ok ? ok(v.value.probs) : v;
+}
+
+/** validatePredictionUpload, also returning the (inflated) payload the probabilities came from. */
+export function validatePredictionPayload(
+  msg: mutua.v1.PredictionUpload.$Properties,
+  task: PredictionTaskShape,
+): Validated<ValidPredictions> {
   const enc = checkEncoding(msg.encoding, task.allowedEncodings, 'the upload');
   if (enc instanceof ProtocolError) return err(enc);
+  const how = checkCompression(msg.compression, task.compression?.allowed ?? [], 'the upload');
+  if (how instanceof ProtocolError) return err(how);
   const rows = msg.rows ?? 0;
   const classes = msg.classes ?? 0;
   if (rows !== task.rows) {
@@ -89,12 +135,17 @@ export function validatePredictionUpload(
   const badMetrics = validateMetrics(msg.metrics);
   if (badMetrics) return err(badMetrics);
   try {
-    const probs = decodePredictions(msg.payload ?? new Uint8Array(0), rows, classes, enc, {
+    let payload = msg.payload ?? new Uint8Array(0);
+    if (how !== 'none' && task.compression) {
+      const expected = predictionByteLength(rows, classes, enc, enc === 'topk' ? k : undefined);
+      payload = task.compression.inflate(payload, expected, how);
+    }
+    const probs = decodePredictions(payload, rows, classes, enc, {
       ...task.codec,
       k: enc === 'topk' ? k : undefined,
       maxElements: rows * classes,
     });
-    return ok(probs);
+    return ok({ probs, payload });
   } catch (e) {
     return err(payloadFailure('predictions payload', e));
   }

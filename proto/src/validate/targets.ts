@@ -3,7 +3,7 @@ import { ProtocolError } from '../errors.ts';
 import type { mutua } from '../gen/mutua.js';
 import { decodePredictions, type PredictionEncoding } from '../prediction-codec.ts';
 import { err, ok, payloadFailure, type Validated } from './common.ts';
-import { checkEncoding, checkK } from './predictions.ts';
+import { checkCompression, checkEncoding, checkK } from './predictions.ts';
 import { decodeWeightsMessage, type WeightsExpectation } from './weights.ts';
 
 export interface TargetsExpectation {
@@ -55,6 +55,9 @@ export function validateTargets(
 ): Validated<ValidTargets> {
   const enc = checkEncoding(msg.encoding, expect.allowedEncodings, 'the targets');
   if (enc instanceof ProtocolError) return err(enc);
+  // A compressed payload is inflated by the caller first (inflateTaskPayloads: async in browsers).
+  const how = checkCompression(msg.compression, [], 'the targets');
+  if (how instanceof ProtocolError) return err(how);
   const indices = msg.indices ?? [];
   const rows = msg.rows ?? 0;
   const classes = msg.classes ?? 0;

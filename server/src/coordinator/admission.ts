@@ -7,7 +7,9 @@
  */
 import {
   type HelloInit,
+  negotiateCompression,
   negotiateEncoding,
+  negotiateTargetEncoding,
   negotiateWeightEncoding,
   ProtocolError,
   validateHello,
@@ -109,7 +111,9 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     runtime,
     settings: federation.settings,
     uploadEncoding: upload,
-    downloadEncoding: upload,
+    // Older federations' stored settings lack the payload-codec lists: [] keeps the old behaviour.
+    downloadEncoding: negotiateTargetEncoding(federation.settings.targetEncodings ?? [], supported, upload),
+    compression: negotiateCompression(federation.settings.compressions ?? [], valid.value.compressions),
     // fedavg: the federation's weight encoding, or the next more precise one this participant has.
     weightEncoding: negotiateWeightEncoding(federation.settings.weightEncoding, valid.value.weightEncodings),
     currentRound: runtime.currentVersion,

@@ -13,7 +13,9 @@ export type ModeName = 'sync' | 'async';
  */
 export const AGGREGATION_NAMES = ['mean', 'entropy', 'era', 'median', 'trimmed-mean', 'agreement'] as const;
 export type AggregationName = (typeof AGGREGATION_NAMES)[number];
-export type EncodingName = 'float32' | 'float16' | 'uint8' | 'topk';
+/** Prediction encodings, the low-bit ones included (proto/src/payload/lowbit.ts). */
+export type EncodingName = 'float32' | 'float16' | 'uint8' | 'topk' | 'soft4' | 'soft2' | 'soft1' | 'hard';
+export type CompressionName = 'none' | 'deflate-raw';
 
 export interface FederationSettings {
   task: { inputShape: number[]; numClasses: number; labelNames: string[] };
@@ -30,6 +32,16 @@ export interface FederationSettings {
   batchSize: number;
   /** Upload encodings accepted, most preferred first. */
   encodings: EncodingName[];
+  /**
+   * Targets encodings, most preferred first: each participant gets the first it supports,
+   * else its upload encoding. [] = the upload encoding (as before target encodings existed).
+   */
+  targetEncodings: EncodingName[];
+  /**
+   * Payload compressions, most preferred first ('none' included or not): each participant
+   * gets the first it supports, else none. [] = none.
+   */
+  compressions: CompressionName[];
   topk: number;
   sync: { quorum: number; deadlineMs: number; minParticipants: number };
   async: { bufferK: number; stalenessExponent: number; maxStaleness: number };
@@ -74,6 +86,8 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   eraTemperature: 0.5,
   batchSize: 512,
   encodings: ['uint8', 'float16', 'float32'],
+  targetEncodings: [],
+  compressions: [],
   topk: 3,
   sync: { quorum: 0, deadlineMs: 0, minParticipants: 1 },
   async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 },
@@ -138,7 +152,7 @@ export function resolveSettings(
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) fail('batchSize must be a positive integer');
   if (s.encodings.length === 0) fail('encodings must list at least one encoding');
   if (
-    s.encodings.includes('topk') &&
+    (s.encodings.includes('topk') || s.targetEncodings.includes('topk')) &&
     !(Number.isInteger(s.topk) && s.topk >= 1 && s.topk <= s.task.numClasses)
   ) {
     fail('topk must be an integer in [1, numClasses]');

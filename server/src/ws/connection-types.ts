@@ -3,7 +3,7 @@ import type { HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FederationRecord } from '../db/store.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
-import type { EncodingName, FederationSettings } from '../engine/settings.ts';
+import type { CompressionName, EncodingName, FederationSettings } from '../engine/settings.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
 import type { ConnectionTicket } from './connection-caps.ts';
 import type { ParticipantConnection } from './participant-connection.ts';
@@ -18,6 +18,8 @@ export interface Admission {
   settings: FederationSettings;
   uploadEncoding: EncodingName;
   downloadEncoding: EncodingName;
+  /** How prediction payloads are wrapped, both ways ('none' for participants that did not offer any). */
+  compression: CompressionName;
   /** fedavg: how weights travel to and from this participant (default float32). */
   weightEncoding?: WeightEncoding;
   /** The runtime's current version when it was admitted. */

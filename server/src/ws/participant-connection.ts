@@ -90,7 +90,17 @@ export class ParticipantConnection implements SessionPort {
     const a = this.admission;
     if (!a || this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     // Encoded once per TaskView, not once per participant (a version's Task goes to many).
-    this.sendBytes(encodeTaskEnvelope(task, a.settings, a.downloadEncoding, ++this.seq, 0, a.weightEncoding));
+    this.sendBytes(
+      encodeTaskEnvelope(
+        task,
+        a.settings,
+        a.downloadEncoding,
+        ++this.seq,
+        0,
+        a.weightEncoding,
+        a.compression,
+      ),
+    );
   }
 
   sendRoundClosed(info: { round: number; submissions: number; reason: string }): void {

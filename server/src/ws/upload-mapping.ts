@@ -7,7 +7,7 @@ import {
   type LocalMetricsInit,
   type PredictionUploadInit,
   type ProtocolError,
-  validatePredictionUpload,
+  validatePredictionPayload,
   validateWeightsUpload,
   type WeightsUploadInit,
   weightEncodingName,
@@ -15,31 +15,34 @@ import {
 } from '@mutua/proto';
 import type { Submission } from '../engine/runtime-types.ts';
 import type { Admission } from './participant-connection.ts';
+import { inflatePayload } from './payload-compression.ts';
 import { rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
 
 export type Mapped = { ok: true; value: Submission } | { ok: false; error: ProtocolError };
 
 export function predictionSubmission(msg: PredictionUploadInit, a: Admission): Mapped {
   const version = Number(msg.round ?? 0);
-  const probs = validatePredictionUpload(msg, {
+  const valid = validatePredictionPayload(msg, {
     rows: a.runtime.batchRows(version) ?? msg.rows ?? 0,
     classes: a.settings.task.numClasses,
     allowedEncodings: a.settings.encodings,
     maxK: a.settings.topk,
+    compression: { allowed: a.compression === 'none' ? [] : [a.compression], inflate: inflatePayload },
   });
-  if (!probs.ok) return probs;
-  const payload = msg.payload ?? new Uint8Array(0);
+  if (!valid.ok) return valid;
   return {
     ok: true,
     value: {
       version,
-      probs: probs.value,
+      probs: valid.value.probs,
       encoding: wireToEncoding(msg.encoding ?? 0),
-      payload,
+      // Stored inflated: a stored payload is always the encoding's own bytes.
+      payload: valid.value.payload,
       rows: msg.rows ?? 0,
       classes: msg.classes ?? 0,
       k: msg.k ?? 0,
-      bytes: payload.byteLength,
+      // What travelled: the compressed length when compressed.
+      bytes: (msg.payload ?? new Uint8Array(0)).byteLength,
       metrics: metricsRecord(msg.metrics),
     },
   };

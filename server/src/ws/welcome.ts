@@ -1,6 +1,7 @@
 /** The Welcome an admitted participant is sent: its identity, the federation, the public set, the wire limits. */
 import {
   aggregationValue,
+  compressionValue,
   type EnvelopeInit,
   encodingValue,
   modeValue,
@@ -32,6 +33,8 @@ export function welcomeFor(
       aggregation: aggregationValue(s.aggregation),
       batchSize: s.batchSize,
       encodings: s.encodings.map((e) => encodingValue(e)),
+      targetEncodings: (s.targetEncodings ?? []).map((e) => encodingValue(e)),
+      compressions: (s.compressions ?? []).map((c) => compressionValue(c)),
       topk: s.topk,
       sync: s.sync,
       async: s.async,
@@ -51,6 +54,7 @@ export function welcomeFor(
     },
     uploadEncoding: encodingValue(a.uploadEncoding),
     downloadEncoding: encodingValue(a.downloadEncoding),
+    payloadCompression: compressionValue(a.compression ?? 'none'),
     heartbeatIntervalMs: limits.heartbeatIntervalMs,
     maxFrameBytes: limits.maxFrameBytes,
     currentRound: a.currentRound,

@@ -1,7 +1,8 @@
 /** Turns the runtime's domain objects into wire messages (and wire enums back). */
 
-import type { WeightEncoding } from '@mutua/proto';
+import type { CompressionName, WeightEncoding } from '@mutua/proto';
 import {
+  compressionValue,
   Envelope,
   type EnvelopeInit,
   encodePredictions,
@@ -12,6 +13,7 @@ import {
 } from '@mutua/proto';
 import type { TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
+import { deflatePayload } from './payload-compression.ts';
 
 /** Callers validated the value first (validateHello / validatePredictionUpload). */
 export function wireToEncoding(wire: number): EncodingName {
@@ -46,6 +48,7 @@ export function encodeTask(
   settings: FederationSettings,
   download: EncodingName,
   weights: WeightEncoding = 'float32',
+  compression: CompressionName = 'none',
 ): NonNullable<EnvelopeInit['task']> {
   const C = settings.task.numClasses;
   const k = download === 'topk' ? settings.topk : 0;
@@ -64,8 +67,12 @@ export function encodeTask(
           rows: task.targets.indices.length,
           classes: C,
           k,
-          payload: encodePredictions(task.targets.probs, task.targets.indices.length, C, download, { k }),
+          payload: deflatePayload(
+            encodePredictions(task.targets.probs, task.targets.indices.length, C, download, { k }),
+            compression,
+          ),
           contributors: task.targets.contributors,
+          compression: compressionValue(compression),
         }
       : null,
     globalWeights: task.globalWeights
@@ -101,17 +108,20 @@ export function encodeTaskEnvelope(
   seq: number,
   replyTo = 0,
   weights: WeightEncoding = 'float32',
+  compression: CompressionName = 'none',
 ): Uint8Array {
   let bodies = taskBodies.get(task);
   if (!bodies) {
     bodies = new Map();
     taskBodies.set(task, bodies);
   }
-  const key = task.globalWeights ? `${download}/${weights}` : download;
+  const key = task.globalWeights ? `${download}/${weights}` : `${download}/${compression}`;
   let body = bodies.get(key);
   if (!body) {
     // A copy: protobufjs may hand out a slice of a shared pool.
-    body = Buffer.from(Envelope.encode({ task: encodeTask(task, settings, download, weights) }).finish());
+    body = Buffer.from(
+      Envelope.encode({ task: encodeTask(task, settings, download, weights, compression) }).finish(),
+    );
     bodies.set(key, body);
   }
   const head = Envelope.encode({ seq, replyTo }).finish();
