@@ -223,6 +223,9 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         supportedEncodings: [...this.encodings.map((e) => encodingValue(e)), weightEncodingValue('uint8')],
         clientVersion: this.opts.clientVersion ?? '',
         modelSignature: this.signature,
+        // Tasks may name a batch's active rows only: predicting and distilling on whatever
+        // predict_indices and Targets.indices say is all it takes (PROTOCOL.md, "Active rows").
+        supportsActiveRows: true,
       },
     };
   }

@@ -758,6 +758,9 @@ export namespace mutua {
             /** FederationSettings seed. */
             seed: number;
 
+            /** FederationSettings activeRows. */
+            activeRows: number;
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -836,6 +839,9 @@ export namespace mutua {
 
                 /** FederationSettings seed */
                 seed?: (number|null);
+
+                /** FederationSettings activeRows */
+                activeRows?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1003,6 +1009,9 @@ export namespace mutua {
             /** Hello modelSignature. */
             modelSignature: string;
 
+            /** Hello supportsActiveRows. */
+            supportsActiveRows: boolean;
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1066,6 +1075,9 @@ export namespace mutua {
 
                 /** Hello modelSignature */
                 modelSignature?: (string|null);
+
+                /** Hello supportsActiveRows */
+                supportsActiveRows?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1525,6 +1537,9 @@ export namespace mutua {
             /** Welcome weightEncoding. */
             weightEncoding: mutua.v1.Encoding;
 
+            /** Welcome activeRows. */
+            activeRows: number;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1588,6 +1603,9 @@ export namespace mutua {
 
                 /** Welcome weightEncoding */
                 weightEncoding?: (mutua.v1.Encoding|null);
+
+                /** Welcome activeRows */
+                activeRows?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -1512,6 +1512,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [localEpochs] FederationSettings localEpochs
              * @property {string|null} [modelArch] FederationSettings modelArch
              * @property {number|null} [seed] FederationSettings seed
+             * @property {number|null} [activeRows] FederationSettings activeRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1673,6 +1674,14 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.seed = 0;
 
             /**
+             * FederationSettings activeRows.
+             * @member {number} activeRows
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.activeRows = 0;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1720,6 +1729,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 15, wireType 2 =*/122).string(message.modelArch);
                 if (message.seed != null && $Object.hasOwnProperty.call(message, "seed") && message.seed !== 0)
                     writer.uint32(/* id 16, wireType 0 =*/128).uint32(message.seed);
+                if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
+                    writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1902,6 +1913,15 @@ export const mutua = $root.mutua = (() => {
                                 message.seed = value;
                             else
                                 delete message.seed;
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.activeRows = value;
+                            else
+                                delete message.activeRows;
                             continue;
                         }
                     }
@@ -2244,6 +2264,7 @@ export const mutua = $root.mutua = (() => {
              * @property {Array.<mutua.v1.Encoding>|null} [supportedEncodings] Hello supportedEncodings
              * @property {string|null} [clientVersion] Hello clientVersion
              * @property {string|null} [modelSignature] Hello modelSignature
+             * @property {boolean|null} [supportsActiveRows] Hello supportsActiveRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2366,6 +2387,14 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.modelSignature = "";
 
             /**
+             * Hello supportsActiveRows.
+             * @member {boolean} supportsActiveRows
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.supportsActiveRows = false;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2403,6 +2432,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 10, wireType 2 =*/82).string(message.clientVersion);
                 if (message.modelSignature != null && $Object.hasOwnProperty.call(message, "modelSignature") && message.modelSignature !== "")
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.modelSignature);
+                if (message.supportsActiveRows != null && $Object.hasOwnProperty.call(message, "supportsActiveRows") && message.supportsActiveRows !== false)
+                    writer.uint32(/* id 20, wireType 0 =*/160).bool(message.supportsActiveRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2554,6 +2585,15 @@ export const mutua = $root.mutua = (() => {
                                 message.modelSignature = value;
                             else
                                 delete message.modelSignature;
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.supportsActiveRows = value;
+                            else
+                                delete message.supportsActiveRows;
                             continue;
                         }
                     }
@@ -3607,6 +3647,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [maxFrameBytes] Welcome maxFrameBytes
              * @property {number|null} [currentRound] Welcome currentRound
              * @property {mutua.v1.Encoding|null} [weightEncoding] Welcome weightEncoding
+             * @property {number|null} [activeRows] Welcome activeRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3727,6 +3768,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.weightEncoding = 0;
 
             /**
+             * Welcome activeRows.
+             * @member {number} activeRows
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.activeRows = 0;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -3764,6 +3813,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.currentRound);
                 if (message.weightEncoding != null && $Object.hasOwnProperty.call(message, "weightEncoding") && message.weightEncoding !== 0)
                     writer.uint32(/* id 11, wireType 0 =*/88).int32(message.weightEncoding);
+                if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
+                    writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3899,6 +3950,15 @@ export const mutua = $root.mutua = (() => {
                                 message.weightEncoding = value;
                             else
                                 delete message.weightEncoding;
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.activeRows = value;
+                            else
+                                delete message.activeRows;
                             continue;
                         }
                     }

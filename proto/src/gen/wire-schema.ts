@@ -65,6 +65,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     14: { name: 'localEpochs', wire: [0] },
     15: { name: 'modelArch', wire: [2], utf8: true },
     16: { name: 'seed', wire: [0] },
+    20: { name: 'activeRows', wire: [0] },
   },
   'mutua.v1.GlobalWeights': {
     1: { name: 'round', wire: [0] },
@@ -89,6 +90,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     9: { name: 'supportedEncodings', wire: [0, 2], packed: 0 },
     10: { name: 'clientVersion', wire: [2], utf8: true },
     11: { name: 'modelSignature', wire: [2], utf8: true },
+    20: { name: 'supportsActiveRows', wire: [0] },
   },
   'mutua.v1.Leave': {
     1: { name: 'reason', wire: [2], utf8: true },
@@ -183,5 +185,6 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     9: { name: 'maxFrameBytes', wire: [0] },
     10: { name: 'currentRound', wire: [0] },
     11: { name: 'weightEncoding', wire: [0] },
+    20: { name: 'activeRows', wire: [0] },
   },
 };

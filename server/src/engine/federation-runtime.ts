@@ -11,6 +11,7 @@
  * newest consensus.
  */
 
+import { activeCount } from './active-rows.ts';
 import { RecoveryGrace } from './recovery-grace.ts';
 import { roundPolicyFor } from './round-policies.ts';
 import type { RoundPolicy } from './round-policy.ts';
@@ -86,6 +87,7 @@ export class FederationRuntime {
       policy: this.policy,
       now,
       paused: () => this.paused,
+      activeRows: options.settings.activeRows,
       current: () => this.versions.current,
       version: (version) => this.versions.get(version),
       testHold: (point) => this.testHold(point),
@@ -112,9 +114,10 @@ export class FederationRuntime {
   get consensusVersion(): number {
     return this.consensus?.version ?? 0;
   }
-  /** Rows a prediction upload for `version` must have (undefined if the version is unknown). */
-  batchRows(version: number): number | undefined {
-    return this.versions.get(version)?.indices.length;
+  /** Rows a prediction upload for `version` must have (undefined if the version is unknown); `activeRows`: the participant's. */
+  batchRows(version: number, activeRows = 0): number | undefined {
+    const n = this.versions.get(version)?.indices.length;
+    return n === undefined || activeRows === 0 ? n : activeCount(this.settings.activeRows, n);
   }
   /** fedavg: parameter count and model signature, learned from the first accepted upload. */
   get modelShape(): { count: number; signature: string } | null {

@@ -5,6 +5,7 @@
  * commit); the runtime waits for them (settled()) before it publishes or opens a version,
  * so a consensus still contains every submission accepted before it.
  */
+import { activeCount } from './active-rows.ts';
 import type { RoundPolicy } from './round-policy.ts';
 import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import { type AckView, RuntimeError, type Submission, type VersionState } from './runtime-types.ts';
@@ -19,6 +20,8 @@ export interface IntakeHost {
   readonly policy: RoundPolicy;
   now(): number;
   paused(): boolean;
+  /** settings.activeRows (0: off). */
+  readonly activeRows: number;
   current(): number;
   version(version: number): VersionState | undefined;
   /** TEST-ONLY crash windows (test-hold.ts). */
@@ -54,10 +57,12 @@ export class SubmissionIntake {
     const inFlight = this.writing.get(key);
     if (inFlight) return { ...(await inFlight), duplicate: true };
     const { staleness, weight } = policy.admit(v, this.host.current());
-    if (sub.probs && sub.rows !== v.indices.length) {
+    // Active rows: a participant given only the batch's first rows uploads those.
+    const active = activeCount(this.host.activeRows, v.indices.length);
+    if (sub.probs && sub.rows !== v.indices.length && (active === 0 || sub.rows !== active)) {
       throw new RuntimeError(
         'BAD_SHAPE',
-        `round ${sub.version} has ${v.indices.length} public samples, got ${sub.rows} rows`,
+        `round ${sub.version} has ${v.indices.length} public samples${active ? ` (${active} active)` : ''}, got ${sub.rows} rows`,
       );
     }
     const stored: StoredSubmission = {

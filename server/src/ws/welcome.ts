@@ -38,6 +38,7 @@ export function welcomeFor(
       localEpochs: s.localEpochs,
       modelArch: s.modelArch,
       seed: s.seed,
+      activeRows: s.activeRows,
     },
     publicSet: {
       id: f.publicSet.sha256,
@@ -53,6 +54,7 @@ export function welcomeFor(
     heartbeatIntervalMs: limits.heartbeatIntervalMs,
     maxFrameBytes: limits.maxFrameBytes,
     currentRound: a.currentRound,
+    activeRows: a.activeRows,
   };
   if (s.strategy === 'fedavg') {
     const weights = a.weightEncoding ?? 'float32';
