@@ -54,6 +54,8 @@ export interface ClientOptions {
   checkpointDir: string;
   name?: string;
   cacheDir: string;
+  /** --public-set-file: public sets shipped with the application (used when one has the announced sha256). */
+  publicSetFiles: string[];
   exportDir?: string;
   valFraction: number;
   maxRounds?: number;
@@ -132,7 +134,11 @@ Run
   --checkpoint-dir DIR  model after each round and resume token, so a restarted client
                         carries on as the same participant (default ./.mutua-client)
   --export-dir DIR      export the final model (TF.js layers format) here
-  --cache-dir DIR       public-set cache (default $XDG_CACHE_HOME/mutua or ~/.cache/mutua)
+  --cache-dir DIR       public-set cache, content-addressed by sha256 and checked on
+                        every read (default $XDG_CACHE_HOME/mutua or ~/.cache/mutua)
+  --public-set-file F   a public set shipped with the application (mutua-public-v1);
+                        used instead of a download when its sha256 is the federation's
+                        (repeatable)
   --metrics-out FILE    append one JSON line per acknowledged round
   --attack KIND         poisoning experiments: train as usual but upload, instead of the
                         honest predictions (mutual distillation federations only):
@@ -178,6 +184,7 @@ const SPEC = {
   'checkpoint-dir': { type: 'string' },
   'export-dir': { type: 'string' },
   'cache-dir': { type: 'string' },
+  'public-set-file': { type: 'string', multiple: true },
   'metrics-out': { type: 'string' },
   attack: { type: 'string' },
   prune: { type: 'string' },
@@ -233,7 +240,7 @@ export function parseOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ClientOptions | null {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], options: SPEC, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -241,6 +248,7 @@ export function parseOptions(
   }
   const s = (k: keyof typeof SPEC) => values[k] as string | undefined;
   const b = (k: keyof typeof SPEC) => values[k] === true;
+  const list = (k: keyof typeof SPEC) => (values[k] as string[] | undefined) ?? [];
   if (b('help')) return null;
 
   const localOnly = b('local-only');
@@ -333,6 +341,7 @@ export function parseOptions(
     checkpointDir: resolve(s('checkpoint-dir') ?? '.mutua-client'),
     name: s('name'),
     cacheDir: resolve(s('cache-dir') ?? defaultCacheDir(env)),
+    publicSetFiles: list('public-set-file').map((f) => resolve(f)),
     exportDir: s('export-dir') === undefined ? undefined : resolve(s('export-dir')!),
     valFraction: num('val-fraction', s('val-fraction'), (n) => n >= 0 && n < 1, 'a number in [0, 1)') ?? 0.1,
     maxRounds: int('max-rounds', s('max-rounds'), 1),

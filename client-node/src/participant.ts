@@ -36,7 +36,7 @@ import { FileTokenStorage } from './file-token-storage.ts';
 import { type MetricsLine, MetricsLog } from './metrics-log.ts';
 import { fileSystemHandler, snapshotArtifacts } from './model-files.ts';
 import type { ClientOptions } from './options.ts';
-import { createPublicSetFetcher } from './public-set-cache.ts';
+import { createPublicSetFetcher, type PublicSetFetchEvent } from './public-set-cache.ts';
 import { formatBytes, formatPercent, type Reporter } from './reporter.ts';
 import { type Prepared, prepare } from './setup.ts';
 import { withSlowdown } from './slowdown.ts';
@@ -71,6 +71,13 @@ function sessionFailure(err: SessionError, o: ClientOptions, p: Prepared): CliEr
   return new CliError(err.code, `${err.message}${hint}`);
 }
 
+function describeFetch(e: PublicSetFetchEvent): string {
+  if (e.source === 'cache') return `${formatBytes(e.bytes)} from the cache ${e.path}`;
+  if (e.source === 'file') return `${formatBytes(e.bytes)} from --public-set-file ${e.path}`;
+  const coding = e.contentEncoding === 'identity' ? 'uncompressed' : e.contentEncoding;
+  return `${formatBytes(e.bytes)} downloaded from ${e.url} (${formatBytes(e.wireBytes)} on the wire, ${coding})`;
+}
+
 export async function runParticipant(
   o: ClientOptions,
   reporter: Reporter,
@@ -82,9 +89,11 @@ export async function runParticipant(
   const metrics = new MetricsLog(o.metricsOut);
   const fetchPublicSet = createPublicSetFetcher({
     cacheDir: o.cacheDir,
-    onFetched: (e) =>
-      reporter.info(
-        `public set: ${formatBytes(e.bytes)} ${e.cached ? `from the cache ${e.path}` : `downloaded from ${e.url}`} (sha256 ${e.sha256.slice(0, 12)}…)`,
+    files: o.publicSetFiles,
+    onFetched: (e) => reporter.info(`public set: ${describeFetch(e)} (sha256 ${e.sha256.slice(0, 12)}…)`),
+    onCorrupt: (c) =>
+      reporter.warn(
+        `public set: the cached file ${c.path} is corrupt (sha256 ${c.got.slice(0, 12)}…, expected ${c.sha256.slice(0, 12)}…); removed it, downloading it again`,
       ),
   });
 

@@ -57,7 +57,7 @@ export const WIRE_LIMITS: Readonly<Record<string, Readonly<Record<number, FieldL
   },
   'mutua.v1.FederationSettings': {
     10: { maxElements: 64 }, // encodings
-    17: { maxElements: 64 }, // target_encodings
-    18: { maxElements: 64 }, // compressions
+    18: { maxElements: 64 }, // target_encodings
+    19: { maxElements: 64 }, // compressions
   },
 };

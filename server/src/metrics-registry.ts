@@ -100,6 +100,14 @@ export class CoordinatorMetrics {
   );
   readonly bytesIn = new Counter('mutua_bytes_received_total', 'WebSocket bytes received');
   readonly bytesOut = new Counter('mutua_bytes_sent_total', 'WebSocket bytes sent');
+  readonly publicSetRequests = new Counter(
+    'mutua_public_set_requests_total',
+    'Public-set downloads, by status (200 sent, 304 already held)',
+  );
+  readonly publicSetBytes = new Counter(
+    'mutua_public_set_bytes_sent_total',
+    'Public-set body bytes sent, by content coding (br, gzip, identity)',
+  );
   readonly aggregationSeconds = new Histogram(
     'mutua_aggregation_seconds',
     'Time to aggregate one consensus version',
@@ -136,6 +144,8 @@ export class CoordinatorMetrics {
       this.rejections,
       this.bytesIn,
       this.bytesOut,
+      this.publicSetRequests,
+      this.publicSetBytes,
       this.aggregationSeconds,
     ]
       .map((m) => m.render())

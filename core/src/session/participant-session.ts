@@ -230,6 +230,9 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         supportedCompressions: this.compressions.map((c) => compressionValue(c)),
         clientVersion: this.opts.clientVersion ?? '',
         modelSignature: this.signature,
+        // Tasks may name a batch's active rows only: predicting and distilling on whatever
+        // predict_indices and Targets.indices say is all it takes (PROTOCOL.md, "Active rows").
+        supportsActiveRows: true,
       },
     };
   }

@@ -789,6 +789,9 @@ export namespace mutua {
             /** FederationSettings compressions. */
             compressions: mutua.v1.Compression[];
 
+            /** FederationSettings activeRows. */
+            activeRows: number;
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -876,6 +879,9 @@ export namespace mutua {
 
                 /** FederationSettings compressions */
                 compressions?: (mutua.v1.Compression[]|null);
+
+                /** FederationSettings activeRows */
+                activeRows?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1046,6 +1052,9 @@ export namespace mutua {
             /** Hello supportedCompressions. */
             supportedCompressions: mutua.v1.Compression[];
 
+            /** Hello supportsActiveRows. */
+            supportsActiveRows: boolean;
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1112,6 +1121,9 @@ export namespace mutua {
 
                 /** Hello supportedCompressions */
                 supportedCompressions?: (mutua.v1.Compression[]|null);
+
+                /** Hello supportsActiveRows */
+                supportsActiveRows?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1580,6 +1592,9 @@ export namespace mutua {
             /** Welcome payloadCompression. */
             payloadCompression: mutua.v1.Compression;
 
+            /** Welcome activeRows. */
+            activeRows: number;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1646,6 +1661,9 @@ export namespace mutua {
 
                 /** Welcome payloadCompression */
                 payloadCompression?: (mutua.v1.Compression|null);
+
+                /** Welcome activeRows */
+                activeRows?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -1537,6 +1537,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [distillEpochs] FederationSettings distillEpochs
              * @property {Array.<mutua.v1.Encoding>|null} [targetEncodings] FederationSettings targetEncodings
              * @property {Array.<mutua.v1.Compression>|null} [compressions] FederationSettings compressions
+             * @property {number|null} [activeRows] FederationSettings activeRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1724,6 +1725,14 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.compressions = $util.emptyArray;
 
             /**
+             * FederationSettings activeRows.
+             * @member {number} activeRows
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.activeRows = 0;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1777,6 +1786,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 18, wireType 2 =*/146).int32s(message.targetEncodings);
                 if (message.compressions != null && message.compressions.length)
                     writer.uint32(/* id 19, wireType 2 =*/154).int32s(message.compressions);
+                if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
+                    writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1996,6 +2007,15 @@ export const mutua = $root.mutua = (() => {
                             if (!(message.compressions && message.compressions.length))
                                 message.compressions = [];
                             message.compressions.push(reader.int32());
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.activeRows = value;
+                            else
+                                delete message.activeRows;
                             continue;
                         }
                     }
@@ -2339,6 +2359,7 @@ export const mutua = $root.mutua = (() => {
              * @property {string|null} [clientVersion] Hello clientVersion
              * @property {string|null} [modelSignature] Hello modelSignature
              * @property {Array.<mutua.v1.Compression>|null} [supportedCompressions] Hello supportedCompressions
+             * @property {boolean|null} [supportsActiveRows] Hello supportsActiveRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2470,6 +2491,14 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.supportedCompressions = $util.emptyArray;
 
             /**
+             * Hello supportsActiveRows.
+             * @member {boolean} supportsActiveRows
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.supportsActiveRows = false;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2509,6 +2538,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.modelSignature);
                 if (message.supportedCompressions != null && message.supportedCompressions.length)
                     writer.uint32(/* id 12, wireType 2 =*/98).int32s(message.supportedCompressions);
+                if (message.supportsActiveRows != null && $Object.hasOwnProperty.call(message, "supportsActiveRows") && message.supportsActiveRows !== false)
+                    writer.uint32(/* id 20, wireType 0 =*/160).bool(message.supportsActiveRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2674,6 +2705,15 @@ export const mutua = $root.mutua = (() => {
                             if (!(message.supportedCompressions && message.supportedCompressions.length))
                                 message.supportedCompressions = [];
                             message.supportedCompressions.push(reader.int32());
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.supportsActiveRows = value;
+                            else
+                                delete message.supportsActiveRows;
                             continue;
                         }
                     }
@@ -3748,6 +3788,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [currentRound] Welcome currentRound
              * @property {mutua.v1.Encoding|null} [weightEncoding] Welcome weightEncoding
              * @property {mutua.v1.Compression|null} [payloadCompression] Welcome payloadCompression
+             * @property {number|null} [activeRows] Welcome activeRows
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3876,6 +3917,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.payloadCompression = 0;
 
             /**
+             * Welcome activeRows.
+             * @member {number} activeRows
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.activeRows = 0;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -3915,6 +3964,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 11, wireType 0 =*/88).int32(message.weightEncoding);
                 if (message.payloadCompression != null && $Object.hasOwnProperty.call(message, "payloadCompression") && message.payloadCompression !== 0)
                     writer.uint32(/* id 12, wireType 0 =*/96).int32(message.payloadCompression);
+                if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
+                    writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4059,6 +4110,15 @@ export const mutua = $root.mutua = (() => {
                                 message.payloadCompression = value;
                             else
                                 delete message.payloadCompression;
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.activeRows = value;
+                            else
+                                delete message.activeRows;
                             continue;
                         }
                     }

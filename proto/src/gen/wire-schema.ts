@@ -68,6 +68,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     17: { name: 'distillEpochs', wire: [0] },
     18: { name: 'targetEncodings', wire: [0, 2], packed: 0 },
     19: { name: 'compressions', wire: [0, 2], packed: 0 },
+    20: { name: 'activeRows', wire: [0] },
   },
   'mutua.v1.GlobalWeights': {
     1: { name: 'round', wire: [0] },
@@ -93,6 +94,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     10: { name: 'clientVersion', wire: [2], utf8: true },
     11: { name: 'modelSignature', wire: [2], utf8: true },
     12: { name: 'supportedCompressions', wire: [0, 2], packed: 0 },
+    20: { name: 'supportsActiveRows', wire: [0] },
   },
   'mutua.v1.Leave': {
     1: { name: 'reason', wire: [2], utf8: true },
@@ -190,5 +192,6 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     10: { name: 'currentRound', wire: [0] },
     11: { name: 'weightEncoding', wire: [0] },
     12: { name: 'payloadCompression', wire: [0] },
+    20: { name: 'activeRows', wire: [0] },
   },
 };

@@ -38,6 +38,14 @@ export const SettingsInput = Type.Object(
     batchSize: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100000, description: 'public samples per task' }),
     ),
+    activeRows: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100000,
+        description:
+          'mutual: of each batch, the rows chosen where the consensus is least certain (plus 1/8 at random), sent to participants that support it; 0 = off (PROTOCOL.md, "Active rows")',
+      }),
+    ),
     encodings: Type.Optional(
       Type.Array(StringEnum(ENCODING_NAMES), {
         minItems: 1,
@@ -136,6 +144,7 @@ export const SettingsView = Type.Object(
     trimFraction: Type.Optional(Type.Number()),
     eraTemperature: Type.Optional(Type.Number()),
     batchSize: Type.Optional(Type.Integer()),
+    activeRows: Type.Optional(Type.Integer()),
     encodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
     targetEncodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
     compressions: Type.Optional(Type.Array(StringEnum(COMPRESSION_NAMES))),

@@ -117,6 +117,8 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     // fedavg: the federation's weight encoding, or the next more precise one this participant has.
     weightEncoding: negotiateWeightEncoding(federation.settings.weightEncoding, valid.value.weightEncodings),
     currentRound: runtime.currentVersion,
+    // Active rows only for a participant that said it handles them; the others get full batches.
+    activeRows: hello.supportsActiveRows ? federation.settings.activeRows : 0,
   };
 }
 

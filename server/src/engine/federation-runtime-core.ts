@@ -81,6 +81,7 @@ export abstract class FederationRuntimeCore {
       policy: this.policy,
       now,
       paused: () => this.paused,
+      activeRows: options.settings.activeRows,
       current: () => this.versions.current,
       version: (version) => this.versions.get(version),
       testHold: (point) => this.testHold(point),

@@ -11,6 +11,7 @@
  * newest consensus.
  */
 
+import { activeCount } from './active-rows.ts';
 import { FederationRuntimeCore } from './federation-runtime-core.ts';
 import { ReplicaSide } from './replica-side.ts';
 import type { AckView, RuntimeOptions, SessionPort, Submission } from './runtime-types.ts';
@@ -82,9 +83,10 @@ export class FederationRuntime extends FederationRuntimeCore {
   get consensusVersion(): number {
     return this.consensus?.version ?? 0;
   }
-  /** Rows a prediction upload for `version` must have (undefined if the version is unknown). */
-  batchRows(version: number): number | undefined {
-    return this.versions.get(version)?.indices.length;
+  /** Rows a prediction upload for `version` must have (undefined if the version is unknown); `activeRows`: the participant's. */
+  batchRows(version: number, activeRows = 0): number | undefined {
+    const n = this.versions.get(version)?.indices.length;
+    return n === undefined || activeRows === 0 ? n : activeCount(this.settings.activeRows, n);
   }
   /** fedavg: parameter count and model signature, learned from the first accepted upload. */
   get modelShape(): { count: number; signature: string } | null {

@@ -9,6 +9,7 @@
  * others, O(m·n·C) per participant (m contributors), which is why they are opt-in.
  */
 import { aggregateLeaveOneOut, leaveOneOutFromMean, mean, trustScores } from '@mutua/core/aggregate';
+import { activeBatch, activeCount, RowScores, rowUncertainty } from './active-rows.ts';
 import { aggregateOptions, aggregatePredictions } from './aggregation.ts';
 import { sampleBatch } from './batch-sampler.ts';
 import type {
@@ -23,11 +24,21 @@ import type {
 export class MutualStrategy implements Strategy {
   readonly name = 'mutual';
   readonly uploads = 'predictions';
+  /**
+   * Active rows only: each public row's newest uncertainty, from the batches aggregated so
+   * far. A cache of what the consensuses showed, not state to persist: after a restart the
+   * rows of the recovered consensus are scored again and the others count as unseen.
+   */
+  private rowScores: RowScores | null = null;
 
   configureRound(ctx: RoundContext): RoundPlan {
     const { settings } = ctx;
+    const { batchSize, activeRows, seed } = settings;
     return {
-      predictIndices: sampleBatch(ctx.publicSetSize, settings.batchSize, ctx.version, settings.seed),
+      predictIndices:
+        activeRows > 0
+          ? activeBatch(this.scores(ctx).scores, batchSize, activeRows, ctx.version, seed)
+          : sampleBatch(ctx.publicSetSize, batchSize, ctx.version, seed),
       localEpochs: settings.localEpochs,
     };
   }
@@ -39,25 +50,47 @@ export class MutualStrategy implements Strategy {
     const batches: BatchConsensus[] = [];
     for (const [version, { indices, contributions }] of [...byVersion].sort((a, b) => b[0] - a[0])) {
       const usable = contributions.filter((c) => c.probs && c.weight > 0);
-      if (usable.length === 0) continue;
-      if (ctx.settings.aggregation === 'agreement') {
-        batches.push(agreementBatch(ctx, version, indices, usable));
-        continue;
+      for (const part of splitActive(ctx, indices, usable)) {
+        if (part.contributions.length === 0) continue;
+        if (ctx.settings.aggregation === 'agreement') {
+          const b = agreementBatch(ctx, version, part.indices, part.contributions);
+          batches.push(part.fullOnly ? { ...b, fullOnly: true } : b);
+        } else {
+          const all = aggregatePredictions(
+            ctx.settings,
+            part.contributions.map((c) => c.probs!),
+            part.contributions.map((c) => c.weight),
+          );
+          batches.push({ version, ...part, all });
+        }
+        if (ctx.settings.activeRows > 0) this.score(ctx, part);
       }
-      const all = aggregatePredictions(
-        ctx.settings,
-        usable.map((c) => c.probs!),
-        usable.map((c) => c.weight),
-      );
-      batches.push({ version, indices, contributions: usable, all });
     }
     return batches.length === 0 ? null : { kind: 'mutual', version: ctx.version, batches };
+  }
+
+  private scores(ctx: RoundContext): RowScores {
+    if (this.rowScores?.scores.length !== ctx.publicSetSize)
+      this.rowScores = new RowScores(ctx.publicSetSize);
+    return this.rowScores;
+  }
+
+  private score(ctx: RoundContext, part: { indices: Uint32Array; contributions: readonly Contribution[] }) {
+    const { indices, contributions } = part;
+    const u = rowUncertainty(
+      contributions.map((c) => c.probs!),
+      contributions.map((c) => c.weight),
+      indices.length,
+      ctx.settings.task.numClasses,
+    );
+    this.scores(ctx).update(indices, u);
   }
 
   targetsFor(
     ctx: RoundContext,
     consensus: Consensus,
     participantId: string,
+    activeOnly = false,
   ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null {
     if (consensus.kind !== 'mutual') return null;
     const C = ctx.settings.task.numClasses;
@@ -68,6 +101,8 @@ export class MutualStrategy implements Strategy {
     // (newest first among equals) until `batchSize` rows are covered.
     const candidates: { b: number; others: number; own: Contribution | undefined }[] = [];
     consensus.batches.forEach((batch, b) => {
+      // A participant given only active rows distills on those only.
+      if (activeOnly && batch.fullOnly) return;
       const own = batchFacts(batch).byId.get(participantId);
       const others = batch.contributions.length - (own ? 1 : 0);
       if (others > 0) candidates.push({ b, others, own });
@@ -133,6 +168,35 @@ function agreementBatch(
   // Every factor can underflow to 0 only if every contribution is an outlier; keep the mean then.
   const all = mean(preds, C, weights.some((w) => w > 0) ? weights : usable.map((c) => c.weight));
   return { version, indices, contributions, all, trust };
+}
+
+/**
+ * With active rows, a version's contributions cover its first A rows (participants that
+ * support active rows) or the whole batch (the others): the active rows are aggregated over
+ * everyone, the remaining rows over the full-batch contributions only (fullOnly).
+ */
+function splitActive(
+  ctx: RoundContext,
+  indices: Uint32Array,
+  usable: readonly Contribution[],
+): { indices: Uint32Array; contributions: Contribution[]; fullOnly?: boolean }[] {
+  const A = activeCount(ctx.settings.activeRows, indices.length);
+  if (A === 0 || A === indices.length) return [{ indices, contributions: [...usable] }];
+  const C = ctx.settings.task.numClasses;
+  const full = usable.filter((c) => c.probs!.length === indices.length * C);
+  return [
+    {
+      indices: indices.subarray(0, A),
+      contributions: usable.map((c) =>
+        c.probs!.length === A * C ? c : { ...c, probs: c.probs!.subarray(0, A * C) },
+      ),
+    },
+    {
+      indices: indices.subarray(A),
+      contributions: full.map((c) => ({ ...c, probs: c.probs!.subarray(A * C) })),
+      fullOnly: true,
+    },
+  ];
 }
 
 /**

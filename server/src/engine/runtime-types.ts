@@ -37,6 +37,8 @@ export interface GlobalWeightsView {
 /** The runtime's view of a connected participant; implemented by the WebSocket layer. */
 export interface SessionPort {
   readonly participantId: string;
+  /** It is given only a batch's first `activeRows` rows (settings.activeRows, negotiated); 0 or absent: full batches. */
+  readonly activeRows?: number;
   sendTask(task: TaskView): void;
   sendRoundClosed(info: { round: number; submissions: number; reason: string }): void;
 }

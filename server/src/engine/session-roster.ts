@@ -104,7 +104,7 @@ export class SessionRoster {
     let globalWeights: TaskView['globalWeights'] = null;
     const c = this.host.consensus();
     if (c && c.version > s.lastTargetsVersion && c.kind === 'mutual') {
-      targets = this.views.targets(c, participantId);
+      targets = this.views.targets(c, participantId, (s.port.activeRows ?? 0) > 0);
       s.lastTargetsVersion = c.version;
     }
     if (c && c.kind === 'fedavg' && c.version > s.lastWeightsVersion) {
@@ -112,7 +112,9 @@ export class SessionRoster {
       s.lastWeightsVersion = c.version;
     }
     const deadline = this.policy.taskDeadline(v);
-    s.port.sendTask(this.views.view(v, this.settings, deadline, targets, globalWeights));
+    s.port.sendTask(
+      this.views.view(v, this.settings, deadline, targets, globalWeights, s.port.activeRows ?? 0),
+    );
   }
 
   /**

@@ -30,6 +30,12 @@ export interface FederationSettings {
   eraTemperature: number;
   /** Public samples per task. */
   batchSize: number;
+  /**
+   * mutual: rows of each batch picked where the consensus is least certain, plus a random
+   * eighth (engine/active-rows.ts); participants that support it predict and distill on
+   * those only. 0 = off. Fixed at creation (a version's active rows are its batch's first).
+   */
+  activeRows: number;
   /** Upload encodings accepted, most preferred first. */
   encodings: EncodingName[];
   /**
@@ -85,6 +91,7 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   trimFraction: 0.1,
   eraTemperature: 0.5,
   batchSize: 512,
+  activeRows: 0,
   encodings: ['uint8', 'float16', 'float32'],
   targetEncodings: [],
   compressions: [],
@@ -150,6 +157,9 @@ export function resolveSettings(
   if (!(s.trimFraction >= 0 && s.trimFraction < 0.5)) fail('trimFraction must be in [0, 0.5)');
   if (!(s.eraTemperature > 0)) fail('eraTemperature must be > 0');
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) fail('batchSize must be a positive integer');
+  if (!Number.isInteger(s.activeRows) || s.activeRows < 0 || s.activeRows > s.batchSize)
+    fail('activeRows must be an integer in [0, batchSize]');
+  if (s.activeRows > 0 && s.strategy !== 'mutual') fail('activeRows needs the mutual strategy');
   if (s.encodings.length === 0) fail('encodings must list at least one encoding');
   if (
     (s.encodings.includes('topk') || s.targetEncodings.includes('topk')) &&

@@ -42,6 +42,11 @@ export interface BatchConsensus {
   readonly all: Float32Array;
   /** 'agreement': each contribution's trust factor in [0, 1], in the order of `contributions`. */
   readonly trust?: Float64Array;
+  /**
+   * Active rows: the batch rows beyond the active ones, predicted only by participants
+   * that get full batches; their targets go to those participants only.
+   */
+  readonly fullOnly?: boolean;
 }
 
 export type Consensus =
@@ -64,11 +69,13 @@ export interface Strategy {
   ): Consensus | null;
   /**
    * What participant `participantId` is sent from a consensus: leave-one-out targets
-   * (mutual) — null when nobody else contributed.
+   * (mutual) — null when nobody else contributed. `activeOnly`: it is given active rows
+   * only (settings.activeRows), so its targets cover those only.
    */
   targetsFor?(
     ctx: RoundContext,
     consensus: Consensus,
     participantId: string,
+    activeOnly?: boolean,
   ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null;
 }

@@ -7,6 +7,7 @@
  */
 
 import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
+import { activeCount } from './active-rows.ts';
 import type { RoundPolicy } from './round-policy.ts';
 import { type AckView, RuntimeError, type Submission, type VersionState } from './runtime-types.ts';
 import type { Strategy } from './strategy.ts';
@@ -20,6 +21,8 @@ export interface IntakeHost {
   readonly policy: RoundPolicy;
   now(): number;
   paused(): boolean;
+  /** settings.activeRows (0: off). */
+  readonly activeRows: number;
   current(): number;
   version(version: number): VersionState | undefined;
   /** TEST-ONLY crash windows (test-hold.ts). */
@@ -55,10 +58,12 @@ export class SubmissionIntake {
     const inFlight = this.writing.get(key);
     if (inFlight) return { ...(await inFlight), duplicate: true };
     const { staleness, weight } = policy.admit(v, this.host.current());
-    if (sub.probs && sub.rows !== v.indices.length) {
+    // Active rows: a participant given only the batch's first rows uploads those.
+    const active = activeCount(this.host.activeRows, v.indices.length);
+    if (sub.probs && sub.rows !== v.indices.length && (active === 0 || sub.rows !== active)) {
       throw new RuntimeError(
         'BAD_SHAPE',
-        `round ${sub.version} has ${v.indices.length} public samples, got ${sub.rows} rows`,
+        `round ${sub.version} has ${v.indices.length} public samples${active ? ` (${active} active)` : ''}, got ${sub.rows} rows`,
       );
     }
     const stored: StoredSubmission = {

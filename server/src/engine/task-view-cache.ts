@@ -21,11 +21,14 @@ const MAX_SHARED_VIEWS = 16;
 
 export class TaskViewCache {
   private readonly targetsById = new Map<string, TargetsView | null>();
-  /** Targets of everyone who did not contribute to the consensus (the same for all of them). */
-  private sharedTargets: { version: number; view: TargetsView | null } | null = null;
+  /**
+   * Targets of everyone who did not contribute to the consensus (the same for all of them),
+   * for participants given full batches [0] and active rows only [1].
+   */
+  private readonly sharedTargets: ({ version: number; view: TargetsView | null } | null)[] = [null, null];
   private contributors: { version: number; ids: Set<string> } | null = null;
-  /** Views handed to several participants, keyed by the targets / global weights they carry. */
-  private readonly sharedViews = new Map<unknown, TaskView>();
+  /** Views handed to several participants, keyed by the targets / global weights they carry (full batches, active rows). */
+  private readonly sharedViews = [new Map<unknown, TaskView>(), new Map<unknown, TaskView>()];
   private sharedGlobalWeights: GlobalWeightsView | null = null;
 
   constructor(
@@ -37,8 +40,9 @@ export class TaskViewCache {
     this.targetsById.clear();
   }
 
-  /** What `participantId` distills toward from a mutual consensus (null: nothing yet). */
-  targets(c: Consensus, participantId: string): TargetsView | null {
+  /** What `participantId` distills toward from a mutual consensus (null: nothing yet); `activeOnly`: it gets active rows only. */
+  targets(c: Consensus, participantId: string, activeOnly = false): TargetsView | null {
+    const slot = activeOnly ? 1 : 0;
     if (!this.strategy.targetsFor) return null;
     if (c.kind === 'mutual') {
       if (this.contributors?.version !== c.version) {
@@ -47,15 +51,17 @@ export class TaskViewCache {
         this.contributors = { version: c.version, ids };
       }
       if (!this.contributors.ids.has(participantId)) {
-        if (this.sharedTargets?.version !== c.version) {
-          this.sharedTargets = { version: c.version, view: this.compute(c, participantId) };
+        let shared = this.sharedTargets[slot];
+        if (shared?.version !== c.version) {
+          shared = { version: c.version, view: this.compute(c, participantId, activeOnly) };
+          this.sharedTargets[slot] = shared;
         }
-        return this.sharedTargets.view;
+        return shared.view;
       }
     }
-    const key = `${c.version}:${participantId}`;
+    const key = `${c.version}:${slot}:${participantId}`;
     if (this.targetsById.has(key)) return this.targetsById.get(key)!;
-    const view = this.compute(c, participantId);
+    const view = this.compute(c, participantId, activeOnly);
     this.targetsById.set(key, view);
     return view;
   }
@@ -74,10 +80,13 @@ export class TaskViewCache {
     deadline: number,
     targets: TargetsView | null,
     globalWeights: GlobalWeightsView | null,
+    activeRows = 0,
   ): TaskView {
-    const shared = targets === null || targets === this.sharedTargets?.view;
+    const slot = activeRows > 0 ? 1 : 0;
+    const shared = targets === null || targets === this.sharedTargets[slot]?.view;
     const key = globalWeights ?? targets;
-    let view = shared ? this.sharedViews.get(key) : undefined;
+    const views = this.sharedViews[slot]!;
+    let view = shared ? views.get(key) : undefined;
     if (
       !view ||
       view.round !== v.version ||
@@ -88,22 +97,24 @@ export class TaskViewCache {
       view = {
         round: v.version,
         mode: settings.mode,
-        predictIndices: v.indices,
+        // Active rows are the batch's first (engine/active-rows.ts).
+        predictIndices:
+          activeRows > 0 ? v.indices.subarray(0, Math.min(activeRows, v.indices.length)) : v.indices,
         targets,
         globalWeights,
         deadlineUnixMs: deadline,
         localEpochs: settings.localEpochs,
       };
       if (shared) {
-        if (this.sharedViews.size > MAX_SHARED_VIEWS) this.sharedViews.clear();
-        this.sharedViews.set(key, view);
+        if (views.size > MAX_SHARED_VIEWS) views.clear();
+        views.set(key, view);
       }
     }
     return view;
   }
 
-  private compute(c: Consensus, participantId: string): TargetsView | null {
-    const t = this.strategy.targetsFor!(this.ctx(c.version), c, participantId);
+  private compute(c: Consensus, participantId: string, activeOnly: boolean): TargetsView | null {
+    const t = this.strategy.targetsFor!(this.ctx(c.version), c, participantId, activeOnly);
     return t ? { version: c.version, ...t } : null;
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '@mutua/proto/rest';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../errors.ts';
+import { etagFor } from '../services/public-set-encodings.ts';
 import { publicSetView as view } from '../services/views.ts';
 import { admin, clientErrors, security } from './common.ts';
 
@@ -83,14 +84,18 @@ const publicSetRoutes: FastifyPluginAsyncTypebox<{ maxUploadBytes: number }> = a
     {
       schema: {
         tags: ['public sets'],
-        summary: 'Download a public set (immutable, ETag = SHA-256)',
+        summary: 'Download a public set (immutable, ETag = SHA-256; gzip or brotli by Accept-Encoding)',
         params: PublicSetParams,
         headers: Type.Object({
           'if-none-match': Type.Optional(Type.String({ description: 'ETag(s) already held' })),
+          'accept-encoding': Type.Optional(
+            Type.String({ description: 'br and gzip are served, precompressed once; identity otherwise' }),
+          ),
         }),
         response: {
           200: Type.Unsafe<Buffer>({
-            description: 'The set as mutua-public-v1 bytes (application/octet-stream)',
+            description:
+              'The set as mutua-public-v1 bytes (application/octet-stream), Content-Encoding br or gzip when accepted',
             type: 'string',
             format: 'binary',
           }),
@@ -103,25 +108,39 @@ const publicSetRoutes: FastifyPluginAsyncTypebox<{ maxUploadBytes: number }> = a
       const { id } = req.params;
       // Existence first: a 404 must not carry the immutable caching headers, nor a 304 answer for a set that is not there.
       if (!(await app.publicSets.exists(id))) throw notFound(`public set ${id}`);
-      const etag = `"${id}"`;
-      reply.header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable');
-      if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
-      const data = await app.publicSets.data(id);
+      reply.header('Cache-Control', 'public, max-age=31536000, immutable').header('Vary', 'Accept-Encoding');
+      // Every representation holds the same set: a client holding any of them has it.
+      const held = heldTag(req.headers['if-none-match'], id);
+      if (held) {
+        app.metrics.publicSetRequests.inc({ status: '304' });
+        return reply.header('ETag', held).code(304).send();
+      }
+      const rep = await app.publicSets.representation(id, req.headers['accept-encoding']);
+      app.metrics.publicSetRequests.inc({ status: '200' });
+      app.metrics.publicSetBytes.inc({ coding: rep.coding }, rep.body.byteLength);
+      if (rep.coding !== 'identity') reply.header('Content-Encoding', rep.coding);
       return reply
         .type('application/octet-stream')
-        .header('Content-Length', data.byteLength)
-        .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        .header('ETag', rep.etag)
+        .header('Content-Length', rep.body.byteLength)
+        .send(Buffer.from(rep.body.buffer, rep.body.byteOffset, rep.body.byteLength));
     },
   );
 };
 
 export default publicSetRoutes;
 
-/** If-None-Match (RFC 9110 13.1.2): a list of entity tags, weak comparison, or `*`. */
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const tag = t.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === etag;
-  });
+/**
+ * If-None-Match (RFC 9110 13.1.2): a list of entity tags, weak comparison, or `*`. Returns
+ * the listed tag naming a representation of set `id` (`"<id>"`, `"<id>-gzip"`, `"<id>-br"`).
+ */
+function heldTag(header: string | undefined, id: string): string | null {
+  if (!header) return null;
+  const tags = [etagFor(id, 'identity'), etagFor(id, 'gzip'), etagFor(id, 'br')];
+  for (const t of header.split(',')) {
+    const tag = t.trim().replace(/^W\//, '');
+    if (tag === '*') return tags[0]!;
+    if (tags.includes(tag)) return tag;
+  }
+  return null;
 }

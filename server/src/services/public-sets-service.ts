@@ -8,6 +8,7 @@ import type { BuiltinSlice, UploadQuery } from '@mutua/proto/rest';
 import type { Db, PublicSetRow } from '../db/index.ts';
 import { notFound } from '../errors.ts';
 import { type BuiltPublicSet, buildBuiltin, buildUpload } from '../public-set-builder.ts';
+import { PublicSetEncodings, type Representation } from './public-set-encodings.ts';
 
 export interface StoredPublicSet {
   publicSet: PublicSetRow;
@@ -21,6 +22,8 @@ export class PublicSetsService {
    * them), and every participant of a federation downloads its set: not bounded.
    */
   private readonly bytes = new Map<string, Uint8Array>();
+  /** Their gzip and brotli forms, made once per process on first download. */
+  private readonly encodings = new PublicSetEncodings();
 
   constructor(private readonly db: Db) {}
 
@@ -58,6 +61,16 @@ export class PublicSetsService {
       this.bytes.set(id, data);
     }
     return data;
+  }
+
+  /** What to send for an Accept-Encoding header (404 when there is no such set). */
+  async representation(id: string, acceptEncoding: string | undefined): Promise<Representation> {
+    return this.encodings.choose(id, await this.data(id), acceptEncoding);
+  }
+
+  /** Resolves when the set's compressed forms are all made (tests, benchmarks). */
+  async compressed(id: string): Promise<void> {
+    await this.encodings.ready(id, await this.data(id));
   }
 
   private store(built: BuiltPublicSet): Promise<StoredPublicSet> {

@@ -24,6 +24,8 @@ export interface Admission {
   weightEncoding?: WeightEncoding;
   /** The runtime's current version when it was admitted. */
   currentRound: number;
+  /** Active rows it is given (the federation's, when its Hello supports them); 0 = full batches. */
+  activeRows: number;
 }
 
 export interface ConnectionDeps {

@@ -84,6 +84,10 @@ export class ParticipantConnection implements SessionPort {
     return this.admission?.participantId ?? '';
   }
 
+  get activeRows(): number {
+    return this.admission?.activeRows ?? 0;
+  }
+
   // ----------------------------------------------------------- SessionPort (runtime -> peer)
 
   sendTask(task: TaskView): void {

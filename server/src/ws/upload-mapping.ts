@@ -23,7 +23,7 @@ export type Mapped = { ok: true; value: Submission } | { ok: false; error: Proto
 export function predictionSubmission(msg: PredictionUploadInit, a: Admission): Mapped {
   const version = Number(msg.round ?? 0);
   const valid = validatePredictionPayload(msg, {
-    rows: a.runtime.batchRows(version) ?? msg.rows ?? 0,
+    rows: a.runtime.batchRows(version, a.activeRows) ?? msg.rows ?? 0,
     classes: a.settings.task.numClasses,
     allowedEncodings: a.settings.encodings,
     maxK: a.settings.topk,

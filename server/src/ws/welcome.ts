@@ -42,6 +42,7 @@ export function welcomeFor(
       distillEpochs: s.distillEpochs,
       modelArch: s.modelArch,
       seed: s.seed,
+      activeRows: s.activeRows,
     },
     publicSet: {
       id: f.publicSet.sha256,
@@ -58,6 +59,7 @@ export function welcomeFor(
     heartbeatIntervalMs: limits.heartbeatIntervalMs,
     maxFrameBytes: limits.maxFrameBytes,
     currentRound: a.currentRound,
+    activeRows: a.activeRows,
   };
   if (s.strategy === 'fedavg') {
     const weights = a.weightEncoding ?? 'float32';
