@@ -285,7 +285,12 @@ async function buildTarget(esbuild, target) {
  */
 const WEB = 'client-web';
 const WEB_SOURCES = ['client-web/src', 'core/src', 'proto/src'];
-const WEB_FILES = ['client-web/index.html', 'client-web/join.html', 'client-web/bench.html', 'client-web/vite.config.ts'];
+const WEB_FILES = [
+  'client-web/index.html',
+  'client-web/join.html',
+  'client-web/bench.html',
+  'client-web/vite.config.ts',
+];
 
 function newestMtime(dir) {
   let newest = 0;
@@ -354,7 +359,9 @@ if (webReason !== null) {
     const ms = await buildWeb();
     if (ms !== null) console.log(`build: client-web/dist (${webReason}) in ${ms} ms`);
   } catch (err) {
-    console.error(`build: client-web/dist failed${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`);
+    console.error(
+      `build: client-web/dist failed${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`,
+    );
     process.exit(1);
   }
 }
