@@ -8,6 +8,7 @@ import { FederationRuntime } from '../engine/federation-runtime.ts';
 import type { StoredSubmission } from '../engine/runtime-store.ts';
 import { testHoldFromEnv } from '../engine/test-hold.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
+import type { LifecycleEvents } from './lifecycle-events.ts';
 
 export class FederationRuntimes {
   private readonly byFederation = new Map<string, Promise<FederationRuntime>>();
@@ -15,6 +16,7 @@ export class FederationRuntimes {
   constructor(
     private readonly db: CoordinatorDb,
     private readonly metrics: CoordinatorMetrics,
+    private readonly events: LifecycleEvents,
   ) {}
 
   /** The runtime of a federation, recovered from the database on first use. */
@@ -58,10 +60,19 @@ export class FederationRuntimes {
       paused: federation.status === 'paused',
       testHold: testHoldFromEnv(federation.name),
       onEvent: (e) => {
-        if (e.type === 'round-opened') m.roundsOpened.inc({ federation: e.federationId });
+        if (e.type === 'round-opened') {
+          m.roundsOpened.inc({ federation: e.federationId });
+          this.events.emit({ type: 'round-opened', federationId: e.federationId, round: e.version });
+        }
         if (e.type === 'round-closed') {
           m.roundsClosed.inc({ federation: e.federationId, reason: e.reason });
           m.aggregationSeconds.observe(e.aggregationMs / 1000);
+          const { version, ...rest } = e;
+          this.events.emit({ ...rest, round: version });
+        }
+        if (e.type === 'waiting') {
+          const { type: _, ...rest } = e;
+          this.events.emit({ type: 'waiting-for-participants', ...rest });
         }
       },
     });

@@ -11,6 +11,7 @@
  * newest consensus.
  */
 
+import { PeerGate } from './peer-gate.ts';
 import { RecoveryGrace } from './recovery-grace.ts';
 import { roundPolicyFor } from './round-policies.ts';
 import type { RoundPolicy } from './round-policy.ts';
@@ -18,23 +19,13 @@ import { contributionMeta, loadVersions } from './runtime-recovery.ts';
 import type { RuntimeStore, StoredSubmission } from './runtime-store.ts';
 import type { AckView, RuntimeOptions, SessionPort, Submission, VersionState } from './runtime-types.ts';
 import { SessionRoster } from './session-roster.ts';
-import type { FederationSettings } from './settings.ts';
+import { type FederationSettings, requiredParticipants } from './settings.ts';
 import type { Consensus, RoundContext, Strategy } from './strategy.ts';
 import { strategyFor } from './strategy-registry.ts';
 import { SubmissionIntake } from './submission-intake.ts';
 import { TaskViewCache } from './task-view-cache.ts';
 import type { HoldPoint } from './test-hold.ts';
 import { VersionLedger } from './version-ledger.ts';
-
-export type {
-  AckView,
-  RuntimeEvent,
-  RuntimeOptions,
-  SessionPort,
-  Submission,
-  TaskView,
-} from './runtime-types.ts';
-export { RuntimeError } from './runtime-types.ts';
 
 export class FederationRuntime {
   readonly federationId: string;
@@ -51,11 +42,16 @@ export class FederationRuntime {
   /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
   private readonly intake: SubmissionIntake;
   private fedavgShape: { count: number; signature: string } | null = null;
+  /** minParticipants: no version opens with fewer connected (peer-gate.ts). */
+  private readonly gate: PeerGate;
 
   constructor(private readonly options: RuntimeOptions) {
     this.federationId = options.federationId;
     this.strategy = strategyFor(options.settings.strategy);
     this.paused = options.paused ?? false;
+    this.gate = new PeerGate(requiredParticipants(options.settings), (online, minParticipants) =>
+      options.onEvent?.({ type: 'waiting', federationId: this.federationId, online, minParticipants }),
+    );
     const now = options.now ?? Date.now;
     this.grace = new RecoveryGrace(() =>
       this.enqueue(async () => {
@@ -108,6 +104,10 @@ export class FederationRuntime {
   }
   get onlineCount(): number {
     return this.roster.size;
+  }
+  /** Participants needed before a round or version opens (settings.ts requiredParticipants). */
+  get minParticipants(): number {
+    return this.gate.required;
   }
   get consensusVersion(): number {
     return this.consensus?.version ?? 0;
@@ -191,7 +191,8 @@ export class FederationRuntime {
     // Everyone awaited is back: the "every connected participant" rules apply as usual.
     if (this.grace.arrived(port.participantId)) this.endRecoveryGrace();
     this.enqueue(async () => {
-      if (this.versions.current === 0 || !this.versions.head()?.open) await this.maybeOpenFirst();
+      if (this.versions.current === 0 || !this.versions.head()?.open || this.gate.holding)
+        await this.maybeOpenFirst();
       // Someone (re)joining may complete what the restart left open (everyone back).
       await this.maybeCloseUnlessPaused();
       this.roster.offer(port.participantId);
@@ -309,8 +310,11 @@ export class FederationRuntime {
 
   private async maybeOpenFirst(): Promise<void> {
     if (this.closed || this.paused) return;
-    if (this.versions.current > 0 && this.versions.head()?.open) return;
-    if (!this.policy.mayOpen(this.versions.current, this.roster.size)) return;
+    if (!this.gate.allows(this.roster.size)) return;
+    if (!this.gate.release()) {
+      if (this.versions.current > 0 && this.versions.head()?.open) return;
+      if (!this.policy.mayOpen(this.versions.current, this.roster.size)) return;
+    }
     await this.openVersion(this.versions.current + 1);
     for (const id of this.roster.sessions.keys()) this.roster.offer(id);
   }
@@ -373,7 +377,7 @@ export class FederationRuntime {
       aggregationMs,
     });
     const closed = { round: version, submissions, reason };
-    if (this.paused) {
+    if (this.paused || this.gate.holdAfterPublish(this.roster.size)) {
       this.roster.announce(closed);
       return;
     }
