@@ -16,7 +16,7 @@
 // esbuild's metafile), a workspace manifest or this script changed since it was built:
 // `npm start`, `npm test` and the benches call this first and pay ~20 ms when nothing did.
 //
-// Usage: node scripts/build.mjs [--only server|client-node] [--force] [--if-available] [--quiet]
+// Usage: node scripts/build.mjs [--only server|client-node|client-web] [--force] [--if-available] [--quiet]
 //   --only NAME     build that target alone (the image builds only the server)
 //   --force         rebuild even if up to date
 //   --if-available  skip (exit 0) when esbuild is not installed (an install without dev dependencies)
@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE =
-  'usage: node scripts/build.mjs [--only server|client-node] [--force] [--if-available] [--quiet]';
+  'usage: node scripts/build.mjs [--only server|client-node|client-web] [--force] [--if-available] [--quiet]';
 const { values: opts } = (() => {
   try {
     return parseArgs({
@@ -277,18 +277,95 @@ async function buildTarget(esbuild, target) {
   }
 }
 
+/**
+ * The browser pages (client-web/dist: the dashboard at `/`, the join page) are built by
+ * vite, so that `npm ci && npm start` serves them. Rebuilt when a file under client-web/src,
+ * core/src or proto/src (the pages bundle both), an HTML entry or the vite config is newer
+ * than dist/index.html. Built into a temporary folder and swapped in, like the others.
+ */
+const WEB = 'client-web';
+const WEB_SOURCES = ['client-web/src', 'core/src', 'proto/src'];
+const WEB_FILES = [
+  'client-web/index.html',
+  'client-web/join.html',
+  'client-web/bench.html',
+  'client-web/vite.config.ts',
+];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function webStaleReason() {
+  const index = join(ROOT, 'client-web/dist/index.html');
+  if (!existsSync(index)) return 'not built yet';
+  const built = statSync(index).mtimeMs;
+  for (const f of WEB_FILES) if (statSync(join(ROOT, f)).mtimeMs > built) return `${f} changed`;
+  for (const d of WEB_SOURCES) if (newestMtime(join(ROOT, d)) > built) return `a file under ${d} changed`;
+  return null;
+}
+
+async function buildWeb() {
+  const startedAt = Date.now();
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch (err) {
+    if (opts['if-available']) {
+      console.log('build: vite is not installed (no dev dependencies); client-web skipped');
+      return null;
+    }
+    throw err;
+  }
+  const outdir = join(ROOT, 'client-web/dist');
+  const tmp = `${outdir}.tmp-${process.pid}`;
+  try {
+    await vite.build({
+      configFile: join(ROOT, 'client-web/vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: tmp, emptyOutDir: true },
+    });
+    const old = `${outdir}.old-${process.pid}`;
+    if (existsSync(outdir)) renameSync(outdir, old);
+    renameSync(tmp, outdir);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return Date.now() - startedAt;
+}
+
+const webSelected = opts.only === undefined || opts.only === WEB;
+const webReason = webSelected ? (opts.force ? 'forced' : webStaleReason()) : null;
 const selected = TARGETS.filter((t) => opts.only === undefined || t.name === opts.only);
-if (selected.length === 0) {
+if (selected.length === 0 && !webSelected) {
   console.error(`build: no target named "${opts.only}" (${TARGETS.map((t) => t.name).join(', ')})\n${USAGE}`);
   process.exit(2);
 }
 const stale = selected
   .map((target) => ({ target, reason: opts.force ? 'forced' : staleReason(target) }))
   .filter((x) => x.reason !== null);
-if (stale.length === 0) {
+if (stale.length === 0 && webReason === null) {
   if (!opts.quiet) console.log('build: up to date');
   process.exit(0);
 }
+
+if (webReason !== null) {
+  try {
+    const ms = await buildWeb();
+    if (ms !== null) console.log(`build: client-web/dist (${webReason}) in ${ms} ms`);
+  } catch (err) {
+    console.error(
+      `build: client-web/dist failed${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`,
+    );
+    process.exit(1);
+  }
+}
+if (stale.length === 0) process.exit(0);
 
 // Imported only now: an up-to-date check (every `npm start` and `npm test`) need not load it.
 let esbuild;

@@ -1,14 +1,15 @@
 /**
  * buildApp(options): the coordinator as a fastify instance — admin REST API under /v1/,
- * the participant WebSocket at /v1/ws, OpenAPI at /docs/json, /healthz and /metrics, and the
+ * the participant WebSocket at /v1/ws, OpenAPI at /docs (document at /docs/json), /healthz and /metrics, and the
  * browser client (dashboard at /, join page at /join/<token>).
  * Only main.ts listens; tests use app.inject() and real sockets on port 0.
  */
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import { ErrorResponse } from '@mutua/proto/rest';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { type LazySchemaCompilers, lazySchemaCompilers } from './lazy-schema-compilers.ts';
@@ -20,6 +21,7 @@ import errorHandler from './plugins/error-handler.ts';
 import federationsService from './plugins/federations-service.ts';
 import joinService from './plugins/join-service.ts';
 import publicSetsService from './plugins/public-sets-service.ts';
+import requestLog from './plugins/request-log.ts';
 import securityHeaders from './plugins/security-headers.ts';
 import federationsApi from './routes/federations/index.ts';
 import healthRoutes from './routes/health.ts';
@@ -41,7 +43,6 @@ export type AppOptions = Pick<
   ServerConfig,
   | 'dataDir'
   | 'databaseUrl'
-  | 'adminToken'
   | 'maxFrameBytes'
   | 'maxMessagesPerSecond'
   | 'heartbeatIntervalMs'
@@ -65,6 +66,9 @@ export type AppOptions = Pick<
       | 'clusterName'
     >
   > & {
+    /** The admin token (tests), or adminTokenHash: its SHA-256 in hex (main.ts, start/admin-token.ts). */
+    adminToken?: string | undefined;
+    adminTokenHash?: string | undefined;
     logger?: FastifyServerOptions['logger'];
     /** An already opened database (tests); otherwise opened (and migrated) from dataDir/databaseUrl. */
     db?: Db;
@@ -77,6 +81,8 @@ export type AppOptions = Pick<
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    // One debug line per request instead (plugins/request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     // Small everywhere; the upload route sets its own (plugins/body-limits.ts).
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: AJV_OPTIONS },
@@ -88,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preValidation', coerceNumericQuery);
   app.decorate('config', options);
   await app.register(errorHandler);
+  await app.register(requestLog);
   await app.register(securityHeaders);
   await app.register(bodyLimits);
   await app.register(databasePlugin, {
@@ -126,7 +133,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   app.addSchema(ErrorResponse);
-  await app.register(adminAuth, { adminToken: options.adminToken });
+  // The OpenAPI page at /docs (its document at /docs/json). Swagger UI's files come from the
+  // package (no CDN), all same-origin: the CSP of plugins/security-headers.ts allows them.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { validatorUrl: null, deepLinking: false },
+  });
+  await app.register(adminAuth, { adminToken: options.adminToken, adminTokenHash: options.adminTokenHash });
   await app.register(websocket, {
     // ws itself closes with 1009 above this; frames between maxFrameBytes and this get a coded FRAME_TOO_LARGE.
     options: { maxPayload: options.maxFrameBytes + 1024 * 1024 },
@@ -157,6 +170,5 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowedOrigins: options.allowedOrigins,
   });
   await app.register(webRoutes, { distDir: options.webDir });
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

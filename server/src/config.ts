@@ -2,7 +2,6 @@
  * Coordinator configuration from flags and environment variables (flags win),
  * validated at start so a typo fails loudly instead of at the first request.
  */
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DEFAULT_PAYLOAD_RETENTION_VERSIONS } from './engine/payload-retention.ts';
 import { DEFAULT_CONNECTION_CAPS } from './ws/connection-caps.ts';
@@ -15,9 +14,10 @@ export interface ServerConfig {
   dataDir: string;
   /** Unset: embedded SQLite file `<dataDir>/mutua.db`. */
   databaseUrl: string | undefined;
-  adminToken: string;
-  /** True when no admin token was configured and one was generated for this run. */
-  adminTokenGenerated: boolean;
+  /** Unset: the one stored (hashed) in the data directory, minted at first start (start/admin-token.ts). */
+  adminToken: string | undefined;
+  /** --rotate-admin-token: mint a new stored admin token, print it, and exit. */
+  rotateAdminToken: boolean;
   maxFrameBytes: number;
   maxMessagesPerSecond: number;
   heartbeatIntervalMs: number;
@@ -97,7 +97,7 @@ export const OPTIONS: Option[] = [
     flag: '--admin-token',
     env: 'MUTUA_ADMIN_TOKEN',
     key: 'adminToken',
-    help: 'bearer token for the admin API (generated and printed when unset)',
+    help: 'bearer token for the admin API (unset: minted at first start, printed once, kept hashed in the data directory)',
     parse: (v) => {
       if (v.length < 16) throw new ConfigError('the admin token must be at least 16 characters');
       return v;
@@ -287,19 +287,25 @@ Usage: mutua-server [options]
 
 Options:
 ${rows.join('\n')}
+  --rotate-admin-token             mint a new admin token for this data directory, print it once, and exit
   --help                           show this help
 
 REST admin API under /v1/ (Authorization: Bearer <admin token>), WebSocket at /v1/ws,
-OpenAPI at /docs/json, health at /healthz, Prometheus metrics at /metrics.
+OpenAPI at /docs (JSON at /docs/json), health at /healthz, Prometheus metrics at /metrics.
 `;
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
   const raw = new Map<keyof ServerConfig, string>();
+  let rotate = false;
   for (const o of OPTIONS) if (env[o.env] !== undefined && env[o.env] !== '') raw.set(o.key, env[o.env]!);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--rotate-admin-token') {
+      rotate = true;
+      continue;
+    }
     const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
     const o = OPTIONS.find((x) => x.flag === flag);
     if (!o) throw new ConfigError(`unknown option "${arg}" (see --help)`);
@@ -309,9 +315,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   }
   const cfg: Record<string, unknown> = {};
   for (const o of OPTIONS) cfg[o.key] = raw.has(o.key) ? o.parse(raw.get(o.key)!) : o.default;
-  const generated = cfg.adminToken === undefined;
-  if (generated) cfg.adminToken = randomBytes(24).toString('base64url');
-  cfg.adminTokenGenerated = generated;
+  cfg.rotateAdminToken = rotate;
   if (cfg.natsUrl && !/^postgres(ql)?:\/\//.test(String(cfg.databaseUrl ?? '')))
     throw new ConfigError(
       'a cluster replica (NATS_URL) needs DATABASE_URL=postgresql://… shared by every replica',

@@ -11,6 +11,7 @@ import { admit } from './coordinator/admission.ts';
 import { AdmissionBatcher } from './coordinator/admission-batcher.ts';
 import { ConnectionRegistry } from './coordinator/connection-registry.ts';
 import { FederationRuntimes } from './coordinator/federation-runtimes.ts';
+import { LifecycleEvents, logLifecycle } from './coordinator/lifecycle-events.ts';
 import { TrafficMeter } from './coordinator/traffic-meter.ts';
 import type { FederationRecord, LiveStore } from './db/store.ts';
 import type { FederationRuntime } from './engine/federation-runtime.ts';
@@ -35,6 +36,8 @@ const shuttingDown = () =>
   new ProtocolError('SHUTTING_DOWN', 'the coordinator is stopping', { retryAfterMs: 1000 });
 
 export class Coordinator {
+  /** Lifecycle events (logged at info; streamed to the dashboard). */
+  readonly events = new LifecycleEvents();
   private readonly runtimes: FederationRuntimes;
   private readonly connections: ConnectionRegistry;
   private readonly traffic: TrafficMeter;
@@ -44,7 +47,8 @@ export class Coordinator {
   private closing: Promise<void> | null = null;
 
   constructor(private readonly o: CoordinatorOptions) {
-    this.runtimes = new FederationRuntimes(o.db, o.metrics, {
+    logLifecycle(this.events, o.log);
+    this.runtimes = new FederationRuntimes(o.db, o.metrics, this.events, {
       cluster: o.cluster?.hooks,
       payloadRetentionVersions: o.payloadRetentionVersions,
       onRetentionError: (err, federationId) =>
@@ -96,11 +100,26 @@ export class Coordinator {
     conn: ParticipantConnection,
     federationId: string,
   ): ParticipantConnection | undefined {
-    return this.connections.register(participantId, conn, federationId);
+    const replaced = this.connections.register(participantId, conn, federationId);
+    if (replaced) this.events.emit({ type: 'participant-replaced', federationId, participantId });
+    else
+      this.events.emit({
+        type: 'participant-joined',
+        federationId,
+        participantId,
+        online: this.connections.onlineIn(federationId),
+      });
+    return replaced;
   }
 
   unregister(participantId: string, conn: ParticipantConnection, federationId: string): void {
-    this.connections.unregister(participantId, conn, federationId);
+    if (this.connections.unregister(participantId, conn, federationId))
+      this.events.emit({
+        type: 'participant-left',
+        federationId,
+        participantId,
+        online: this.connections.onlineIn(federationId),
+      });
     // Last seen = now, written with the next batched traffic flush (which sets lastSeenAt),
     // not as a write of its own: thousands of disconnects must not cost one commit each.
     this.traffic.count(participantId, 0, 0);

@@ -26,6 +26,9 @@ export interface SpawnOptions {
   command?: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Run as this user and group (tests as root, e.g. an unprivileged container user). */
+  uid?: number;
+  gid?: number;
 }
 
 function childEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -40,6 +43,8 @@ function start(o: SpawnOptions): ChildProcess {
     cwd: o.cwd ?? REPO_ROOT,
     env: childEnv(o.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(o.uid !== undefined ? { uid: o.uid } : {}),
+    ...(o.gid !== undefined ? { gid: o.gid } : {}),
   });
 }
 

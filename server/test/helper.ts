@@ -145,7 +145,9 @@ export async function createFederation(
     payload: {
       name: 'test',
       publicSetId: await mnistPublicSet(app, count),
-      settings: { batchSize: 16, ...settings },
+      // Most protocol tests drive one participant at a time: minParticipants 1 unless a
+      // test asks otherwise (min-participants.test.ts tests the default of 2).
+      settings: { batchSize: 16, minParticipants: 1, ...settings },
     },
   });
   if (res.statusCode !== 201) throw new Error(`create federation: ${res.statusCode} ${res.body}`);

@@ -647,6 +647,37 @@ describeEachDatabase('admin REST API', (database) => {
     assertError(await s.app.inject({ url: '/v1/public-sets/not-a-hash' }), 400, 'MUTUA_ERR_VALIDATION', 'id');
   });
 
+  it('/docs is the OpenAPI page: Swagger UI from the package, same-origin only, allowed by the CSP', async () => {
+    const page = await s.app.inject({ url: '/docs' });
+    const html =
+      page.statusCode === 302
+        ? await s.app.inject({ url: new URL(page.headers.location as string, 'http://x/docs/').pathname })
+        : page;
+    assert.equal(html.statusCode, 200);
+    assert.match(String(html.headers['content-type']), /text\/html/);
+    assert.match(html.body, /swagger-ui/);
+    const csp = String(html.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'/, 'the CSP of every page applies');
+    const scripts = [...html.body.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(scripts.length > 0, 'the page loads scripts');
+    assert.doesNotMatch(
+      html.body,
+      /<script(?![^>]*src=)[^>]*>\s*\S/,
+      'no inline script (the CSP would block it)',
+    );
+    for (const src of scripts) {
+      assert.ok(!/^(https?:)?\/\//.test(src), `${src} is same-origin (no CDN)`);
+      const res = await s.app.inject({ url: new URL(src, 'http://x/docs/').pathname });
+      assert.equal(res.statusCode, 200, src);
+      assert.match(String(res.headers['content-type']), /javascript/, src);
+    }
+    const init = await s.app.inject({ url: '/docs/static/swagger-initializer.js' });
+    assert.ok(
+      init.body.includes("resolveUrl('./json')"),
+      "the UI reads this coordinator's document (/docs/json)",
+    );
+  });
+
   it('/docs/json is an OpenAPI 3 document listing every route, with resolvable references', async () => {
     const res = await s.app.inject({ url: '/docs/json' });
     assert.equal(res.statusCode, 200);

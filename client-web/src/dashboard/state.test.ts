@@ -36,6 +36,8 @@ function federation(id: string, settings: Partial<Federation['settings']> = {}):
     currentRound: 0,
     consensusVersion: 0,
     participantsOnline: 0,
+    minParticipants: 2,
+    waitingForParticipants: true,
     createdAt: '2026-01-01T00:00:00.000Z',
   };
 }

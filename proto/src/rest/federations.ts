@@ -37,6 +37,10 @@ export const FederationView = Type.Object({
   currentRound: Type.Integer({ description: 'sync: the open round; async: the newest consensus version' }),
   consensusVersion: Type.Integer(),
   participantsOnline: Type.Integer(),
+  minParticipants: Type.Integer({ description: 'participants needed before rounds run (settings)' }),
+  waitingForParticipants: Type.Boolean({
+    description: 'active, but fewer than minParticipants are connected: no new round or version opens',
+  }),
   createdAt: Type.String(),
 });
 export type FederationView = Static<typeof FederationView>;

@@ -68,12 +68,26 @@ export const SettingsInput = Type.Object(
       }),
     ),
     topk: Type.Optional(Type.Integer({ minimum: 1 })),
+    minParticipants: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100000,
+        description:
+          'participants that must be connected before rounds (sync) or consensus versions (async) open; below it the federation waits for others (default 2)',
+      }),
+    ),
     sync: Type.Optional(
       Type.Object(
         {
           quorum: Type.Optional(Type.Integer({ minimum: 0, description: '0 = every online participant' })),
           deadlineMs: Type.Optional(Type.Integer({ minimum: 0, description: '0 = no deadline' })),
-          minParticipants: Type.Optional(Type.Integer({ minimum: 1 })),
+          minParticipants: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description:
+                'sync: participants needed before the first round opens (minParticipants applies to every round)',
+            }),
+          ),
         },
         strict,
       ),
@@ -149,6 +163,7 @@ export const SettingsView = Type.Object(
     targetEncodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
     compressions: Type.Optional(Type.Array(StringEnum(COMPRESSION_NAMES))),
     topk: Type.Optional(Type.Integer()),
+    minParticipants: Type.Optional(Type.Integer()),
     sync: Type.Optional(
       Type.Object(
         { quorum: Type.Integer(), deadlineMs: Type.Integer(), minParticipants: Type.Integer() },

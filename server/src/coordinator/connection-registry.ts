@@ -8,6 +8,8 @@ import type { ParticipantConnection } from '../ws/participant-connection.ts';
 
 export class ConnectionRegistry {
   private readonly byParticipant = new Map<string, ParticipantConnection>();
+  /** Live connections per federation (lifecycle events say how many are online). */
+  private readonly perFederation = new Map<string, number>();
   /** Every open socket, admitted or not, so shutdown can tell each one. */
   private readonly sockets = new Set<ParticipantConnection>();
 
@@ -31,15 +33,27 @@ export class ConnectionRegistry {
   ): ParticipantConnection | undefined {
     const old = this.byParticipant.get(participantId);
     this.byParticipant.set(participantId, conn);
-    if (!old) this.metrics.participantsOnline.inc({ federation: federationId });
+    if (!old) {
+      this.metrics.participantsOnline.inc({ federation: federationId });
+      this.perFederation.set(federationId, this.onlineIn(federationId) + 1);
+    }
     return old;
   }
 
-  /** Forgets `conn` if it is still the participant's live connection. */
-  unregister(participantId: string, conn: ParticipantConnection, federationId: string): void {
-    if (this.byParticipant.get(participantId) !== conn) return;
+  /** Forgets `conn` if it is still the participant's live connection (true then). */
+  unregister(participantId: string, conn: ParticipantConnection, federationId: string): boolean {
+    if (this.byParticipant.get(participantId) !== conn) return false;
     this.byParticipant.delete(participantId);
     this.metrics.participantsOnline.inc({ federation: federationId }, -1);
+    const left = this.onlineIn(federationId) - 1;
+    if (left > 0) this.perFederation.set(federationId, left);
+    else this.perFederation.delete(federationId);
+    return true;
+  }
+
+  /** Participants of the federation connected now. */
+  onlineIn(federationId: string): number {
+    return this.perFederation.get(federationId) ?? 0;
   }
 
   /** Ends the live connections of the participants `which` selects with `err`. */

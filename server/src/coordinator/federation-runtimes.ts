@@ -9,6 +9,7 @@ import { FederationRuntime } from '../engine/federation-runtime.ts';
 import { DEFAULT_PAYLOAD_RETENTION_VERSIONS, PayloadRetention } from '../engine/payload-retention.ts';
 import { testHoldFromEnv } from '../engine/test-hold.ts';
 import type { CoordinatorMetrics } from '../metrics-registry.ts';
+import type { LifecycleEvents } from './lifecycle-events.ts';
 
 export class FederationRuntimes {
   private readonly byFederation = new Map<string, Promise<FederationRuntime>>();
@@ -20,6 +21,7 @@ export class FederationRuntimes {
   constructor(
     private readonly db: LiveStore,
     private readonly metrics: CoordinatorMetrics,
+    private readonly events: LifecycleEvents,
     options: {
       /** See engine/payload-retention.ts. */
       payloadRetentionVersions?: number;
@@ -79,11 +81,20 @@ export class FederationRuntimes {
       testHold: testHoldFromEnv(federation.name),
       cluster: this.cluster?.port(federation.id),
       onEvent: (e) => {
-        if (e.type === 'round-opened') m.roundsOpened.inc({ federation: e.federationId });
+        if (e.type === 'round-opened') {
+          m.roundsOpened.inc({ federation: e.federationId });
+          this.events.emit({ type: 'round-opened', federationId: e.federationId, round: e.version });
+        }
         if (e.type === 'round-closed') {
           m.roundsClosed.inc({ federation: e.federationId, reason: e.reason });
           m.aggregationSeconds.observe(e.aggregationMs / 1000);
           this.retention.afterPublish(e.federationId, e.version, rt.keepVersions);
+          const { version, ...rest } = e;
+          this.events.emit({ ...rest, round: version });
+        }
+        if (e.type === 'waiting') {
+          const { type: _, ...rest } = e;
+          this.events.emit({ type: 'waiting-for-participants', ...rest });
         }
       },
     });

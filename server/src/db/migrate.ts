@@ -13,10 +13,11 @@
  * migrated it: running older code against it is unsafe).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { ensureDirectory } from '../ensure-directory.ts';
 import type { DbProvider } from './context.ts';
 import { DbError } from './errors.ts';
 import { sqliteDateTime } from './sqlite-format.ts';
@@ -136,7 +137,7 @@ function sqliteNow(): string {
  * which is persistent in the file.
  */
 export function migrateSqlite(file: string, migrations: MigrationFile[]): MigrationResult {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  ensureDirectory(path.dirname(path.resolve(file)));
   const db = new Database(file, { timeout: 15_000 });
   try {
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,7 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensureDirectory } from '../ensure-directory.ts';
 import { ConsensusRepository } from './consensus-repository.ts';
 import { createContext, type DbProvider, type PrismaDb } from './context.ts';
 import { DbError } from './errors.ts';
@@ -112,7 +113,7 @@ async function openPostgres(url: string, poolSize: number | undefined): Promise<
  * is created so, and an existing one (made by an older version) is tightened.
  */
 export function secureSqliteFile(file: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureDirectory(path.dirname(file));
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }

@@ -7,6 +7,7 @@
 import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import type { ClusterPort } from './cluster-port.ts';
 import { OnlineView } from './online-view.ts';
+import { PeerGate } from './peer-gate.ts';
 import { RecoveryGrace } from './recovery-grace.ts';
 import { consensusToWire } from './replica-consensus.ts';
 import { roundPolicyFor } from './round-policies.ts';
@@ -14,18 +15,19 @@ import type { RoundPolicy } from './round-policy.ts';
 import { contributionMeta, loadVersions } from './runtime-recovery.ts';
 import type { RuntimeOptions, Submission, VersionState } from './runtime-types.ts';
 import { SessionRoster } from './session-roster.ts';
-import type { FederationSettings } from './settings.ts';
+import { type FederationSettings, requiredParticipants } from './settings.ts';
 import type { Consensus, RoundContext, Strategy } from './strategy.ts';
 import { strategyFor } from './strategy-registry.ts';
 import { SubmissionIntake } from './submission-intake.ts';
 import { TaskViewCache } from './task-view-cache.ts';
 import type { HoldPoint } from './test-hold.ts';
-import { TrustLedger } from './trust-ledger.ts';
 import { VersionLedger } from './version-ledger.ts';
 
 export abstract class FederationRuntimeCore {
   /** A replica that does not own the federation loaded it from the store (see ReplicaSide). */
   protected abstract mirrorLoaded(): Promise<void>;
+  /** A consensus this replica published (the trust ledger records it). */
+  protected abstract published(consensus: Consensus): void;
   readonly federationId: string;
   protected readonly strategy: Strategy;
   protected readonly policy: RoundPolicy;
@@ -40,8 +42,8 @@ export abstract class FederationRuntimeCore {
   /** Checks and writes uploads; publish and openVersion wait for its writes (see there). */
   protected readonly intake: SubmissionIntake;
   protected fedavgShape: { count: number; signature: string } | null = null;
-  /** Each participant's trust weight across versions ('agreement'), for the admin API. */
-  readonly trust = new TrustLedger();
+  /** minParticipants: no version opens with fewer online (peer-gate.ts). */
+  protected readonly gate: PeerGate;
   /** Online here and (in a cluster) on the other replicas: what the publish rules count. */
   protected readonly online: OnlineView;
 
@@ -49,6 +51,9 @@ export abstract class FederationRuntimeCore {
     this.federationId = options.federationId;
     this.strategy = strategyFor(options.settings.strategy);
     this.paused = options.paused ?? false;
+    this.gate = new PeerGate(requiredParticipants(options.settings), (online, minParticipants) =>
+      options.onEvent?.({ type: 'waiting', federationId: this.federationId, online, minParticipants }),
+    );
     const now = options.now ?? Date.now;
     this.grace = new RecoveryGrace(() =>
       this.enqueue(async () => {
@@ -226,8 +231,11 @@ export abstract class FederationRuntimeCore {
 
   protected async maybeOpenFirst(): Promise<void> {
     if (this.closed || this.paused || !this.owner) return;
-    if (this.versions.current > 0 && this.versions.head()?.open) return;
-    if (!this.policy.mayOpen(this.versions.current, this.online.size)) return;
+    if (!this.gate.allows(this.online.size)) return;
+    if (!this.gate.release()) {
+      if (this.versions.current > 0 && this.versions.head()?.open) return;
+      if (!this.policy.mayOpen(this.versions.current, this.online.size)) return;
+    }
     await this.openVersion(this.versions.current + 1);
     for (const id of this.roster.sessions.keys()) this.roster.offer(id);
   }
@@ -274,7 +282,7 @@ export abstract class FederationRuntimeCore {
         createdAt: new Date(this.now()),
       });
       this.consensus = consensus;
-      this.trust.record(consensus);
+      this.published(consensus);
       this.roster.consensusChanged();
     }
     await this.testHold('after-consensus-saved');
@@ -298,8 +306,9 @@ export abstract class FederationRuntimeCore {
       aggregationMs,
     });
     const closed = { round: version, submissions, reason };
-    if (!this.paused) await this.openVersion(version + 1, false);
-    const next = this.paused ? null : this.versions.head()!;
+    const hold = this.paused || this.gate.holdAfterPublish(this.online.size);
+    if (!hold) await this.openVersion(version + 1, false);
+    const next = hold ? null : this.versions.head()!;
     this.cluster?.announce({
       type: 'published',
       version,
@@ -308,7 +317,7 @@ export abstract class FederationRuntimeCore {
       consensus: consensus ? consensusToWire(consensus, this.fedavgShape?.signature ?? '') : null,
       opened: next && { version: next.version, openedAt: next.openedAt },
     });
-    if (!this.paused) await this.testHold('before-tasks-sent');
+    if (!hold) await this.testHold('before-tasks-sent');
     this.roster.announce(closed);
   }
 

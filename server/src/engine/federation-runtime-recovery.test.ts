@@ -3,8 +3,9 @@
 // (The end-to-end crash with a real process and database is server/test/crash-recovery.test.ts.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FederationRuntime, type SessionPort, type TaskView } from './federation-runtime.ts';
+import { FederationRuntime } from './federation-runtime.ts';
 import { MemoryRuntimeStore, type RecoveredState } from './memory-store.ts';
+import type { SessionPort, TaskView } from './runtime-types.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 
 const C = 3;
@@ -66,6 +67,8 @@ function runtime(input: SettingsInput, store: MemoryRuntimeStore) {
   const settings = resolveSettings({
     task: { inputShape: [4], numClasses: C, labelNames: [] },
     batchSize: ROWS,
+    // The rules under test are the round policies'; the minimum has its own tests.
+    minParticipants: 1,
     ...input,
   });
   return new FederationRuntime({

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  FederationRuntime,
-  type RuntimeError,
-  type SessionPort,
-  type TaskView,
-} from './federation-runtime.ts';
+import { FederationRuntime } from './federation-runtime.ts';
 import { MemoryRuntimeStore } from './memory-store.ts';
+import type { RuntimeError, SessionPort, TaskView } from './runtime-types.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 
 const C = 3;
@@ -44,6 +40,8 @@ function setup(input: SettingsInput, store = new MemoryRuntimeStore()) {
   const settings = resolveSettings({
     task: { inputShape: [4], numClasses: C, labelNames: [] },
     batchSize: 4,
+    // These tests drive one participant at a time; the minimum has its own tests.
+    minParticipants: 1,
     ...input,
   });
   const rt = new FederationRuntime({

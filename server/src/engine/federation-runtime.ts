@@ -15,6 +15,8 @@ import { activeCount } from './active-rows.ts';
 import { FederationRuntimeCore } from './federation-runtime-core.ts';
 import { ReplicaSide } from './replica-side.ts';
 import type { AckView, RuntimeOptions, SessionPort, Submission } from './runtime-types.ts';
+import type { Consensus } from './strategy.ts';
+import { TrustLedger } from './trust-ledger.ts';
 
 export type {
   AckView,
@@ -29,6 +31,12 @@ export { RuntimeError } from './runtime-types.ts';
 export class FederationRuntime extends FederationRuntimeCore {
   /** What other replicas tell this one (cluster-port.ts); unused single-process. */
   readonly replica: ReplicaSide;
+  /** Each participant's trust weight across versions ('agreement'), for the admin API. */
+  readonly trust = new TrustLedger();
+
+  protected published(consensus: Consensus): void {
+    this.trust.record(consensus);
+  }
 
   constructor(options: RuntimeOptions) {
     super(options);
@@ -77,6 +85,10 @@ export class FederationRuntime extends FederationRuntimeCore {
   get currentVersion(): number {
     return this.versions.current;
   }
+  /** Participants needed before a round or version opens (settings.ts requiredParticipants). */
+  get minParticipants(): number {
+    return this.gate.required;
+  }
   get onlineCount(): number {
     return this.roster.size;
   }
@@ -104,7 +116,8 @@ export class FederationRuntime extends FederationRuntimeCore {
     // Everyone awaited is back: the "every connected participant" rules apply as usual.
     if (this.grace.arrived(port.participantId)) this.endRecoveryGrace();
     this.enqueue(async () => {
-      if (this.versions.current === 0 || !this.versions.head()?.open) await this.maybeOpenFirst();
+      if (this.versions.current === 0 || !this.versions.head()?.open || this.gate.holding)
+        await this.maybeOpenFirst();
       // Someone (re)joining may complete what the restart left open (everyone back).
       await this.maybeCloseUnlessPaused();
       // A participant that moved here from another replica: its own upload behind the

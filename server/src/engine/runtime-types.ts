@@ -143,4 +143,6 @@ export type RuntimeEvent =
       reason: string;
       aggregationMs: number;
     }
-  | { type: 'submission'; federationId: string; participantId: string; version: number; staleness: number };
+  | { type: 'submission'; federationId: string; participantId: string; version: number; staleness: number }
+  /** Fewer than minParticipants are connected: no round or version opens until more join. */
+  | { type: 'waiting'; federationId: string; online: number; minParticipants: number };

@@ -1,6 +1,7 @@
 /**
  * Admin authentication: `Authorization: Bearer <admin token>` on every route that
- * declares `config: { admin: true }`. Compared in constant time.
+ * declares `config: { admin: true }`. The coordinator knows only the token's SHA-256
+ * (start/admin-token.ts stores nothing else); digests are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -16,8 +17,14 @@ declare module 'fastify' {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export default fp(
-  async (app: FastifyInstance, opts: { adminToken: string }) => {
-    const expected = digest(opts.adminToken);
+  async (
+    app: FastifyInstance,
+    opts: { adminToken?: string | undefined; adminTokenHash?: string | undefined },
+  ) => {
+    if (opts.adminTokenHash === undefined && opts.adminToken === undefined)
+      throw new Error('admin auth needs adminToken or adminTokenHash');
+    const expected =
+      opts.adminTokenHash !== undefined ? Buffer.from(opts.adminTokenHash, 'hex') : digest(opts.adminToken!);
     app.addHook('onRequest', async (req) => {
       if (!req.routeOptions.config?.admin) return;
       const header = req.headers.authorization ?? '';

@@ -55,6 +55,13 @@ export class FederationsService {
     // SettingsError (cross-field rules) becomes MUTUA_ERR_BAD_SETTINGS in errors.ts.
     const resolved = resolveSettings((settings ?? {}) as SettingsInput, ps.shape);
     const f = await this.db.federations.create({ name, settings: resolved, publicSetId: ps.id });
+    this.coordinator.events.emit({
+      type: 'federation-created',
+      federationId: f.id,
+      name: f.name,
+      mode: resolved.mode,
+      minParticipants: resolved.minParticipants,
+    });
     return this.view(f, ps);
   }
 
@@ -77,6 +84,10 @@ export class FederationsService {
     // Conditional in the database: a federation deleted meanwhile stays deleted (404).
     const f = await this.db.federations.setStatus(id, paused ? 'paused' : 'active');
     await this.applyToRuntime(id);
+    this.coordinator.events.emit({
+      type: paused ? 'federation-paused' : 'federation-resumed',
+      federationId: id,
+    });
     return this.view(f);
   }
 
@@ -84,6 +95,7 @@ export class FederationsService {
   async delete(id: string): Promise<void> {
     await this.db.federations.setStatus(id, 'deleted');
     await this.applyToRuntime(id);
+    this.coordinator.events.emit({ type: 'federation-deleted', federationId: id });
   }
 
   // ------------------------------------------------------------------ join tokens
@@ -98,6 +110,7 @@ export class FederationsService {
       expiresAt: body?.expiresInSeconds ? new Date(Date.now() + body.expiresInSeconds * 1000) : null,
       maxUses: body?.maxUses ?? null,
     });
+    this.coordinator.events.emit({ type: 'token-issued', federationId, tokenId: row.id, label: row.label });
     return issuedTokenView(row, token);
   }
 
@@ -119,6 +132,12 @@ export class FederationsService {
       admitted.map((p) => p.id),
       new ProtocolError('TOKEN_REVOKED', 'the join token of this participant was revoked'),
     );
+    this.coordinator.events.emit({
+      type: 'token-revoked',
+      federationId,
+      tokenId: t.id,
+      disconnected: admitted.filter((p) => this.coordinator.isOnline(p.id)).length,
+    });
   }
 
   // ------------------------------------------------------------------ participants and traffic

@@ -22,6 +22,7 @@ import type {
   ReportedMetrics,
   RoundRow,
 } from '../db/index.ts';
+import { type FederationSettings, requiredParticipants } from '../engine/settings.ts';
 import { isFlagged } from '../engine/trust-ledger.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -52,6 +53,7 @@ export function federationView(
   ps: PublicSetRow | null,
   live: LiveCounters | undefined,
 ): FederationView {
+  const required = requiredParticipants(f.settings as unknown as FederationSettings);
   return {
     id: f.id,
     name: f.name,
@@ -61,6 +63,8 @@ export function federationView(
     currentRound: live?.currentVersion ?? f.currentRound,
     consensusVersion: live?.consensusVersion ?? f.consensusVersion,
     participantsOnline: live?.onlineCount ?? 0,
+    minParticipants: required,
+    waitingForParticipants: f.status === 'active' && (live?.onlineCount ?? 0) < required,
     createdAt: f.createdAt.toISOString(),
   };
 }

@@ -197,7 +197,7 @@ export class ParticipantConnection implements SessionPort {
     this.send({ welcome: welcomeFor(result, this.deps) }, replyTo);
     this.deps.log.info(
       { participant: result.participantId, resumed: result.resumed },
-      'participant admitted',
+      'participant admitted (connection)',
     );
     result.runtime.join(this);
   }
