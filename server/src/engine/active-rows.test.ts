@@ -84,6 +84,8 @@ describe('active rows: the mutual strategy', () => {
     task: { inputShape: [1], numClasses: C, labelNames: [] },
     batchSize: 8,
     activeRows: 4,
+    // The leave-one-out figures below are plain means (the default, agreement, would down-weight the odd one out).
+    aggregation: 'mean',
   };
   const ctx = (version: number): RoundContext => ({ settings, version, publicSetSize: 40 });
   const probs = (rows: number, hot: number) => {

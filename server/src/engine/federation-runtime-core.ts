@@ -148,7 +148,7 @@ export abstract class FederationRuntimeCore {
     this.policy.armTimers();
     // A crash after the round's last upload (or the buffer's K-th) but before its consensus
     // was saved left it complete yet open: nothing else would ever close it.
-    if (!this.paused) await this.maybeClose();
+    if (!this.paused) await this.gate.recovering(() => this.maybeClose());
   }
 
   /**

@@ -8,6 +8,8 @@
  */
 export class PeerGate {
   private held = false;
+  /** Inside restart recovery: its participants are on their way back (see recovering()). */
+  private restarting = false;
 
   constructor(
     readonly required: number,
@@ -28,9 +30,23 @@ export class PeerGate {
 
   /** After a publish: true (remembered) when the next version must wait for participants. */
   holdAfterPublish(online: number): boolean {
-    if (this.allows(online)) return false;
+    if (this.restarting || this.allows(online)) return false;
     this.held = true;
     return true;
+  }
+
+  /**
+   * Runs restart recovery's own publish: a round that was complete at the crash closes and
+   * the next one opens at once, as it would have without the crash (the gate held when that
+   * round opened; nobody is connected yet only because everyone is reconnecting).
+   */
+  async recovering<T>(work: () => Promise<T>): Promise<T> {
+    this.restarting = true;
+    try {
+      return await work();
+    } finally {
+      this.restarting = false;
+    }
   }
 
   /** Takes the remembered hold: true when a held publish's next version should open now. */
