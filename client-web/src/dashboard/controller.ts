@@ -2,7 +2,7 @@
  * The dashboard's effects: signing in with the admin token (kept in sessionStorage), the
  * REST calls (api.ts), polling every 1.5 s (incrementally where the API allows) while the
  * page is shown and signed in, and the operator's commands (create a federation or a join
- * link, pause, resume). Everything that comes back becomes an action for the reducer
+ * link, list and revoke join links, pause, resume, delete). Everything that comes back becomes an action for the reducer
  * (state.ts); the view (view.ts) draws the state.
  */
 import { ApiError, adminToken, api } from './api.ts';
@@ -42,6 +42,9 @@ export class DashboardController {
       createFederation: (form) => void this.createFederation(form),
       createJoinLink: (id) => void this.createJoinLink(id),
       pauseOrResume: (id) => void this.pauseOrResume(id),
+      deleteFederation: (id) => void this.deleteFederation(id),
+      revokeJoinLink: (id, tokenId) => void this.revokeJoinLink(id, tokenId),
+      timelinePage: (page) => this.dispatch({ type: 'timeline-page', page }),
     });
   }
 
@@ -99,20 +102,22 @@ export class DashboardController {
   /** The selection goes into the URL (a reload comes back to it) and its data is fetched now. */
   private afterSelect(): void {
     const id = this.state.federationId;
+    history.replaceState(null, '', id ? `#federation=${id}` : location.pathname);
     if (!id) return;
-    history.replaceState(null, '', `#federation=${id}`);
     this.refreshSelected().catch(() => undefined);
   }
 
   private async refreshSelected(): Promise<void> {
     const { session, federationId: id, metricsFrom } = this.state;
     if (!id) return;
-    const [participants, rounds, metrics, traffic] = await Promise.all([
+    const [participants, rounds, metrics, traffic, links] = await Promise.all([
       api.participants(id),
       api.rounds(id, roundsFrom(this.state)),
       api.metrics(id, metricsFrom),
       api.traffic(id),
+      api.joinLinks(id),
     ]);
+    this.dispatch({ type: 'join-links', session, federationId: id, links });
     this.dispatch({
       type: 'refreshed',
       session,
@@ -177,9 +182,46 @@ export class DashboardController {
       const link = await api.createJoinLink(federationId, 'dashboard');
       if (federationId === this.state.federationId) {
         this.dispatch({ type: 'join-link', url: new URL(link.joinUrl, location.origin).href });
+        await this.refreshJoinLinks(federationId);
       }
     } catch (err) {
       this.dispatch({ type: 'failed', message: `Could not create a join link: ${message(err)}` });
+    }
+  }
+
+  private async refreshJoinLinks(federationId: string): Promise<void> {
+    const session = this.state.session;
+    const links = await api.joinLinks(federationId);
+    this.dispatch({ type: 'join-links', session, federationId, links });
+  }
+
+  /** Revoking admits nobody more with that link and disconnects whom it admitted. */
+  private async revokeJoinLink(federationId: string, tokenId: string): Promise<void> {
+    try {
+      await api.revokeJoinLink(federationId, tokenId);
+      await this.refreshJoinLinks(federationId);
+    } catch (err) {
+      this.dispatch({ type: 'failed', message: `Could not revoke the join link: ${message(err)}` });
+    }
+  }
+
+  /** The view asked the operator to confirm first. */
+  private async deleteFederation(federationId: string): Promise<void> {
+    const f = this.state.federations.find((x) => x.id === federationId);
+    if (!f) return;
+    try {
+      await api.deleteFederation(federationId);
+      const session = this.state.session;
+      this.dispatch({
+        type: 'deleted',
+        session,
+        id: f.id,
+        name: f.name,
+        federations: await api.federations(),
+      });
+      this.afterSelect();
+    } catch (err) {
+      this.dispatch({ type: 'failed', message: `Could not delete the federation: ${message(err)}` });
     }
   }
 

@@ -204,7 +204,17 @@ export class DashboardView {
             onclick: () => this.on.select(f.id),
           },
           h('td', {}, f.name),
-          h('td', {}, h('span', { class: `pill ${f.status === 'active' ? 'ok' : 'warn'}` }, f.status)),
+          h(
+            'td',
+            {},
+            h('span', { class: `pill ${f.status === 'active' ? 'ok' : 'warn'}` }, f.status),
+            f.waitingForParticipants &&
+              h(
+                'span',
+                { class: 'pill warn', title: 'no round or version opens until enough are connected' },
+                `waiting (${f.participantsOnline} of ${f.minParticipants})`,
+              ),
+          ),
           h('td', {}, String(f.settings.strategy ?? '')),
           h('td', {}, String(f.settings.mode ?? '')),
           h('td', {}, f.settings.mode === 'async' ? `v${f.consensusVersion}` : `${f.currentRound}`),
