@@ -171,6 +171,7 @@ export class DashboardController {
       const session = this.state.session;
       this.dispatch({ type: 'federations', session, federations: await api.federations() });
       this.view.resetNewFederationForm();
+      this.dispatch({ type: 'notice', text: `Created the federation "${f.name}".` });
       this.select(f.id);
     } catch (err) {
       this.dispatch({ type: 'failed', message: `Could not create the federation: ${message(err)}` });

@@ -356,6 +356,15 @@ describe('dashboard: managing federations and join links', () => {
     assert.equal(none.federations.length, 0);
   });
 
+  test("a command that worked replaces an earlier command's error", () => {
+    const s = run(
+      signedIn(),
+      { type: 'failed', message: 'Give the federation a name.' },
+      { type: 'notice', text: 'Created the federation "x".' },
+    );
+    assert.deepEqual(s.alert, { kind: 'info', text: 'Created the federation "x".' });
+  });
+
   test('deleting another federation keeps the selection and its data', () => {
     let s = signedIn();
     s = run(s, refreshed(s, { rounds: [round(1)] }));

@@ -76,7 +76,9 @@ export type DashboardAction =
   /** The operator deleted federation `id`; `federations` is the list without it. */
   | { type: 'deleted'; session: number; id: string; name: string; federations: Federation[] }
   | { type: 'timeline-page'; page: number }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** An operator command worked: says so, replacing an earlier command's error. */
+  | { type: 'notice'; text: string };
 
 /** ~15 minutes of traffic at a 1.5 s poll. */
 export const MAX_TRAFFIC = 600;
@@ -183,6 +185,8 @@ export function reduceDashboard(s: DashboardState, a: DashboardAction): Dashboar
     }
     case 'failed':
       return { ...s, alert: { kind: 'error', text: a.message } };
+    case 'notice':
+      return { ...s, alert: { kind: 'info', text: a.text } };
   }
 }
 
