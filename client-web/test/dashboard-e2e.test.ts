@@ -55,6 +55,8 @@ describe('dashboard: an operator runs a federation (headless Chromium)', { skip:
     await dash.click('#token-submit');
     await dash.waitForSelector('#federations-body');
     assert.match(await text(dash, '#federations-body'), /No federation yet/);
+    // Changes are pushed (the coordinator's event stream), not only polled.
+    await dash.waitForSelector('#live-status[data-live="true"]');
 
     // An empty name is refused with a message, and nothing is created.
     await dash.click('summary:has-text("New federation")');

@@ -365,6 +365,15 @@ describe('dashboard: managing federations and join links', () => {
     assert.deepEqual(s.alert, { kind: 'info', text: 'Created the federation "x".' });
   });
 
+  test('live (pushed) updates: per session, and gone at sign-out', () => {
+    const s = signedIn();
+    const live = reduceDashboard(s, { type: 'live', session: s.session, live: true });
+    assert.equal(live.live, true);
+    assert.equal(reduceDashboard(s, { type: 'live', session: s.session - 1, live: true }), s);
+    assert.equal(reduceDashboard(live, { type: 'select', id: 'a' }).live, true);
+    assert.equal(reduceDashboard(live, { type: 'signed-out' }).live, false);
+  });
+
   test('deleting another federation keeps the selection and its data', () => {
     let s = signedIn();
     s = run(s, refreshed(s, { rounds: [round(1)] }));

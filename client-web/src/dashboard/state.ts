@@ -43,6 +43,8 @@ export interface DashboardState {
   /** Traffic samples taken since the federation was selected (the chart keeps the last MAX_TRAFFIC). */
   trafficPoints: number;
   polls: number;
+  /** Updates are pushed (the coordinator's event stream is open); else only polled. */
+  live: boolean;
   /** The last failed poll's message, '' when the last poll worked. */
   lastError: string;
   joinUrl: string;
@@ -70,6 +72,8 @@ export type DashboardAction =
       at: number;
     }
   | { type: 'poll-ok'; session: number }
+  /** The event stream of session `session` opened (true) or ended (false). */
+  | { type: 'live'; session: number; live: boolean }
   | { type: 'poll-failed'; session: number; message: string }
   | { type: 'join-link'; url: string }
   | { type: 'join-links'; session: number; federationId: string; links: JoinLinkRow[] }
@@ -109,6 +113,7 @@ export function initialDashboardState(): DashboardState {
     federations: [],
     federationId: '',
     polls: 0,
+    live: false,
     lastError: '',
   };
 }
@@ -160,6 +165,8 @@ export function reduceDashboard(s: DashboardState, a: DashboardAction): Dashboar
       if (a.session !== s.session) return s;
       // Recovering from a failed poll clears its warning; other alerts stay until replaced.
       return { ...s, polls: s.polls + 1, lastError: '', alert: s.lastError ? null : s.alert };
+    case 'live':
+      return a.session === s.session && a.live !== s.live ? { ...s, live: a.live } : s;
     case 'poll-failed':
       if (a.session !== s.session) return s;
       return {
