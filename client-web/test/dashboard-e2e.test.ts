@@ -142,6 +142,9 @@ describe('dashboard: an operator runs a federation (headless Chromium)', { skip:
     assert.equal(await tab.isVisible('#waiting-others'), false);
     assert.equal(await dash.locator('#participants-body tr[data-online="true"]').count(), 2);
     await dash.waitForSelector('#accuracy-empty', { state: 'hidden', timeout: 20_000 });
+    // Bytes per round come from the coordinator's stored submissions, not from page-open time.
+    assert.equal(await dash.isVisible('#traffic-empty'), false);
+    assert.ok(Number(await dash.getAttribute('#traffic-chart', 'data-points')) >= 2);
     assert.match(await text(dash, '#traffic-total'), /received, .* sent since it was created/);
     await tab.waitForFunction(
       () => Number(document.getElementById('progress-chart')?.dataset.points) >= 1,

@@ -60,6 +60,7 @@ const round = (number: number, status = 'closed'): Round => ({
   closedAt: status === 'open' ? null : '2026-01-01T00:00:02.000Z',
   submissions: 2,
   aggregationMs: 1.5,
+  bytesReceived: 2048,
 });
 
 const metric = (participantId: string, r: number, metrics: Record<string, number>): MetricRow => ({

@@ -79,9 +79,12 @@ export class FederationCard {
       this.renderTimeline(s, el('rounds-summary'), el('timeline-body'));
     }
     this.accuracy?.draw(s.accuracy, (id) => participantLabel(s.participants, id));
-    this.traffic?.draw(s.traffic, s.trafficSince, s.trafficPoints);
+    this.traffic?.draw(s.rounds);
     el('accuracy-empty').classList.toggle('hidden', s.accuracy.length > 0);
-    el('traffic-empty').classList.toggle('hidden', s.traffic.length > 0);
+    el('traffic-empty').classList.toggle(
+      'hidden',
+      s.rounds.some((r) => r.bytesReceived > 0),
+    );
     const total = s.traffic.at(-1);
     el('traffic-total').textContent = total
       ? ` — ${formatBytes(total.bytesIn)} received, ${formatBytes(total.bytesOut)} sent since it was created`
@@ -184,7 +187,7 @@ export class FederationCard {
           'div',
           {},
           h('h2', {}, 'Bytes transferred', h('span', { class: 'muted', id: 'traffic-total' })),
-          chartBox('traffic', 'No data yet.'),
+          chartBox('traffic', `No data yet: bytes appear as participants upload.`),
         ),
       ),
       h('h2', { style: 'margin-top: 1rem' }, `${unit}s`, h('span', { class: 'muted', id: 'rounds-summary' })),
@@ -197,8 +200,8 @@ export class FederationCard {
           h(
             'tr',
             {},
-            ...[unit, 'Status', 'Closed by', 'Submissions', 'Opened', 'Took', 'Aggregation'].map((t) =>
-              h('th', {}, t),
+            ...[unit, 'Status', 'Closed by', 'Submissions', 'Received', 'Opened', 'Took', 'Aggregation'].map(
+              (t) => h('th', {}, t),
             ),
           ),
         ),
@@ -214,7 +217,7 @@ export class FederationCard {
     );
     const canvas = (id: string) => this.card.querySelector<HTMLCanvasElement>(`#${id}`)!;
     this.accuracy = new AccuracyChart(canvas('accuracy-chart'), unit.toLowerCase());
-    this.traffic = new TrafficChart(canvas('traffic-chart'));
+    this.traffic = new TrafficChart(canvas('traffic-chart'), unit.toLowerCase());
   }
 
   /** One page newer (-1) or older (+1) than the one shown. */
@@ -277,7 +280,7 @@ export class FederationCard {
     this.card.querySelector<HTMLButtonElement>('#timeline-newer')!.disabled = this.shownPage === 0;
     this.card.querySelector<HTMLButtonElement>('#timeline-older')!.disabled = this.shownPage >= pages - 1;
     if (recent.length === 0) {
-      body.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No data yet.')));
+      body.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No data yet.')));
       return;
     }
     body.replaceChildren(
@@ -292,6 +295,7 @@ export class FederationCard {
           h('td', {}, h('span', { class: `pill ${r.status === 'open' ? 'warn' : 'ok'}` }, r.status)),
           h('td', {}, r.closeReason ?? '–'),
           h('td', {}, r.submissions),
+          h('td', {}, formatBytes(r.bytesReceived)),
           h('td', {}, new Date(r.openedAt).toLocaleTimeString()),
           h('td', {}, took),
           h('td', {}, r.aggregationMs === null ? '–' : `${r.aggregationMs.toFixed(1)} ms`),
