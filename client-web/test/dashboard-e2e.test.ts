@@ -87,6 +87,15 @@ describe('dashboard: an operator runs a federation (headless Chromium)', { skip:
     await dash.waitForSelector('#waiting:not(.hidden)');
     assert.match(await text(dash, '#waiting'), /Waiting for participants \(0 of 2 online\)/);
 
+    // Pushed, not polled: a change made elsewhere (here the REST API) shows within 3 s,
+    // although the dashboard polls only every 10 s while its event stream is open.
+    const pausedAt = Date.now();
+    await server.app.inject({ method: 'POST', url: `/v1/federations/${fed.id}/pause`, headers: auth });
+    await dash.waitForSelector('#pause-resume:has-text("Resume")', { timeout: 3000 });
+    console.log(`dashboard e2e: the pause showed after ${Date.now() - pausedAt} ms`);
+    await dash.click('#pause-resume');
+    await dash.waitForSelector('#pause-resume:has-text("Pause")');
+
     await dash.click('#create-join-link');
     const joinUrl = await text(dash, '#join-url');
     assert.match(joinUrl, /\/join\/mutua_/);
