@@ -252,13 +252,16 @@ const WEIGHT: Record<Mutation, number> = {
 };
 const TOTAL_WEIGHT = MUTATIONS.reduce((a, m) => a + WEIGHT[m], 0);
 
-export function pickMutation(rng: Rng): Mutation {
-  let x = rng.next() * TOTAL_WEIGHT;
-  for (const m of MUTATIONS) {
+/** A mutation drawn by weight, from `only` when given. */
+export function pickMutation(rng: Rng, only: readonly Mutation[] | null = null): Mutation {
+  const from = only ?? MUTATIONS;
+  const total = only ? only.reduce((a, m) => a + WEIGHT[m], 0) : TOTAL_WEIGHT;
+  let x = rng.next() * total;
+  for (const m of from) {
     x -= WEIGHT[m];
     if (x < 0) return m;
   }
-  return 'valid';
+  return from[0]!;
 }
 
 /** Builds one frame: a body (weighted toward what a participant sends) under a mutation. */

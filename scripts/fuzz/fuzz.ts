@@ -21,6 +21,7 @@ import { OptionError, parseOptions, USAGE } from './options.ts';
 import { type RunResult, renderReport, verdicts } from './report.ts';
 import { Stats } from './stats.ts';
 import {
+  cpuSeconds,
   createFederation,
   currentRound,
   externalTarget,
@@ -45,8 +46,10 @@ async function run(argv: string[]): Promise<number> {
     const fed = await createFederation(target, rng, o.legit);
     const legit = new LegitParticipants(target.wsUrl, fed.classes, fed.inputShape);
     legit.start(fed.legitTokens);
-    // Let the legitimate participants join and the first round open before the fuzz starts.
-    await sleep(1000);
+    // The legitimate participants alone for a few seconds: /healthz's baseline on this machine.
+    const baseline = new HealthzSampler(target.url);
+    await sleep(5000);
+    const healthzBaseline = await baseline.stop();
     const roundsBefore = await currentRound(target, fed.id);
     const internalBefore = await internalRejections(target);
     const stats = new Stats();
@@ -55,6 +58,7 @@ async function run(argv: string[]): Promise<number> {
     let stopped = false;
     const done = () => stopped || stats.frames >= o.frames || elapsed() >= o.seconds || target.exit !== null;
     const rssStart = rssBytes(target.pid);
+    const cpuStart = cpuSeconds(target.pid);
     let rssPeak = rssStart;
     const sampler = new HealthzSampler(target.url);
     const env: FuzzEnv = {
@@ -64,6 +68,7 @@ async function run(argv: string[]): Promise<number> {
       joinToken: fed.fuzzToken,
       inputShape: fed.inputShape,
       classes: fed.classes,
+      mutations: o.mutations,
       done,
     };
     const workers = [
@@ -74,7 +79,7 @@ async function run(argv: string[]): Promise<number> {
     const floods = (async () => {
       let next = 500;
       let i = 0;
-      while (!done()) {
+      while (!done() && o.floods) {
         if (stats.frames >= next) {
           const kind = i++ % 3;
           if (kind === 0) await connectionFlood(env, 80);
@@ -102,6 +107,7 @@ async function run(argv: string[]): Promise<number> {
     const healthz = await sampler.stop();
     const crashed = target.exit ? `exited (${target.exit.code ?? target.exit.signal})` : null;
     const rssEnd = rssBytes(target.pid);
+    const cpuEnd = cpuSeconds(target.pid);
     const internalAfter = crashed ? null : await internalRejections(target);
     const roundsAfter = crashed ? null : await currentRound(target, fed.id).catch(() => null);
     await legit.stop();
@@ -119,6 +125,8 @@ async function run(argv: string[]): Promise<number> {
       rssEnd,
       healthzMs: healthz.ms,
       healthzFailures: healthz.failed,
+      healthzBaselineMs: healthzBaseline.ms,
+      coordinatorCpuSeconds: cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart,
     };
     process.stdout.write(renderReport(result));
     for (const line of target.errorLines.slice(0, 5))

@@ -8,7 +8,14 @@
  */
 import { encodeEnvelope } from '@mutua/proto';
 import WebSocket from 'ws';
-import { buildFrame, type Frame, type FrameContext, pickMutation, type Rng } from './frames.ts';
+import {
+  buildFrame,
+  type Frame,
+  type FrameContext,
+  type Mutation,
+  pickMutation,
+  type Rng,
+} from './frames.ts';
 import { type Inbound, readInbound, type Stats } from './stats.ts';
 
 /** Largest frame the coordinator accepts before Welcome (server/src/ws/pre-auth-guard.ts). */
@@ -21,6 +28,8 @@ export interface FuzzEnv {
   joinToken: string;
   inputShape: number[];
   classes: number;
+  /** Mutations to draw from (null: all). */
+  mutations: readonly Mutation[] | null;
   /** True once the frame or time budget is spent. */
   done(): boolean;
 }
@@ -114,7 +123,7 @@ class Conn {
 
   next(): Frame {
     this.ctx.seq++;
-    return buildFrame(this.env.rng, this.ctx, pickMutation(this.env.rng));
+    return buildFrame(this.env.rng, this.ctx, pickMutation(this.env.rng, this.env.mutations));
   }
 
   close(): void {

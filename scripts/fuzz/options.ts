@@ -1,4 +1,5 @@
 /** Command-line options of `npm run fuzz`. */
+import { MUTATIONS, type Mutation } from './frames.ts';
 
 export const USAGE = `usage: npm run fuzz -- [options]
 
@@ -11,6 +12,10 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --coordinator URL       fuzz a running coordinator instead of starting one (needs --admin-token)
   --admin-token T         its admin token
   --coordinator-pid PID   its process id, to read RSS (local only)
+  --mutations a,b         only these mutations (default all: valid, bitflip, truncate, wrongOneof,
+                          wrongDirection, wireType, badRound, nanPayload, shapeLie, hugeRepeated,
+                          oversized, deflateBomb, badText, random, empty, text, seqReplay)
+  --no-floods             no connection, Hello or message floods
   --quiet                 no progress lines
   -h, --help              this text
 
@@ -28,6 +33,9 @@ export interface FuzzOptions {
   coordinator: string | null;
   adminToken: string | null;
   coordinatorPid: number | null;
+  /** null: every mutation. */
+  mutations: Mutation[] | null;
+  floods: boolean;
   quiet: boolean;
   help: boolean;
 }
@@ -52,6 +60,8 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
     coordinator: null,
     adminToken: null,
     coordinatorPid: null,
+    mutations: null,
+    floods: true,
     quiet: false,
     help: false,
   };
@@ -90,6 +100,19 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
         break;
       case '--coordinator-pid':
         o.coordinatorPid = int(flag, value(), 1, 2 ** 31);
+        break;
+      case '--mutations': {
+        const names = (value() ?? '').split(',').filter(Boolean);
+        const bad = names.filter((n) => !(MUTATIONS as readonly string[]).includes(n));
+        if (names.length === 0 || bad.length > 0)
+          throw new OptionError(
+            `--mutations takes a comma-separated list of ${MUTATIONS.join(', ')}; got ${bad.join(',') || 'nothing'}`,
+          );
+        o.mutations = names as Mutation[];
+        break;
+      }
+      case '--no-floods':
+        o.floods = false;
         break;
       case '--quiet':
         o.quiet = true;

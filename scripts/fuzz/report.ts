@@ -1,4 +1,5 @@
 /** The fuzz run's result: figures, the targets they are held to, and the final table. */
+import { availableParallelism, loadavg } from 'node:os';
 import type { LegitSummary } from './legit.ts';
 import { percentile, type Stats } from './stats.ts';
 
@@ -21,6 +22,10 @@ export interface RunResult {
   rssEnd: number | null;
   healthzMs: number[];
   healthzFailures: number;
+  /** /healthz with only the legitimate participants running, before the fuzz: the machine's own latency. */
+  healthzBaselineMs: number[];
+  /** CPU the coordinator used during the fuzz (local only). */
+  coordinatorCpuSeconds: number | null;
 }
 
 export interface Verdict {
@@ -60,7 +65,7 @@ export function verdicts(r: RunResult): Verdict[] {
     {
       target: `/healthz p99 under ${HEALTHZ_P99_LIMIT_MS} ms`,
       ok: r.healthzMs.length > 0 && p99 < HEALTHZ_P99_LIMIT_MS && r.healthzFailures === 0,
-      figure: `p99 ${p99.toFixed(1)} ms over ${r.healthzMs.length} probes, ${r.healthzFailures} failed`,
+      figure: `p99 ${p99.toFixed(1)} ms over ${r.healthzMs.length} probes, ${r.healthzFailures} failed (p99 ${percentile(r.healthzBaselineMs, 99).toFixed(1)} ms before the fuzz)`,
     },
   ];
 }
@@ -87,6 +92,8 @@ export function renderReport(r: RunResult): string {
     `coordinator error-level log lines: ${r.errorLogLines}`,
     `RSS: start ${mib(r.rssStart)}, peak ${mib(r.rssPeak)}, end ${mib(r.rssEnd)}`,
     `/healthz: p50 ${percentile(r.healthzMs, 50).toFixed(1)} ms, p99 ${percentile(r.healthzMs, 99).toFixed(1)} ms, max ${percentile(r.healthzMs, 100).toFixed(1)} ms (${r.healthzMs.length} probes, ${r.healthzFailures} failed)`,
+    `/healthz before the fuzz (legitimate participants only): p50 ${percentile(r.healthzBaselineMs, 50).toFixed(1)} ms, p99 ${percentile(r.healthzBaselineMs, 99).toFixed(1)} ms (${r.healthzBaselineMs.length} probes)`,
+    `coordinator CPU during the fuzz: ${r.coordinatorCpuSeconds === null ? 'n/a' : `${r.coordinatorCpuSeconds.toFixed(1)} s (${((100 * r.coordinatorCpuSeconds) / r.seconds).toFixed(0)}% of one core)`}; machine load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
     `legitimate participants: ${r.legit.roundsClosed} rounds closed (${r.roundsClosedApi ?? 'n/a'} by the admin API), ${r.legit.acks} acks, ${r.legit.reconnects} reconnects, errors: ${[...r.legit.errors].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     '',
     'targets:',

@@ -130,6 +130,19 @@ export function rssBytes(pid: number | null): number | null {
   }
 }
 
+/** CPU seconds (user + system) a local process has used (Linux /proc), or null. */
+export function cpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export interface Federation {
   id: string;
   /** Join tokens: one per legitimate participant, one shared by the fuzzing participants. */
