@@ -33,6 +33,12 @@ export interface Frame {
   kind: string;
   data: Uint8Array | string;
   binary: boolean;
+  /**
+   * Send as this many WebSocket fragments (continuation frames) instead of one; with
+   * `unfinished` the final fragment never comes (the coordinator must not hold it forever).
+   */
+  fragments?: number;
+  unfinished?: boolean;
 }
 
 /** Bodies a participant sends, then the coordinator's own ones (wrong direction). */
@@ -204,6 +210,7 @@ export const MUTATIONS = [
   'empty',
   'text',
   'seqReplay',
+  'fragmented',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
@@ -226,6 +233,7 @@ const WEIGHT: Record<Mutation, number> = {
   empty: 2,
   text: 2,
   seqReplay: 3,
+  fragmented: 2,
 };
 const TOTAL_WEIGHT = MUTATIONS.reduce((a, m) => a + WEIGHT[m], 0);
 
@@ -378,6 +386,12 @@ export function buildFrame(rng: Rng, ctx: FrameContext, mutation: Mutation): Fra
       return frame(rng.next() < 0.5 ? new Uint8Array(0) : Envelope.encode({ seq }).finish(), 'none');
     case 'text':
       return frame(rng.next() < 0.5 ? '{"hello":{}}' : 'x'.repeat(rng.int(5000)), 'text', false);
+    case 'fragmented': {
+      // A valid body, or up to 60 KiB of filler, in 2-64 fragments, half of them never finished.
+      const data =
+        rng.next() < 0.5 ? valid() : rawEnvelope(seq, BODY_FIELD[body]!, new Uint8Array(rng.int(60_000)));
+      return { ...frame(data), fragments: 2 + rng.int(63), unfinished: rng.next() < 0.5 };
+    }
     case 'seqReplay':
       // A valid body under a seq already used (or 0): PROTOCOL.md says seq MUST increase.
       return frame(

@@ -51,6 +51,8 @@ async function run(argv: string[]): Promise<number> {
     await sleep(5000);
     const healthzBaseline = await baseline.stop();
     const roundsBefore = await currentRound(target, fed.id);
+    // Only the rounds that close while the fuzz runs count.
+    const legitBefore = legit.summary();
     const internalBefore = await internalRejections(target);
     const stats = new Stats();
     const started = performance.now();
@@ -96,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
       if (!o.quiet)
         process.stderr.write(
           `fuzz: ${elapsed().toFixed(0)} s, ${stats.frames}/${o.frames} frames, ${stats.connections} connections, ` +
-            `${legit.summary().roundsClosed} legit rounds closed, RSS ${r === null ? 'n/a' : `${(r / 1048576).toFixed(0)} MiB`}\n`,
+            `${legit.summary().roundsClosed - legitBefore.roundsClosed} legit rounds closed, RSS ${r === null ? 'n/a' : `${(r / 1048576).toFixed(0)} MiB`}\n`,
         );
     }, 2000);
     await Promise.all([...workers, floods]);
@@ -114,7 +116,14 @@ async function run(argv: string[]): Promise<number> {
     const result: RunResult = {
       seconds: elapsed(),
       stats,
-      legit: legit.summary(),
+      legit: (() => {
+        const l = legit.summary();
+        return {
+          ...l,
+          roundsClosed: l.roundsClosed - legitBefore.roundsClosed,
+          acks: l.acks - legitBefore.acks,
+        };
+      })(),
       roundsClosedApi: roundsAfter === null ? null : roundsAfter - roundsBefore,
       crashed,
       internalMetric:

@@ -113,7 +113,14 @@ class Conn {
 
   send(frame: Frame): boolean {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(frame.data, { binary: frame.binary });
+    if (frame.fragments && typeof frame.data !== 'string') {
+      const step = Math.max(1, Math.ceil(frame.data.byteLength / frame.fragments));
+      for (let at = 0; at < frame.data.byteLength; at += step) {
+        const last = at + step >= frame.data.byteLength;
+        if (last && frame.unfinished) break;
+        this.ws.send(frame.data.subarray(at, at + step), { binary: true, fin: last });
+      }
+    } else this.ws.send(frame.data, { binary: frame.binary });
     this.env.stats.sent(
       frame.kind,
       typeof frame.data === 'string' ? frame.data.length : frame.data.byteLength,

@@ -14,7 +14,8 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --coordinator-pid PID   its process id, to read RSS (local only)
   --mutations a,b         only these mutations (default all: valid, bitflip, truncate, wrongOneof,
                           wrongDirection, wireType, badRound, nanPayload, shapeLie, hugeRepeated,
-                          oversized, deflateBomb, badText, random, empty, text, seqReplay)
+                          oversized, deflateBomb, badText, random, empty, text, seqReplay,
+                          fragmented)
   --no-floods             no connection, Hello or message floods
   --quiet                 no progress lines
   -h, --help              this text
