@@ -102,19 +102,30 @@ async function run(argv: string[]): Promise<number> {
         );
     }, 2000);
     await Promise.all([...workers, floods]);
-    // A moment for the last replies and for rounds to keep closing after the fuzz.
-    await sleep(1000);
+    const fuzzSeconds = elapsed();
+    const cpuEnd = cpuSeconds(target.pid);
+    // A moment for the last replies and for rounds to keep closing after the fuzz; RSS then
+    // settles (transient frame buffers freed by the next collections): what stays is its
+    // lowest reading over these seconds, the peak is reported on its own.
     stopped = true;
     clearInterval(progress);
+    let rssSettled: number | null = null;
+    for (let i = 0; i < 10; i++) {
+      await sleep(500);
+      const r = rssBytes(target.pid);
+      if (r !== null) {
+        rssPeak = Math.max(rssPeak ?? r, r);
+        rssSettled = Math.min(rssSettled ?? r, r);
+      }
+    }
     const healthz = await sampler.stop();
     const crashed = target.exit ? `exited (${target.exit.code ?? target.exit.signal})` : null;
-    const rssEnd = rssBytes(target.pid);
-    const cpuEnd = cpuSeconds(target.pid);
+    const rssEnd = rssSettled;
     const internalAfter = crashed ? null : await internalRejections(target);
     const roundsAfter = crashed ? null : await currentRound(target, fed.id).catch(() => null);
     await legit.stop();
     const result: RunResult = {
-      seconds: elapsed(),
+      seconds: fuzzSeconds,
       stats,
       legit: (() => {
         const l = legit.summary();

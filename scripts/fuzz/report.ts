@@ -90,7 +90,7 @@ export function renderReport(r: RunResult): string {
     rows(s.refused),
     `undecodable frames from the coordinator: ${s.undecodable}`,
     `coordinator error-level log lines: ${r.errorLogLines}`,
-    `RSS: start ${mib(r.rssStart)}, peak ${mib(r.rssPeak)}, end ${mib(r.rssEnd)}`,
+    `RSS: start ${mib(r.rssStart)}, peak ${mib(r.rssPeak)}, end ${mib(r.rssEnd)} (lowest over 5 s after the fuzz)`,
     `/healthz: p50 ${percentile(r.healthzMs, 50).toFixed(1)} ms, p99 ${percentile(r.healthzMs, 99).toFixed(1)} ms, max ${percentile(r.healthzMs, 100).toFixed(1)} ms (${r.healthzMs.length} probes, ${r.healthzFailures} failed)`,
     `/healthz before the fuzz (legitimate participants only): p50 ${percentile(r.healthzBaselineMs, 50).toFixed(1)} ms, p99 ${percentile(r.healthzBaselineMs, 99).toFixed(1)} ms (${r.healthzBaselineMs.length} probes)`,
     `coordinator CPU during the fuzz: ${r.coordinatorCpuSeconds === null ? 'n/a' : `${r.coordinatorCpuSeconds.toFixed(1)} s (${((100 * r.coordinatorCpuSeconds) / r.seconds).toFixed(0)}% of one core)`}; machine load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
