@@ -128,7 +128,7 @@ export function validBody(rng: Rng, body: string, ctx: FrameContext): Omit<Envel
     case 'leave':
       return { leave: { reason: 'fuzz' } };
     case 'heartbeat':
-      return { heartbeat: { unixMs: Date.now(), reply: rng.next() < 0.2 } };
+      return { heartbeat: { unixMs: 1_700_000_000_000 + rng.int(1e9), reply: rng.next() < 0.2 } };
     case 'welcome':
       return { welcome: { participantId: 'x', resumeToken: 'y', currentRound: ctx.round } };
     case 'task':
