@@ -66,10 +66,12 @@ class Conn {
     this.ws.on('unexpected-response', (_req, res) => {
       stats.count(stats.refused, `HTTP ${res.statusCode}`);
       res.resume();
+      // Counted as refused, not as a 1006 close: no WebSocket ever opened.
+      this.ending = true;
       this.ws.terminate();
     });
     this.ws.on('error', (err) => {
-      if (this.ws.readyState === WebSocket.CONNECTING)
+      if (this.ws.readyState === WebSocket.CONNECTING && !this.ending)
         stats.count(stats.refused, (err as NodeJS.ErrnoException).code ?? 'error');
     });
     this.ws.on('message', (data, isBinary) => {
