@@ -32,6 +32,7 @@ import wsRoutes from './routes/ws.ts';
 import { AJV_OPTIONS, coerceNumericQuery, formatValidationErrors } from './schema-validation.ts';
 import { DEFAULT_CONNECTION_CAPS } from './ws/connection-caps.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS } from './ws/pre-auth-guard.ts';
+import { socketErrorHandler } from './ws/socket-errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -143,6 +144,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(websocket, {
     // ws itself closes with 1009 above this; frames between maxFrameBytes and this get a coded FRAME_TOO_LARGE.
     options: { maxPayload: options.maxFrameBytes + 1024 * 1024 },
+    // A peer's framing errors are its own doing: not error-level log lines (ws/socket-errors.ts).
+    errorHandler: socketErrorHandler,
     // The plugin's default closes every socket without a word before onClose runs; participants
     // must be told SHUTTING_DOWN (1001) instead, and their last writes must land before the database closes.
     preClose: async () => {
