@@ -474,7 +474,13 @@ describeEachDatabase('admin REST API', (database) => {
     const rounds = await getJson<Record<string, unknown>[]>(s.app, `/v1/federations/${fed.id}/rounds`);
     assert.equal(rounds.length, 2);
     assert.deepEqual(
-      { ...rounds[0], openedAt: undefined, closedAt: undefined, aggregationMs: undefined },
+      {
+        ...rounds[0],
+        openedAt: undefined,
+        closedAt: undefined,
+        aggregationMs: undefined,
+        bytesReceived: undefined,
+      },
       {
         number: 1,
         status: 'closed',
@@ -484,9 +490,13 @@ describeEachDatabase('admin REST API', (database) => {
         openedAt: undefined,
         closedAt: undefined,
         aggregationMs: undefined,
+        bytesReceived: undefined,
       },
     );
     assert.ok(typeof rounds[0]!.aggregationMs === 'number');
+    // The accepted upload's frame, counted from the stored submission.
+    assert.ok((rounds[0]!.bytesReceived as number) > 0, `bytesReceived ${rounds[0]!.bytesReceived}`);
+    assert.ok((rounds[0]!.bytesReceived as number) <= (p.bytesIn as number));
     assert.equal(rounds[1]!.number, 2);
     assert.equal(rounds[1]!.status, 'open');
     const from2 = await getJson<{ number: number }[]>(s.app, `/v1/federations/${fed.id}/rounds?from=2`);
