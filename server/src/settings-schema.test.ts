@@ -42,8 +42,8 @@ describe('federation settings over REST', () => {
       assert.equal(resolveSettings({ aggregation }).aggregation, aggregation);
   });
 
-  it('distillEpochs: 0 by default, an integer in [0, 100], else a coded error', () => {
-    assert.equal(resolveSettings({}).distillEpochs, 0);
+  it('distillEpochs: 2 by default, an integer in [0, 100], else a coded error', () => {
+    assert.equal(resolveSettings({}).distillEpochs, 2);
     assert.equal(resolveSettings({ distillEpochs: 2 }).distillEpochs, 2);
     for (const bad of [-1, 1.5, 101, Number.NaN]) {
       assert.throws(

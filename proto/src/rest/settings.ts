@@ -118,7 +118,7 @@ export const SettingsInput = Type.Object(
         minimum: 0,
         maximum: 100,
         description:
-          "mutual: passes over the targets' public rows with the distillation term alone, before local training (0 = none)",
+          "mutual: passes over the targets' public rows with the distillation term alone, before local training (0 = none; default 2)",
       }),
     ),
     participantLimit: Type.Optional(Type.Integer({ minimum: 1 })),
