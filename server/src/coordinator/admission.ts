@@ -7,6 +7,7 @@
  */
 import {
   type HelloInit,
+  DeltaRows,
   negotiateCompression,
   negotiateEncoding,
   negotiateTargetEncoding,
@@ -119,6 +120,11 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     currentRound: runtime.currentVersion,
     // Active rows only for a participant that said it handles them; the others get full batches.
     activeRows: hello.supportsActiveRows ? federation.settings.activeRows : 0,
+    // Deltas only with a participant that said it reads and writes them (PROTOCOL.md, "Delta payloads").
+    delta:
+      federation.settings.strategy === 'mutual' && (federation.settings.delta ?? false) && !!hello.supportsDelta
+        ? { threshold: federation.settings.deltaThreshold ?? 0, targets: new DeltaRows(federation.settings.task.numClasses) }
+        : null,
   };
 }
 

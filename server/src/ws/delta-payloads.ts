@@ -1,0 +1,77 @@
+/**
+ * The coordinator's side of delta payloads (PROTOCOL.md, "Delta payloads").
+ *
+ * Uploads: per participant, the rows of its acknowledged uploads, kept in memory beside the
+ * federation's runtime, so they outlive a reconnect but not a coordinator restart. A delta
+ * against any other round (or after a restart, or after eviction) is DELTA_BASE_UNKNOWN, and
+ * the participant resends that upload full. The rows are taken in when the upload is
+ * acknowledged (a duplicate included), the moment the participant takes in its own copy.
+ *
+ * Targets: per connection (Admission.delta.targets), updated as each Task leaves; the
+ * participant keeps the same rows for the same connection.
+ */
+import {
+  DeltaRows,
+  decodePredictions,
+  encodeDelta,
+  encodePredictions,
+  ProtocolError,
+  type PredictionEncoding,
+} from '@mutua/proto';
+
+/** Participants whose upload rows one runtime keeps; the least recently used beyond it are dropped. */
+export const MAX_HELD_PARTICIPANTS = 10_000;
+
+const held = new WeakMap<object, Map<string, DeltaRows>>();
+
+/** The rows held for `participantId`'s uploads to `runtime` (empty when none). */
+export function heldUploads(runtime: object, participantId: string, classes: number): DeltaRows {
+  let byId = held.get(runtime);
+  if (!byId) {
+    byId = new Map();
+    held.set(runtime, byId);
+  }
+  let rows = byId.get(participantId);
+  if (rows) byId.delete(participantId);
+  else rows = new DeltaRows(classes);
+  byId.set(participantId, rows);
+  if (byId.size > MAX_HELD_PARTICIPANTS) byId.delete(byId.keys().next().value!);
+  return rows;
+}
+
+/** DELTA_BASE_UNKNOWN unless `rows` are as of `deltaBase`. */
+export function checkBase(rows: DeltaRows, deltaBase: number): ProtocolError | null {
+  if (rows.version === deltaBase) return null;
+  return new ProtocolError(
+    'DELTA_BASE_UNKNOWN',
+    rows.version === 0
+      ? `the upload is a delta against round ${deltaBase}, but no acknowledged upload of this participant is held (coordinator restarted?); resend it full`
+      : `the upload is a delta against round ${deltaBase}, but the rows held are of round ${rows.version}; resend it full`,
+  );
+}
+
+/**
+ * A Targets payload for this connection: a delta against the rows sent before (when there are
+ * any), and the rows the participant holds once it is decoded.
+ */
+export function targetsPayload(
+  probs: Float32Array,
+  indices: ArrayLike<number>,
+  version: number,
+  C: number,
+  enc: PredictionEncoding,
+  k: number,
+  delta: { threshold: number; targets: DeltaRows },
+): { payload: Uint8Array; deltaBase: number } {
+  const opts = { k: enc === 'topk' ? k : undefined, threshold: delta.threshold };
+  const rows = delta.targets;
+  if (rows.version === 0) {
+    const payload = encodePredictions(probs, indices.length, C, enc, opts);
+    rows.update(indices, decodePredictions(payload, indices.length, C, enc, opts), version);
+    return { payload, deltaBase: 0 };
+  }
+  const deltaBase = rows.version;
+  const d = encodeDelta(probs, indices, C, enc, rows, opts);
+  rows.update(indices, d.values, version);
+  return { payload: d.payload, deltaBase };
+}
