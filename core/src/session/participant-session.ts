@@ -233,6 +233,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         // Tasks may name a batch's active rows only: predicting and distilling on whatever
         // predict_indices and Targets.indices say is all it takes (PROTOCOL.md, "Active rows").
         supportsActiveRows: true,
+        supportsDelta: this.opts.delta ?? true,
       },
     };
   }
@@ -292,6 +293,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
       numClasses: this.opts.model.numClasses,
       encodings: this.encodings,
       compressions: this.compressions,
+      delta: this.opts.delta ?? true,
     });
     if (parsed instanceof SessionError) {
       void this.finish(parsed);
@@ -312,6 +314,8 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
     }
     // The coordinator's numbering restarted (a fresh federation state): forget what refers to the old one.
     if (parsed.currentRound < this.work.lastAckedRound) this.work.restart();
+    // The coordinator's copy of the Targets rows is per connection.
+    this.work.deltas.newLink();
     const reconnected = this.welcome !== null;
     this.welcome = parsed;
     this.tokens.welcomed(w.resumeToken).catch((err: unknown) => {

@@ -73,6 +73,8 @@ export interface ParticipantSessionOptions {
    * Compression Streams API exists (browsers, Node >= 18), else none. [] offers none.
    */
   compressions?: readonly CompressionName[];
+  /** Offer delta payloads (PROTOCOL.md, "Delta payloads"); default true. */
+  delta?: boolean;
   /** Local epochs per task; default the Task's, else the federation's, else 1. */
   localEpochs?: number;
   reconnect?: ReconnectOptions;

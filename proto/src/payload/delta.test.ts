@@ -128,7 +128,10 @@ describe('delta payloads', () => {
       'PAYLOAD_LENGTH_MISMATCH',
     );
     // Mask bits past n.
-    assert.equal(code(() => decodeDelta(new Uint8Array([0b100]), [0, 1], C, 'uint8', held)), 'PAYLOAD_PADDING');
+    assert.equal(
+      code(() => decodeDelta(new Uint8Array([0b100]), [0, 1], C, 'uint8', held)),
+      'PAYLOAD_PADDING',
+    );
     // Mask says one row, but no row follows / too much follows.
     assert.equal(
       code(() => decodeDelta(new Uint8Array([0b01]), [0, 1], C, 'uint8', held)),

@@ -110,7 +110,10 @@ export function encodeDelta(
   }
   if (sentRows.length === 0) return { payload: mask, values, sent: 0 };
   const subset = new Float32Array(sentRows.length * C);
-  sentRows.forEach((i, r) => subset.set(probs.subarray(i * C, (i + 1) * C), r * C));
+  for (let r = 0; r < sentRows.length; r++) {
+    const i = sentRows[r]!;
+    subset.set(probs.subarray(i * C, (i + 1) * C), r * C);
+  }
   const rows = encodePredictions(subset, sentRows.length, C, enc, opts);
   const payload = new Uint8Array(mask.length + rows.length);
   payload.set(mask);
@@ -140,7 +143,7 @@ export function decodeDelta(
       `a delta payload for ${n} rows needs a ${maskLength}-byte row mask, got ${bytes.length} bytes`,
     );
   }
-  if (n % 8 !== 0 && bytes[maskLength - 1]! >> n % 8 !== 0) {
+  if (n % 8 !== 0 && bytes[maskLength - 1]! >> (n % 8) !== 0) {
     throw new PayloadError('PAYLOAD_PADDING', `the row mask's last ${8 - (n % 8)} bits must be 0`);
   }
   let sent = 0;

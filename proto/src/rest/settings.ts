@@ -77,7 +77,8 @@ export const SettingsInput = Type.Object(
       Type.Number({
         minimum: 0,
         maximum: 1,
-        description: 'delta: a row is resent when one of its decoded probabilities moved more than this (0 = any change)',
+        description:
+          'delta: a row is resent when one of its decoded probabilities moved more than this (0 = any change)',
       }),
     ),
     topk: Type.Optional(Type.Integer({ minimum: 1 })),

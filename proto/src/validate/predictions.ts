@@ -164,7 +164,9 @@ export function validatePredictionPayload(
     const opts = { ...task.codec, k: kk, maxElements: rows * classes };
     if (isDelta && task.delta) {
       if (task.delta.indices.length !== rows) {
-        return err(new ProtocolError('BAD_SHAPE', `a delta for ${task.delta.indices.length} rows has rows ${rows}`));
+        return err(
+          new ProtocolError('BAD_SHAPE', `a delta for ${task.delta.indices.length} rows has rows ${rows}`),
+        );
       }
       const { values } = decodeDelta(payload, task.delta.indices, classes, enc, task.delta.base, opts);
       return ok({ probs: values, payload });

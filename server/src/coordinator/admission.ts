@@ -6,8 +6,8 @@
  * wrong model) must not fill it up.
  */
 import {
-  type HelloInit,
   DeltaRows,
+  type HelloInit,
   negotiateCompression,
   negotiateEncoding,
   negotiateTargetEncoding,
@@ -122,8 +122,11 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     activeRows: hello.supportsActiveRows ? federation.settings.activeRows : 0,
     // Deltas only with a participant that said it reads and writes them (PROTOCOL.md, "Delta payloads").
     delta:
-      federation.settings.strategy === 'mutual' && (federation.settings.delta ?? false) && !!hello.supportsDelta
-        ? { threshold: federation.settings.deltaThreshold ?? 0, targets: new DeltaRows(federation.settings.task.numClasses) }
+      federation.settings.strategy === 'mutual' && (federation.settings.delta ?? false) && hello.supportsDelta
+        ? {
+            threshold: federation.settings.deltaThreshold ?? 0,
+            targets: new DeltaRows(federation.settings.task.numClasses),
+          }
         : null,
   };
 }

@@ -15,8 +15,8 @@ import {
   decodePredictions,
   encodeDelta,
   encodePredictions,
-  ProtocolError,
   type PredictionEncoding,
+  ProtocolError,
 } from '@mutua/proto';
 
 /** Participants whose upload rows one runtime keeps; the least recently used beyond it are dropped. */

@@ -6,8 +6,8 @@
 import {
   encodePredictions,
   type LocalMetricsInit,
-  ProtocolError,
   type PredictionUploadInit,
+  ProtocolError,
   validatePredictionPayload,
   validateWeightsUpload,
   type WeightsUploadInit,
@@ -15,8 +15,8 @@ import {
   weightSegmentsOf,
 } from '@mutua/proto';
 import type { Submission } from '../engine/runtime-types.ts';
-import type { Admission } from './participant-connection.ts';
 import { checkBase, heldUploads } from './delta-payloads.ts';
+import type { Admission } from './participant-connection.ts';
 import { inflatePayload } from './payload-compression.ts';
 import { rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
 
