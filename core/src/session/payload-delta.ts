@@ -32,6 +32,8 @@ interface PendingUpload {
   k: number;
   /** What the coordinator holds once it accepted what was last sent. */
   values: Float32Array;
+  /** Rows that travelled in what was last sent. */
+  sent: number;
 }
 
 export class PayloadDeltas {
@@ -55,11 +57,12 @@ export class PayloadDeltas {
     const pending = { round, indices, probs, encoding, k };
     if (rows.version === 0) {
       const payload = encodePredictions(probs, indices.length, C, encoding, opts);
-      this.pending = { ...pending, values: decodePredictions(payload, indices.length, C, encoding, opts) };
+      const values = decodePredictions(payload, indices.length, C, encoding, opts);
+      this.pending = { ...pending, values, sent: indices.length };
       return { payload, deltaBase: 0 };
     }
     const d = encodeDelta(probs, indices, C, encoding, rows, opts);
-    this.pending = { ...pending, values: d.values };
+    this.pending = { ...pending, values: d.values, sent: d.sent };
     return { payload: d.payload, deltaBase: rows.version };
   }
 
@@ -70,15 +73,17 @@ export class PayloadDeltas {
     const opts = { k: p.encoding === 'topk' ? p.k : undefined };
     const payload = encodePredictions(p.probs, p.indices.length, this.uploads.classes, p.encoding, opts);
     p.values = decodePredictions(payload, p.indices.length, this.uploads.classes, p.encoding, opts);
+    p.sent = p.indices.length;
     return payload;
   }
 
-  /** The upload of `round` was acknowledged: the coordinator now holds its rows. */
-  acknowledged(round: number): void {
+  /** The upload of `round` was acknowledged: the coordinator now holds its rows. Returns the rows it carried. */
+  acknowledged(round: number): number | undefined {
     const p = this.pending;
-    if (!p || p.round !== round || !this.uploads) return;
+    if (!p || p.round !== round || !this.uploads) return undefined;
     this.uploads.update(p.indices, p.values, round);
     this.pending = null;
+    return p.sent;
   }
 
   /** Rows held for the uploads (0 = none yet) and their round. */

@@ -127,6 +127,8 @@ export interface UploadedEvent {
   ack: AckInfo;
   /** Size of the upload frame. */
   frameBytes: number;
+  /** Prediction rows the upload carried: fewer than the task's with delta payloads; undefined for weights. */
+  rowsSent?: number;
   /** Totals over the session (every frame, all connections). */
   bytesUp: number;
   bytesDown: number;

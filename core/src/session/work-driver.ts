@@ -165,7 +165,8 @@ export class WorkDriver {
     // An Ack for nothing in hand (a repeat, or for an upload already settled) changes nothing.
     if (!work || !up?.isAnsweredBy(replyTo)) return;
     this.queue.acknowledged(work.task.round);
-    this.deltas.acknowledged(work.task.round);
+    const delta = this.deltas.acknowledged(work.task.round);
+    const rows = up.body.predictions?.rows;
     this.deps.emit('uploaded', {
       round: work.task.round,
       ack: {
@@ -175,6 +176,7 @@ export class WorkDriver {
         weight: ack.weight ?? 0,
       },
       frameBytes: up.frameBytes,
+      rowsSent: delta ?? (rows == null ? undefined : rows),
       ...this.deps.loop.traffic,
       metrics: up.metrics,
     });
