@@ -62,6 +62,11 @@ export class PayloadDeltas {
       return { payload, deltaBase: 0 };
     }
     const d = encodeDelta(probs, indices, C, encoding, rows, opts);
+    if (d.full.payload.length <= d.payload.length) {
+      // Almost every row changed: the full payload is no larger.
+      this.pending = { ...pending, values: d.full.values, sent: indices.length };
+      return { payload: d.full.payload, deltaBase: 0 };
+    }
     this.pending = { ...pending, values: d.values, sent: d.sent };
     return { payload: d.payload, deltaBase: rows.version };
   }

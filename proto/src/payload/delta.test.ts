@@ -84,8 +84,10 @@ describe('delta payloads', () => {
       const rb = decodeDelta(b.payload, next, C, enc, receiver, { k });
       assert.deepEqual(rb.values, b.values);
       assert.equal(rb.sent, b.sent);
-      // Sent rows are the full payload's decode of those rows.
+      // Sent rows are the full payload's decode of those rows; `full` is that payload.
       const direct = decodePredictions(encodePredictions(probs, n, C, enc, { k }), n, C, enc, { k });
+      assert.deepEqual(b.full.payload, encodePredictions(probs, n, C, enc, { k }));
+      assert.deepEqual(b.full.values, direct);
       for (let i = n / 2; i < n; i++) {
         assert.deepEqual(b.values.subarray(i * C, (i + 1) * C), direct.subarray(i * C, (i + 1) * C));
       }

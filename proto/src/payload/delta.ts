@@ -67,6 +67,11 @@ export interface EncodedDelta {
   values: Float32Array;
   /** Rows sent. */
   sent: number;
+  /**
+   * The same rows as a full payload and its decode: a sender sends this instead (delta base 0)
+   * when it is no larger than the delta (almost every row changed).
+   */
+  full: { payload: Uint8Array; values: Float32Array };
 }
 
 /** Bytes of the row mask for n rows. */
@@ -92,7 +97,8 @@ export function encodeDelta(
   opts: DeltaCodecOptions = {},
 ): EncodedDelta {
   const n = indices.length;
-  const full = decodePredictions(encodePredictions(probs, n, C, enc, opts), n, C, enc, opts);
+  const fullPayload = encodePredictions(probs, n, C, enc, opts);
+  const full = decodePredictions(fullPayload, n, C, enc, opts);
   const threshold = opts.threshold ?? 0;
   const mask = new Uint8Array(deltaMaskBytes(n));
   const values = new Float32Array(n * C);
@@ -108,7 +114,8 @@ export function encodeDelta(
       sentRows.push(i);
     }
   }
-  if (sentRows.length === 0) return { payload: mask, values, sent: 0 };
+  const whole = { payload: fullPayload, values: full };
+  if (sentRows.length === 0) return { payload: mask, values, sent: 0, full: whole };
   const subset = new Float32Array(sentRows.length * C);
   for (let r = 0; r < sentRows.length; r++) {
     const i = sentRows[r]!;
@@ -118,7 +125,7 @@ export function encodeDelta(
   const payload = new Uint8Array(mask.length + rows.length);
   payload.set(mask);
   payload.set(rows, mask.length);
-  return { payload, values, sent: sentRows.length };
+  return { payload, values, sent: sentRows.length, full: whole };
 }
 
 /**

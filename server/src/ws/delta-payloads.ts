@@ -72,6 +72,8 @@ export function targetsPayload(
   }
   const deltaBase = rows.version;
   const d = encodeDelta(probs, indices, C, enc, rows, opts);
-  rows.update(indices, d.values, version);
-  return { payload: d.payload, deltaBase };
+  // Almost every row changed: the full payload is no larger.
+  const whole = d.full.payload.length <= d.payload.length;
+  rows.update(indices, whole ? d.full.values : d.values, version);
+  return whole ? { payload: d.full.payload, deltaBase: 0 } : { payload: d.payload, deltaBase };
 }
