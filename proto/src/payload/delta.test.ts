@@ -120,6 +120,21 @@ describe('delta payloads', () => {
     assert.deepEqual(decodeDelta(d.payload, indices, C, 'soft2', held).values, d.values);
   });
 
+  it('golden bytes (PROTOCOL.md, "Delta payloads")', () => {
+    // Held: public row 10 = (128, 127)/255, row 11 = (255, 0)/255. Row 10 is unchanged, row 11
+    // changed, row 12 is not held: mask 0b110, then rows 11 and 12 in uint8.
+    const held = new DeltaRows(2);
+    held.update([10, 11], decodePredictions(Uint8Array.of(128, 127, 255, 0), 2, 2, 'uint8'), 4);
+    const probs = Float32Array.of(0.502, 0.498, 0, 1, 0.25, 0.75);
+    const d = encodeDelta(probs, [10, 11, 12], 2, 'uint8', held);
+    assert.equal(Buffer.from(d.payload).toString('hex'), '0600ff40bf');
+    const back = decodeDelta(Uint8Array.of(0x06, 0x00, 0xff, 0x40, 0xbf), [10, 11, 12], 2, 'uint8', held);
+    assert.deepEqual(
+      Array.from(back.values, (v) => Math.round(v * 255)),
+      [128, 127, 0, 255, 64, 191],
+    );
+  });
+
   it('malformed deltas get coded errors', () => {
     const C = 3;
     const held = new DeltaRows(C);
