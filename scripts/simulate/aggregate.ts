@@ -178,6 +178,8 @@ export interface SummaryInput {
   participants: number;
   versions: number;
   publicSetBytes: number;
+  /** publicSetBytes was measured on the wire (MethodSummary.publicSetOnWire). */
+  publicSetOnWire?: boolean;
   /** Indices of the attacking participants (--attackers), left out of `honestFinal`. */
   attackers?: readonly number[];
 }
@@ -201,6 +203,7 @@ export function summarize(input: SummaryInput): MethodSummary {
     bytesUp: end?.bytesUp ?? 0,
     bytesDown: end?.bytesDown ?? 0,
     publicSetBytes: input.publicSetBytes,
+    ...(input.publicSetOnWire ? { publicSetOnWire: true } : {}),
     wallMs: finals.reduce((m, r) => Math.max(m, r.ms), 0),
   };
 }

@@ -107,6 +107,19 @@ export class AdminClient {
     return this.request('GET', `/v1/federations/${federationId}/rounds?limit=10000`);
   }
 
+  /**
+   * Public-set body bytes the coordinator has sent, every content coding together
+   * (`mutua_public_set_bytes_sent_total` on /metrics): what the participants' downloads
+   * really cost on the wire (brotli or gzip as they accept; none when a cache answered).
+   */
+  async publicSetBytesSent(): Promise<number> {
+    const res = await fetch(`${this.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    if (!res.ok) throw new AdminError(res.status, `GET /metrics: ${res.status}`);
+    return publicSetBytesFromMetrics(await res.text());
+  }
+
   /** Soft-deletes the federation: its participants are disconnected. */
   deleteFederation(federationId: string): Promise<void> {
     return this.request('DELETE', `/v1/federations/${federationId}`);
@@ -153,4 +166,14 @@ export async function startCoordinator(
   );
   const url = m[1]!;
   return { url, wsUrl: `${url.replace(/^http/, 'ws')}/v1/ws`, admin: new AdminClient(url, token), child };
+}
+
+/** Sums `mutua_public_set_bytes_sent_total` over its labels in a Prometheus text exposition. */
+export function publicSetBytesFromMetrics(text: string): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^mutua_public_set_bytes_sent_total(?:\{[^}]*\})?\s+([0-9.eE+-]+)\s*$/.exec(line);
+    if (m) total += Number(m[1]);
+  }
+  return total;
 }

@@ -143,7 +143,7 @@ export function summaryMarkdown(report: SimulationReport): string {
         ]
       : []),
     '- MB are 10^6 bytes of WebSocket frames in both directions as counted by the coordinator (`GET /v1/federations/:id/traffic`), sampled once a second and interpolated. ' +
-      `The public set (${mb(info.publicSetBytes)} MB as mutua-public-v1) is downloaded once per participant over HTTP: "+ public set" columns add it (mutual methods only; FedAvg has no use for it).`,
+      publicSetSentence(info.publicSetBytes, results),
     '- "time to X%" and "MB to X%" read the first moment the mean over every participant\'s latest report reached X. ' +
       (target === null
         ? ''
@@ -197,4 +197,16 @@ export function renderAgain(dir: string): string[] {
   report.options.seeds ??= [report.options.seed];
   report.options.sweep ??= [];
   return writeOutputs(dir, report);
+}
+
+/** How the "+ public set" columns count the public set's one-off download. */
+function publicSetSentence(fileBytes: number, results: readonly MethodResult[]): string {
+  const mutual = results.filter((r) => r.method.startsWith('mutual') && r.summary);
+  const onWire = mutual.filter((r) => r.summary!.publicSetOnWire);
+  if (onWire.length === 0 || onWire.length < mutual.length) {
+    return `The public set (${mb(fileBytes)} MB as mutua-public-v1) is downloaded once per participant over HTTP: "+ public set" columns add it, uncompressed (mutual methods only; FedAvg has no use for it).`;
+  }
+  const perParticipant =
+    onWire.reduce((a, r) => a + r.summary!.publicSetBytes / r.participants.length, 0) / onWire.length;
+  return `The public set (${mb(fileBytes)} MB as mutua-public-v1) is downloaded once per participant over HTTP, compressed as the participant accepts (brotli or gzip): "+ public set" columns add what the coordinator sent for it during the method (\`mutua_public_set_bytes_sent_total\`; ${mb(perParticipant)} MB per participant on average; mutual methods only, FedAvg has no use for it).`;
 }

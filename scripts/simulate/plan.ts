@@ -79,6 +79,11 @@ function baseSettings(
     localEpochs: o.epochs,
     seed: o.seed,
     sync: { quorum: 0, deadlineMs: 0, minParticipants: o.clients },
+    // The participants stop at different times (each after its own --max-rounds, or the
+    // async budget): the default gate (2) would hold the last one forever once the others
+    // had left. The first sync round waits for everyone (sync.minParticipants above); async
+    // participants all start together. This is how every run before the gate was measured.
+    minParticipants: 1,
   };
   if (isFedAvg(method)) {
     return {

@@ -70,6 +70,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The coordinator's public-set byte counter, or null (logged) when /metrics cannot be read. */
+async function publicSetBytesSent(
+  coordinator: NonNullable<MethodContext['coordinator']>,
+  ctx: MethodContext,
+  method: MethodName,
+): Promise<number | null> {
+  try {
+    return await coordinator.admin.publicSetBytesSent();
+  } catch (err) {
+    ctx.log?.(
+      `${method}: /metrics unreadable (${err instanceof Error ? err.message : String(err)}); the public set counts as its uncompressed size`,
+    );
+    return null;
+  }
+}
+
 export async function runMethod(method: MethodName, ctx: MethodContext): Promise<MethodResult> {
   const o = ctx.options;
   const plans = participantPlans(o, method);
@@ -123,6 +139,8 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     for (const p of plans) tokens.push(await coordinator.admin.createToken(f.id, `participant ${p.index}`));
   }
 
+  // The public set's downloads, as the coordinator counts them (brotli or gzip on the wire).
+  const sentBefore = federationId ? await publicSetBytesSent(coordinator!, ctx, method) : null;
   const tails = plans.map((p) => new JsonlTail(join(dir, `p${p.index}.jsonl`)));
   const start = Date.now();
   const children: Child[] = plans.map((p) => {
@@ -234,6 +252,14 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   ctx.onProgress?.(tails.reduce((a, t) => a + t.records.length, 0));
   await sampleTraffic();
 
+  const sentAfter = sentBefore === null ? null : await publicSetBytesSent(coordinator!, ctx, method);
+  const publicSetOnWire = sentBefore !== null && sentAfter !== null && method.startsWith('mutual');
+  if (publicSetOnWire) {
+    result.notes.push(
+      `${method}: the coordinator sent ${sentAfter! - sentBefore!} bytes of public set for ${plans.length} participants' downloads (uncompressed: ${ctx.publicSetByteLength} bytes each)`,
+    );
+  }
+
   let versions = 0;
   if (federationId) {
     try {
@@ -258,7 +284,12 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     attackers: plans.filter((p) => p.attack).map((p) => p.index),
     // What mutual distillation needs once per participant. (FedAvg participants fetch it
     // too, as every Welcome names it, but the algorithm has no use for it: not counted.)
-    publicSetBytes: method.startsWith('mutual') ? ctx.publicSetByteLength * plans.length : 0,
+    publicSetBytes: !method.startsWith('mutual')
+      ? 0
+      : publicSetOnWire
+        ? sentAfter! - sentBefore!
+        : ctx.publicSetByteLength * plans.length,
+    publicSetOnWire,
   });
   if (isFedAvg(method)) scoreOnGlobalModel(result, tails, start);
   return result;

@@ -76,6 +76,14 @@ describe('npm run simulate, end to end', { timeout: 8 * 60_000 }, () => {
       `participants say they sent ${clientUp} B, the coordinator counted ${s.bytesUp} B`,
     );
     assert.equal(local.summary!.bytesUp + local.summary!.bytesDown, 0, 'local-only moves nothing');
+    // The public set counts as the coordinator sent it: three compressed downloads, each
+    // smaller than the uncompressed file (MNIST digits compress about 5x).
+    const file = report.info.publicSetBytes;
+    assert.equal(s.publicSetOnWire, true, 'the public set was counted on the wire');
+    assert.ok(
+      s.publicSetBytes > 0 && s.publicSetBytes < 3 * file * 0.5,
+      `public set: ${s.publicSetBytes} B sent for three participants, ${file} B uncompressed each`,
+    );
 
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     assert.match(summary, /^\| local-only \| /m);

@@ -154,6 +154,13 @@ export interface MethodSummary {
   bytesDown: number;
   /** One-off HTTP download of the public set by all participants (not in bytesUp/Down). */
   publicSetBytes: number;
+  /**
+   * true: publicSetBytes is what the coordinator sent for this method's downloads (its
+   * mutua_public_set_bytes_sent_total counter; brotli or gzip, as the participants accept).
+   * Absent: the uncompressed file's size times the participants (runs made before that
+   * counter was read).
+   */
+  publicSetOnWire?: boolean;
   /** ms from the start to the last report. */
   wallMs: number;
 }

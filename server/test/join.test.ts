@@ -14,6 +14,7 @@ describeEachDatabase('join routes', (database) => {
     const fed = await createFederation(app, {
       mode: 'async',
       task: { inputShape: [28, 28, 1], numClasses: 10, labelNames: [] },
+      minParticipants: 2,
     });
     const info = await app.inject(`/v1/join/${encodeURIComponent(fed.token)}/info`);
     assert.equal(info.statusCode, 200, info.body);
@@ -27,6 +28,10 @@ describeEachDatabase('join routes', (database) => {
     assert.equal(body.demo.available, true);
     assert.equal(body.demo.dataset, 'mnist');
     assert.equal(body.federation.settings, undefined, 'only what a participant needs');
+    // Nobody connected yet, two needed: the page can say it waits for others.
+    assert.equal(body.federation.minParticipants, 2);
+    assert.equal(body.federation.participantsOnline, 0);
+    assert.equal(body.federation.waitingForParticipants, true);
 
     const bad = await app.inject('/v1/join/mutua_not-a-token/info');
     assert.equal(bad.statusCode, 401);
@@ -38,7 +43,10 @@ describeEachDatabase('join routes', (database) => {
       headers: auth,
     });
     assert.equal(paused.statusCode, 200);
-    assert.equal((await app.inject(`/v1/join/${fed.token}/info`)).json().federation.status, 'paused');
+    const pausedInfo = (await app.inject(`/v1/join/${fed.token}/info`)).json();
+    assert.equal(pausedInfo.federation.status, 'paused');
+    // Paused is not waiting: nothing runs until the operator resumes it.
+    assert.equal(pausedInfo.federation.waitingForParticipants, false);
 
     const expiring = await app.inject({
       method: 'POST',

@@ -13,6 +13,7 @@ import type {
   MetricView,
   ParticipantView,
   RoundView,
+  TokenView,
   TrafficView,
 } from '@mutua/proto/rest';
 
@@ -22,6 +23,8 @@ export type Round = RoundView;
 export type MetricRow = MetricView;
 export type Traffic = TrafficView;
 export type JoinLink = IssuedToken;
+/** A join link as listed: never its secret. */
+export type JoinLinkRow = TokenView;
 
 /**
  * A code of the server's HTTP error registry, fastify's own (FST_ERR_*, e.g. a malformed
@@ -82,6 +85,10 @@ export const api = {
   traffic: (id: string) => call<Traffic>('GET', `/v1/federations/${id}/traffic`),
   createJoinLink: (id: string, label: string) =>
     call<JoinLink>('POST', `/v1/federations/${id}/tokens`, { label }),
+  joinLinks: (id: string) => call<JoinLinkRow[]>('GET', `/v1/federations/${id}/tokens`),
+  revokeJoinLink: (id: string, tokenId: string) =>
+    call<void>('DELETE', `/v1/federations/${id}/tokens/${tokenId}`),
+  deleteFederation: (id: string) => call<void>('DELETE', `/v1/federations/${id}`),
   pause: (id: string) => call<Federation>('POST', `/v1/federations/${id}/pause`),
   resume: (id: string) => call<Federation>('POST', `/v1/federations/${id}/resume`),
   // The create form still builds its body from strings (dashboard/main.ts); the server validates it.

@@ -1,7 +1,7 @@
 /**
  * The dashboard's two live charts, drawn by chart.js: the accuracy each participant
- * reported per round or version, and the bytes the coordinator received and sent over
- * time. Both are drawn from the dashboard's state (no animation) when its points change;
+ * reported per round or version, and the bytes the coordinator received per round or
+ * version; both from the coordinator's history. Both are drawn from the dashboard's state (no animation) when its points change;
  * each canvas carries its point count in data-points (what the browser tests read).
  */
 import {
@@ -15,7 +15,8 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import type { AccuracyPoint, TrafficSample } from './state.ts';
+import type { Round } from './api.ts';
+import type { AccuracyPoint } from './state.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -89,28 +90,37 @@ export class AccuracyChart {
   }
 }
 
+/**
+ * Bytes the coordinator received per round or version (the frames of accepted uploads),
+ * from its stored history: cumulative, so the curve starts at the federation's first round
+ * whenever the page was opened.
+ */
 export class TrafficChart {
   private readonly chart: Chart<'line', XY[]>;
-  private drawn: readonly TrafficSample[] | null = null;
+  private drawn: readonly Round[] | null = null;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    xLabel: string,
+  ) {
     this.chart = new Chart(canvas, {
       type: 'line',
       data: {
         datasets: [
           {
-            label: 'received (uploads)',
+            label: 'received (uploads), cumulative',
             data: [],
             borderColor: COLORS[0],
             backgroundColor: COLORS[0],
             pointRadius: 0,
           },
           {
-            label: 'sent (tasks, targets)',
+            label: `received in that ${xLabel}`,
             data: [],
             borderColor: COLORS[1],
             backgroundColor: COLORS[1],
-            pointRadius: 0,
+            pointRadius: 2,
+            showLine: false,
           },
         ],
       },
@@ -119,11 +129,8 @@ export class TrafficChart {
         maintainAspectRatio: false,
         parsing: false,
         scales: {
-          x: { type: 'linear', title: { display: true, text: 'seconds since the federation was selected' } },
-          y: {
-            min: 0,
-            title: { display: true, text: 'KiB (all participants)' },
-          },
+          x: { type: 'linear', title: { display: true, text: xLabel }, ticks: { precision: 0 } },
+          y: { min: 0, title: { display: true, text: 'KiB (all participants)' } },
         },
         plugins: { legend: { position: 'bottom' } },
       },
@@ -131,17 +138,21 @@ export class TrafficChart {
     canvas.dataset.points = '0';
   }
 
-  /** Draws the samples (x from `since`, ms); `taken` counts every sample, dropped ones too. */
-  draw(samples: readonly TrafficSample[], since: number, taken: number): void {
-    if (samples === this.drawn) return;
-    const [received, sent] = this.chart.data.datasets as [
+  /** Draws the rounds' bytes (rounds sorted by number, as the state keeps them). */
+  draw(rounds: readonly Round[]): void {
+    if (rounds === this.drawn) return;
+    const [total, each] = this.chart.data.datasets as [
       ChartDataset<'line', XY[]>,
       ChartDataset<'line', XY[]>,
     ];
-    received.data = samples.map((t) => ({ x: (t.at - since) / 1000, y: t.bytesIn / 1024 }));
-    sent.data = samples.map((t) => ({ x: (t.at - since) / 1000, y: t.bytesOut / 1024 }));
-    this.drawn = samples;
-    this.canvas.dataset.points = String(taken);
+    let sum = 0;
+    total.data = rounds.map((r) => {
+      sum += r.bytesReceived;
+      return { x: r.number, y: sum / 1024 };
+    });
+    each.data = rounds.map((r) => ({ x: r.number, y: r.bytesReceived / 1024 }));
+    this.drawn = rounds;
+    this.canvas.dataset.points = String(rounds.length);
     this.chart.update('none');
   }
 

@@ -1,7 +1,7 @@
 /** The dashboard's reducer and words, under node: no DOM, no charts, no coordinator. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Federation, MetricRow, Participant, Round } from './api.ts';
+import type { Federation, JoinLinkRow, MetricRow, Participant, Round } from './api.ts';
 import {
   type DashboardAction,
   type DashboardState,
@@ -10,8 +10,17 @@ import {
   reduceDashboard,
   reportedAccuracy,
   roundsFrom,
+  TIMELINE_PAGE,
+  timelinePages,
+  timelineRows,
 } from './state.ts';
-import { newFederationRequest, participantLabel, settingsRows } from './words.ts';
+import {
+  joinLinkStatus,
+  newFederationRequest,
+  participantLabel,
+  settingsRows,
+  waitingText,
+} from './words.ts';
 
 function federation(id: string, settings: Partial<Federation['settings']> = {}): Federation {
   return {
@@ -51,6 +60,7 @@ const round = (number: number, status = 'closed'): Round => ({
   closedAt: status === 'open' ? null : '2026-01-01T00:00:02.000Z',
   submissions: 2,
   aggregationMs: 1.5,
+  bytesReceived: 2048,
 });
 
 const metric = (participantId: string, r: number, metrics: Record<string, number>): MetricRow => ({
@@ -275,5 +285,141 @@ describe('dashboard: words', () => {
   test('participants are labelled by name, kind and model once known', () => {
     assert.equal(participantLabel([participant], participant.id), 'lab 1 (node, mlp)');
     assert.equal(participantLabel([], 'abcdefghijk'), 'abcdefgh');
+  });
+});
+
+const link = (id: string, createdAt: string, over: Partial<JoinLinkRow> = {}): JoinLinkRow => ({
+  id,
+  label: 'dashboard',
+  createdAt,
+  expiresAt: null,
+  revokedAt: null,
+  lastUsedAt: null,
+  maxUses: null,
+  ...over,
+});
+
+describe('dashboard: managing federations and join links', () => {
+  test('join links are listed newest first, for the selected federation and session only', () => {
+    const s = signedIn();
+    const links = [link('t1', '2026-01-01T00:00:01.000Z'), link('t2', '2026-01-01T00:00:02.000Z')];
+    const listed = reduceDashboard(s, { type: 'join-links', session: s.session, federationId: 'b', links });
+    assert.deepEqual(
+      listed.joinLinks.map((l) => l.id),
+      ['t2', 't1'],
+    );
+    for (const stale of [
+      { type: 'join-links', session: s.session, federationId: 'a', links },
+      { type: 'join-links', session: s.session - 1, federationId: 'b', links },
+    ] as const) {
+      assert.equal(reduceDashboard(s, stale), s);
+    }
+    // Another federation selected: its links are not the previous one's.
+    assert.deepEqual(reduceDashboard(listed, { type: 'select', id: 'a' }).joinLinks, []);
+  });
+
+  test("a join link's state: active, revoked, or expired", () => {
+    const now = Date.parse('2026-01-02T00:00:00.000Z');
+    assert.equal(joinLinkStatus(link('t', ''), now), 'active');
+    assert.equal(joinLinkStatus(link('t', '', { revokedAt: '2026-01-01T00:00:00.000Z' }), now), 'revoked');
+    assert.equal(joinLinkStatus(link('t', '', { expiresAt: '2026-01-01T00:00:00.000Z' }), now), 'expired');
+    assert.equal(joinLinkStatus(link('t', '', { expiresAt: '2026-01-03T00:00:00.000Z' }), now), 'active');
+  });
+
+  test('deleting the selected federation selects another and drops its data, with a notice', () => {
+    let s = signedIn();
+    s = run(s, refreshed(s, { rounds: [round(1)] }), { type: 'timeline-page', page: 0 });
+    assert.equal(s.rounds.length, 1);
+    const after = reduceDashboard(s, {
+      type: 'deleted',
+      session: s.session,
+      id: 'b',
+      name: 'fed b',
+      // The list may still hold it if it was read before the delete landed.
+      federations: [federation('a'), federation('b')],
+    });
+    assert.deepEqual(
+      after.federations.map((f) => f.id),
+      ['a'],
+    );
+    assert.equal(after.federationId, 'a');
+    assert.deepEqual(after.rounds, []);
+    assert.deepEqual(after.alert, { kind: 'info', text: 'Deleted the federation "fed b".' });
+    // The last one deleted: nothing is selected.
+    const none = reduceDashboard(after, {
+      type: 'deleted',
+      session: s.session,
+      id: 'a',
+      name: 'fed a',
+      federations: [],
+    });
+    assert.equal(none.federationId, '');
+    assert.equal(none.federations.length, 0);
+  });
+
+  test("a command that worked replaces an earlier command's error", () => {
+    const s = run(
+      signedIn(),
+      { type: 'failed', message: 'Give the federation a name.' },
+      { type: 'notice', text: 'Created the federation "x".' },
+    );
+    assert.deepEqual(s.alert, { kind: 'info', text: 'Created the federation "x".' });
+  });
+
+  test('live (pushed) updates: per session, and gone at sign-out', () => {
+    const s = signedIn();
+    const live = reduceDashboard(s, { type: 'live', session: s.session, live: true });
+    assert.equal(live.live, true);
+    assert.equal(reduceDashboard(s, { type: 'live', session: s.session - 1, live: true }), s);
+    assert.equal(reduceDashboard(live, { type: 'select', id: 'a' }).live, true);
+    assert.equal(reduceDashboard(live, { type: 'signed-out' }).live, false);
+  });
+
+  test('deleting another federation keeps the selection and its data', () => {
+    let s = signedIn();
+    s = run(s, refreshed(s, { rounds: [round(1)] }));
+    const after = reduceDashboard(s, {
+      type: 'deleted',
+      session: s.session,
+      id: 'a',
+      name: 'fed a',
+      federations: [federation('b', { mode: 'async' })],
+    });
+    assert.equal(after.federationId, 'b');
+    assert.equal(after.rounds.length, 1);
+  });
+
+  test('the rounds table is paged newest first; the page is kept within range', () => {
+    let s = signedIn();
+    const rounds = Array.from({ length: 2 * TIMELINE_PAGE + 5 }, (_, i) => round(i + 1));
+    s = run(s, refreshed(s, { rounds }));
+    assert.equal(timelinePages(s), 3);
+    assert.deepEqual(
+      timelineRows(s).map((r) => r.number),
+      Array.from({ length: TIMELINE_PAGE }, (_, i) => rounds.length - i),
+    );
+    s = reduceDashboard(s, { type: 'timeline-page', page: 1 });
+    assert.equal(timelineRows(s)[0]?.number, rounds.length - TIMELINE_PAGE);
+    assert.equal(timelineRows(s).length, TIMELINE_PAGE);
+    // The last page holds the oldest rows, fewer than a page.
+    s = reduceDashboard(s, { type: 'timeline-page', page: 9 });
+    assert.equal(s.timelinePage, 2);
+    assert.deepEqual(
+      timelineRows(s).map((r) => r.number),
+      [5, 4, 3, 2, 1],
+    );
+    assert.equal(reduceDashboard(s, { type: 'timeline-page', page: -3 }).timelinePage, 0);
+    assert.equal(timelinePages({ rounds: [] }), 1);
+    assert.deepEqual(timelineRows({ rounds: [], timelinePage: 0 }), []);
+  });
+
+  test('a federation below its minimum says it waits, with how many of how many are online', () => {
+    const waiting = { ...federation('a'), participantsOnline: 1, minParticipants: 2 };
+    assert.match(waitingText(waiting) ?? '', /^Waiting for participants \(1 of 2 online\): no round opens/);
+    const async = { ...federation('b', { mode: 'async' }), participantsOnline: 0, minParticipants: 3 };
+    assert.match(waitingText(async) ?? '', /\(0 of 3 online\): no version opens until 3/);
+    assert.equal(waitingText({ ...waiting, waitingForParticipants: false }), null);
+    const rows = Object.fromEntries(settingsRows({ ...async, minParticipants: 3 }));
+    assert.equal(rows['Minimum participants'], '3');
   });
 });

@@ -5,7 +5,7 @@
  * and clicks into actions; the view (view.ts) draws the state. The state is also readable
  * as `window.mutuaDashboard`.
  */
-import type { Federation, MetricRow, Participant, Round, Traffic } from './api.ts';
+import type { Federation, JoinLinkRow, MetricRow, Participant, Round, Traffic } from './api.ts';
 
 export interface AccuracyPoint {
   participantId: string;
@@ -43,9 +43,15 @@ export interface DashboardState {
   /** Traffic samples taken since the federation was selected (the chart keeps the last MAX_TRAFFIC). */
   trafficPoints: number;
   polls: number;
+  /** Updates are pushed (the coordinator's event stream is open); else only polled. */
+  live: boolean;
   /** The last failed poll's message, '' when the last poll worked. */
   lastError: string;
   joinUrl: string;
+  /** The selected federation's join links (without their secrets), newest first. */
+  joinLinks: JoinLinkRow[];
+  /** The page of the rounds/versions table shown: 0 = the newest TIMELINE_PAGE rows. */
+  timelinePage: number;
 }
 
 export type DashboardAction =
@@ -66,12 +72,22 @@ export type DashboardAction =
       at: number;
     }
   | { type: 'poll-ok'; session: number }
+  /** The event stream of session `session` opened (true) or ended (false). */
+  | { type: 'live'; session: number; live: boolean }
   | { type: 'poll-failed'; session: number; message: string }
   | { type: 'join-link'; url: string }
-  | { type: 'failed'; message: string };
+  | { type: 'join-links'; session: number; federationId: string; links: JoinLinkRow[] }
+  /** The operator deleted federation `id`; `federations` is the list without it. */
+  | { type: 'deleted'; session: number; id: string; name: string; federations: Federation[] }
+  | { type: 'timeline-page'; page: number }
+  | { type: 'failed'; message: string }
+  /** An operator command worked: says so, replacing an earlier command's error. */
+  | { type: 'notice'; text: string };
 
 /** ~15 minutes of traffic at a 1.5 s poll. */
 export const MAX_TRAFFIC = 600;
+/** Rows per page of the rounds/versions table: the page stays the same height however long it runs. */
+export const TIMELINE_PAGE = 20;
 
 const SELECTION_RESET = {
   participants: [],
@@ -84,6 +100,8 @@ const SELECTION_RESET = {
   accuracyPoints: 0,
   trafficPoints: 0,
   joinUrl: '',
+  joinLinks: [],
+  timelinePage: 0,
 } satisfies Partial<DashboardState>;
 
 export function initialDashboardState(): DashboardState {
@@ -95,6 +113,7 @@ export function initialDashboardState(): DashboardState {
     federations: [],
     federationId: '',
     polls: 0,
+    live: false,
     lastError: '',
   };
 }
@@ -146,6 +165,8 @@ export function reduceDashboard(s: DashboardState, a: DashboardAction): Dashboar
       if (a.session !== s.session) return s;
       // Recovering from a failed poll clears its warning; other alerts stay until replaced.
       return { ...s, polls: s.polls + 1, lastError: '', alert: s.lastError ? null : s.alert };
+    case 'live':
+      return a.session === s.session && a.live !== s.live ? { ...s, live: a.live } : s;
     case 'poll-failed':
       if (a.session !== s.session) return s;
       return {
@@ -155,11 +176,38 @@ export function reduceDashboard(s: DashboardState, a: DashboardAction): Dashboar
       };
     case 'join-link':
       return { ...s, joinUrl: a.url };
+    case 'join-links':
+      if (a.session !== s.session || a.federationId !== s.federationId) return s;
+      return { ...s, joinLinks: [...a.links].sort((x, y) => y.createdAt.localeCompare(x.createdAt)) };
+    case 'deleted': {
+      if (a.session !== s.session) return s;
+      const federations = a.federations.filter((f) => f.id !== a.id);
+      const alert = { kind: 'info' as const, text: `Deleted the federation "${a.name}".` };
+      if (s.federationId !== a.id) return { ...s, federations, alert };
+      return { ...s, ...SELECTION_RESET, federations, federationId: federations[0]?.id ?? '', alert };
+    }
+    case 'timeline-page': {
+      const page = Math.min(Math.max(0, Math.floor(a.page)), timelinePages(s) - 1);
+      return page === s.timelinePage ? s : { ...s, timelinePage: page };
+    }
     case 'failed':
       return { ...s, alert: { kind: 'error', text: a.message } };
+    case 'notice':
+      return { ...s, alert: { kind: 'info', text: a.text } };
   }
 }
 
+/** Pages of the rounds/versions table (at least 1, even with no rows). */
+export function timelinePages(s: Pick<DashboardState, 'rounds'>): number {
+  return Math.max(1, Math.ceil(s.rounds.length / TIMELINE_PAGE));
+}
+
+/** The rows of the shown page, newest first: page p holds the (p+1)-th newest TIMELINE_PAGE rows. */
+export function timelineRows(s: Pick<DashboardState, 'rounds' | 'timelinePage'>): Round[] {
+  const page = Math.min(s.timelinePage, timelinePages(s) - 1);
+  const end = s.rounds.length - page * TIMELINE_PAGE;
+  return s.rounds.slice(Math.max(0, end - TIMELINE_PAGE), end).reverse();
+}
 /** Rounds by number, the fresh answer winning (an open round's row changes when it closes). */
 function mergeRounds(known: Round[], fresh: Round[]): Round[] {
   if (fresh.length === 0) return known;

@@ -1,28 +1,38 @@
 /**
- * The selected federation's card: settings, controls (join link, pause/resume), who is
- * online, the accuracy and traffic charts, and the timeline of rounds or versions. Built
+ * The selected federation's card: settings, controls (join links, pause/resume, delete),
+ * whether it waits for participants, who is online, the accuracy and traffic charts (each
+ * saying "no data yet" while empty), and the timeline of rounds or versions, paged. Built
  * when another federation is selected; afterwards each part is redrawn only when its
  * slice of the state changed.
  */
 import { formatAgo, formatBytes, formatPercent, h } from '../shared/dom.ts';
 import type { Federation } from './api.ts';
 import { AccuracyChart, TrafficChart } from './charts.ts';
-import { type DashboardState, selectedFederation } from './state.ts';
-import { participantLabel, settingsRows, unitName } from './words.ts';
+import {
+  type DashboardState,
+  selectedFederation,
+  TIMELINE_PAGE,
+  timelinePages,
+  timelineRows,
+} from './state.ts';
+import { joinLinksSection, renderJoinLink, renderJoinLinks } from './view-links.ts';
+import { participantLabel, settingsRows, unitName, waitingText } from './words.ts';
 
 export interface FederationHandlers {
   createJoinLink(federationId: string): void;
   pauseOrResume(federationId: string): void;
+  /** Called once the operator confirmed. */
+  deleteFederation(federationId: string): void;
+  revokeJoinLink(federationId: string, tokenId: string): void;
+  timelinePage(page: number): void;
 }
-
-/** Rows of the timeline: the newest; older ones are in the REST API. */
-const TIMELINE_ROWS = 40;
 
 export class FederationCard {
   private builtFor = '';
   private last: Partial<DashboardState> = {};
   private accuracy: AccuracyChart | null = null;
   private traffic: TrafficChart | null = null;
+  private shownPage = 0;
 
   constructor(
     private readonly card: HTMLElement,
@@ -42,6 +52,9 @@ export class FederationCard {
     const el = (id: string) => this.card.querySelector<HTMLElement>(`#${id}`)!;
     if (s.federations !== this.last.federations) {
       el('pause-resume').textContent = f.status === 'paused' ? 'Resume' : 'Pause';
+      const waiting = waitingText(f);
+      el('waiting').classList.toggle('hidden', !waiting);
+      el('waiting').textContent = waiting ?? '';
       el('settings').replaceChildren(
         ...settingsRows(f).map(([k, v]) =>
           h(
@@ -53,13 +66,29 @@ export class FederationCard {
         ),
       );
     }
-    if (s.joinUrl !== this.last.joinUrl) this.renderJoinLink(el('join-link'), s.joinUrl);
+    if (s.joinUrl !== this.last.joinUrl) renderJoinLink(el('join-link'), s.joinUrl);
+    if (s.joinLinks !== this.last.joinLinks) {
+      renderJoinLinks(el('join-links-count'), el('join-links-body'), s.joinLinks, (tokenId) =>
+        this.on.revokeJoinLink(f.id, tokenId),
+      );
+    }
     if (s.participants !== this.last.participants || s.latestAccuracy !== this.last.latestAccuracy) {
       this.renderParticipants(s, el('online-count'), el('participants-body'));
     }
-    if (s.rounds !== this.last.rounds) this.renderTimeline(s, el('rounds-summary'), el('timeline-body'));
+    if (s.rounds !== this.last.rounds || s.timelinePage !== this.last.timelinePage) {
+      this.renderTimeline(s, el('rounds-summary'), el('timeline-body'));
+    }
     this.accuracy?.draw(s.accuracy, (id) => participantLabel(s.participants, id));
-    this.traffic?.draw(s.traffic, s.trafficSince, s.trafficPoints);
+    this.traffic?.draw(s.rounds);
+    el('accuracy-empty').classList.toggle('hidden', s.accuracy.length > 0);
+    el('traffic-empty').classList.toggle(
+      'hidden',
+      s.rounds.some((r) => r.bytesReceived > 0),
+    );
+    const total = s.traffic.at(-1);
+    el('traffic-total').textContent = total
+      ? ` — ${formatBytes(total.bytesIn)} received, ${formatBytes(total.bytesOut)} sent since it was created`
+      : '';
     this.last = s;
   }
 
@@ -96,9 +125,24 @@ export class FederationCard {
             },
             f.status === 'paused' ? 'Resume' : 'Pause',
           ),
+          h(
+            'button',
+            {
+              class: 'danger',
+              id: 'delete-federation',
+              onclick: () => {
+                const sure = confirm(
+                  `Delete the federation "${f.name}"? Its participants are disconnected and its join links stop working. Its history is kept.`,
+                );
+                if (sure) this.on.deleteFederation(f.id);
+              },
+            },
+            'Delete',
+          ),
         ),
       ),
-      h('div', { id: 'join-link', class: 'hidden' }),
+      h('div', { id: 'waiting', class: 'alert warn hidden', role: 'status' }),
+      ...joinLinksSection(),
       h('div', { class: 'grid', id: 'settings' }),
       h(
         'h2',
@@ -137,13 +181,13 @@ export class FederationCard {
           'div',
           {},
           h('h2', {}, 'Reported accuracy'),
-          h('div', { class: 'chart-box' }, h('canvas', { id: 'accuracy-chart' })),
+          chartBox('accuracy', `No data yet: a point per participant and ${unit.toLowerCase()}.`),
         ),
         h(
           'div',
           {},
-          h('h2', {}, 'Bytes transferred'),
-          h('div', { class: 'chart-box' }, h('canvas', { id: 'traffic-chart' })),
+          h('h2', {}, 'Bytes transferred', h('span', { class: 'muted', id: 'traffic-total' })),
+          chartBox('traffic', `No data yet: bytes appear as participants upload.`),
         ),
       ),
       h('h2', { style: 'margin-top: 1rem' }, `${unit}s`, h('span', { class: 'muted', id: 'rounds-summary' })),
@@ -156,39 +200,29 @@ export class FederationCard {
           h(
             'tr',
             {},
-            ...[unit, 'Status', 'Closed by', 'Submissions', 'Opened', 'Took', 'Aggregation'].map((t) =>
-              h('th', {}, t),
+            ...[unit, 'Status', 'Closed by', 'Submissions', 'Received', 'Opened', 'Took', 'Aggregation'].map(
+              (t) => h('th', {}, t),
             ),
           ),
         ),
         h('tbody', { id: 'timeline-body' }),
       ),
+      h(
+        'div',
+        { class: 'row', style: 'margin-top: 0.5rem' },
+        h('button', { class: 'secondary', id: 'timeline-newer', onclick: () => this.page(-1) }, 'Newer'),
+        h('span', { class: 'muted', id: 'timeline-page' }),
+        h('button', { class: 'secondary', id: 'timeline-older', onclick: () => this.page(1) }, 'Older'),
+      ),
     );
     const canvas = (id: string) => this.card.querySelector<HTMLCanvasElement>(`#${id}`)!;
     this.accuracy = new AccuracyChart(canvas('accuracy-chart'), unit.toLowerCase());
-    this.traffic = new TrafficChart(canvas('traffic-chart'));
+    this.traffic = new TrafficChart(canvas('traffic-chart'), unit.toLowerCase());
   }
 
-  private renderJoinLink(box: HTMLElement, url: string): void {
-    if (!url) {
-      box.className = 'hidden';
-      box.replaceChildren();
-      return;
-    }
-    box.className = 'alert info';
-    box.replaceChildren(
-      'Join link (shown once; anyone with it can join): ',
-      h('a', { id: 'join-url', href: url, target: '_blank', rel: 'noopener' }, url),
-      ' ',
-      h(
-        'button',
-        {
-          class: 'secondary',
-          onclick: () => void navigator.clipboard?.writeText(url).catch(() => undefined),
-        },
-        'Copy',
-      ),
-    );
+  /** One page newer (-1) or older (+1) than the one shown. */
+  private page(step: number): void {
+    this.on.timelinePage(this.shownPage + step);
   }
 
   private renderParticipants(s: DashboardState, count: HTMLElement, body: HTMLElement): void {
@@ -236,9 +270,19 @@ export class FederationCard {
   }
 
   private renderTimeline(s: DashboardState, summary: HTMLElement, body: HTMLElement): void {
-    const recent = s.rounds.slice(-TIMELINE_ROWS).reverse();
+    const recent = timelineRows(s);
     const closed = s.rounds.filter((r) => r.status !== 'open').length;
     summary.textContent = ` — ${s.rounds.length} opened, ${closed} closed`;
+    const pages = timelinePages(s);
+    this.shownPage = Math.min(s.timelinePage, pages - 1);
+    const pageLine = this.card.querySelector<HTMLElement>('#timeline-page')!;
+    pageLine.textContent = `page ${this.shownPage + 1} of ${pages} (${TIMELINE_PAGE} per page, newest first)`;
+    this.card.querySelector<HTMLButtonElement>('#timeline-newer')!.disabled = this.shownPage === 0;
+    this.card.querySelector<HTMLButtonElement>('#timeline-older')!.disabled = this.shownPage >= pages - 1;
+    if (recent.length === 0) {
+      body.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No data yet.')));
+      return;
+    }
     body.replaceChildren(
       ...recent.map((r) => {
         const took = r.closedAt
@@ -251,6 +295,7 @@ export class FederationCard {
           h('td', {}, h('span', { class: `pill ${r.status === 'open' ? 'warn' : 'ok'}` }, r.status)),
           h('td', {}, r.closeReason ?? '–'),
           h('td', {}, r.submissions),
+          h('td', {}, formatBytes(r.bytesReceived)),
           h('td', {}, new Date(r.openedAt).toLocaleTimeString()),
           h('td', {}, took),
           h('td', {}, r.aggregationMs === null ? '–' : `${r.aggregationMs.toFixed(1)} ms`),
@@ -258,4 +303,14 @@ export class FederationCard {
       }),
     );
   }
+}
+
+/** A chart's canvas, with the words shown over it while it has no points. */
+function chartBox(name: string, empty: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'chart-box' },
+    h('canvas', { id: `${name}-chart` }),
+    h('div', { class: 'no-data', id: `${name}-empty` }, empty),
+  );
 }

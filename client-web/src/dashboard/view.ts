@@ -45,6 +45,14 @@ export class DashboardView {
       if (s.federations !== this.last.federations || s.federationId !== this.last.federationId) {
         this.renderFederations(s);
       }
+      if (s.live !== this.last.live) {
+        const status = byId('live-status');
+        status.textContent = s.live ? '● live' : 'polling every 1.5 s';
+        status.title = s.live
+          ? "changes are pushed by the coordinator's event stream"
+          : 'the event stream is not connected: the dashboard asks every 1.5 s';
+        status.dataset.live = String(s.live);
+      }
       this.card ??= new FederationCard(byId('federation-card'), this.on);
       this.card.render(s);
     }
@@ -108,7 +116,12 @@ export class DashboardView {
           'div',
           { class: 'row', style: 'justify-content: space-between' },
           h('h1', {}, 'Mutua · coordinator dashboard'),
-          h('button', { class: 'secondary', id: 'sign-out', onclick: () => this.on.signOut() }, 'Sign out'),
+          h(
+            'div',
+            { class: 'row' },
+            h('span', { class: 'muted', id: 'live-status' }),
+            h('button', { class: 'secondary', id: 'sign-out', onclick: () => this.on.signOut() }, 'Sign out'),
+          ),
         ),
         h('div', { id: 'alerts' }),
         h(
@@ -204,7 +217,17 @@ export class DashboardView {
             onclick: () => this.on.select(f.id),
           },
           h('td', {}, f.name),
-          h('td', {}, h('span', { class: `pill ${f.status === 'active' ? 'ok' : 'warn'}` }, f.status)),
+          h(
+            'td',
+            {},
+            h('span', { class: `pill ${f.status === 'active' ? 'ok' : 'warn'}` }, f.status),
+            f.waitingForParticipants &&
+              h(
+                'span',
+                { class: 'pill warn', title: 'no round or version opens until enough are connected' },
+                `waiting (${f.participantsOnline} of ${f.minParticipants})`,
+              ),
+          ),
           h('td', {}, String(f.settings.strategy ?? '')),
           h('td', {}, String(f.settings.mode ?? '')),
           h('td', {}, f.settings.mode === 'async' ? `v${f.consensusVersion}` : `${f.currentRound}`),

@@ -24,6 +24,8 @@ export function settingsRows(f: Federation): [string, string][] {
     ['Public batch per task', String(s.batchSize)],
     ['Encodings', Array.isArray(s.encodings) ? s.encodings.join(', ') : '–'],
     ['Local epochs', String(s.localEpochs)],
+    // Rounds or versions open only with this many connected (the coordinator's resolved value).
+    ['Minimum participants', String(f.minParticipants)],
   ];
   if (s.mode === 'sync') {
     const sync = (s.sync ?? {}) as Record<string, unknown>;
@@ -32,7 +34,6 @@ export function settingsRows(f: Federation): [string, string][] {
     rows.push(
       ['Round closes with', quorum ? `${quorum} submissions` : 'all active participants'],
       ['Round deadline', deadline ? `${(deadline / 1000).toLocaleString()} s` : 'none'],
-      ['Minimum participants', String(num(sync.minParticipants) ?? '–')],
     );
   } else {
     const async = (s.async ?? {}) as Record<string, unknown>;
@@ -75,4 +76,24 @@ export function newFederationRequest(form: NewFederationForm): Record<string, un
       ...(fedavg ? { modelArch: 'cnn-small' } : {}),
     },
   };
+}
+
+/**
+ * The "waiting for participants" banner of an active federation with fewer than its minimum
+ * connected (no round or version opens meanwhile), or null when it runs or is paused.
+ */
+export function waitingText(f: Federation): string | null {
+  if (!f.waitingForParticipants) return null;
+  const unit = unitName(f) === 'Round' ? 'round' : 'version';
+  return `Waiting for participants (${f.participantsOnline} of ${f.minParticipants} online): no ${unit} opens until ${f.minParticipants} are connected. Share a join link or start mutua-client.`;
+}
+
+/** A join link's state in the links table. */
+export function joinLinkStatus(
+  link: { revokedAt: string | null; expiresAt: string | null },
+  now = Date.now(),
+): 'revoked' | 'expired' | 'active' {
+  if (link.revokedAt) return 'revoked';
+  if (link.expiresAt && Date.parse(link.expiresAt) <= now) return 'expired';
+  return 'active';
 }

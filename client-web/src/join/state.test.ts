@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { WorkerToPage } from './messages.ts';
+import { CHART_HEIGHT, chartGeometry } from './progress-chart.ts';
 import { dataChoice, type SetupForm } from './setup-form.ts';
 import {
   initialJoinState,
@@ -13,7 +14,7 @@ import {
   showsRunCard,
 } from './state.ts';
 import type { ParticipantRecord } from './store.ts';
-import { activityText, explain, participantText } from './words.ts';
+import { activityText, explain, participantText, waitingForOthers } from './words.ts';
 
 function info(over: Partial<JoinInfo['federation']> = {}): JoinInfo {
   return {
@@ -29,6 +30,8 @@ function info(over: Partial<JoinInfo['federation']> = {}): JoinInfo {
       currentRound: 0,
       consensusVersion: 0,
       participantsOnline: 2,
+      minParticipants: 2,
+      waitingForParticipants: false,
       ...over,
     },
     demo: { available: true, dataset: 'mnist', maxSamples: 5000 },
@@ -261,6 +264,9 @@ describe('join page: a run', () => {
     assert.deepEqual(alertIds(s), ['alert:info'], 'no stale "next attempt" alert after leaving');
     assert.equal(s.setupOpen, true);
     assert.equal(showsRunCard(s), true, 'the finished run stays readable');
+    // The last batch's progress and rate are not shown as if it still trained.
+    assert.equal(s.progress, 0);
+    assert.equal(s.samplesPerSecond, null);
   });
 
   test('data that does not fit: the error, the setup again, no stale "waiting for the first task" card', () => {
@@ -325,5 +331,61 @@ describe('join page: words and the setup form', () => {
     assert.deepEqual(dataChoice({ ...form, csvFile: file }), { kind: 'csv', file });
     const s = reduceJoin(running(), { type: 'setup-invalid', message: 'Choose a CSV file first.' });
     assert.deepEqual(alertIds(s), ['alert:warn']);
+  });
+});
+
+describe('join page: waiting for others, and its own progress', () => {
+  test('a federation below its minimum says so, in the activity line too, until enough are in', () => {
+    const alone = info({ participantsOnline: 1, minParticipants: 2, waitingForParticipants: true });
+    assert.equal(
+      waitingForOthers(alone),
+      'Waiting for others: 1 of 2 participants connected. Training starts when 2 are (rounds need more than one participant).',
+    );
+    const asyncAlone = info({
+      mode: 'async',
+      participantsOnline: 0,
+      minParticipants: 3,
+      waitingForParticipants: true,
+    });
+    assert.match(waitingForOthers(asyncAlone) ?? '', /0 of 3 .*versions need/);
+    assert.equal(waitingForOthers(info()), null);
+    assert.equal(waitingForOthers(null), null);
+    const text = waitingForOthers(alone);
+    assert.equal(activityText({ kind: 'waiting' }, 'sync', text), text);
+    assert.equal(activityText({ kind: 'sent', round: 3 }, 'sync', text), text);
+    // Training in progress (a round opened before someone left) is still said as such.
+    assert.equal(activityText({ kind: 'training', round: 4 }, 'sync', text), 'Round 4: training…');
+    assert.equal(activityText({ kind: 'waiting' }, 'sync', null), 'Waiting for the first task…');
+    // The reducer keeps the polled info: the flag clears when the second participant joins.
+    let s = running({ participantsOnline: 1, waitingForParticipants: true });
+    assert.ok(waitingForOthers(s.info));
+    s = reduceJoin(s, { type: 'info', info: info({ participantsOnline: 2 }) });
+    assert.equal(waitingForOthers(s.info), null);
+  });
+
+  test('the progress chart: a point per contribution, x by round, y by accuracy', () => {
+    const row = (round: number, valAccuracy: number | null, trainAccuracy: number | null) => ({
+      round,
+      valAccuracy,
+      trainAccuracy,
+      trainLoss: 0.3,
+      staleness: 0,
+      trainMs: 100,
+    });
+    assert.deepEqual(chartGeometry([]), { local: '', training: '', from: 0, to: 0 });
+    const g = chartGeometry([row(2, 0, 0.5), row(4, 1, null), row(6, 0.5, 1)]);
+    assert.equal(g.from, 2);
+    assert.equal(g.to, 6);
+    const pts = (line: string) => line.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+    const local = pts(g.local);
+    assert.equal(local.length, 3);
+    // Evenly spaced rounds are evenly spaced on x; 100% is above 50%, which is above 0%.
+    assert.ok(Math.abs(local[1]![0] - local[0]![0] - (local[2]![0] - local[1]![0])) < 0.2);
+    assert.ok(local[1]![1] < local[2]![1] && local[2]![1] < local[0]![1]);
+    assert.ok(local.every(([, y]) => y >= 0 && y <= CHART_HEIGHT));
+    // A missing value leaves its point out rather than drawing it at 0%.
+    assert.equal(pts(g.training).length, 2);
+    // One round only: the point sits in the middle, not at NaN.
+    assert.doesNotMatch(chartGeometry([row(1, 0.5, 0.5)]).local, /NaN/);
   });
 });

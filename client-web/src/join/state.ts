@@ -23,6 +23,10 @@ export interface JoinInfo {
     currentRound: number;
     consensusVersion: number;
     participantsOnline: number;
+    /** Participants needed before rounds or versions open. */
+    minParticipants: number;
+    /** Active, but fewer than minParticipants connected: nothing opens until others join. */
+    waitingForParticipants: boolean;
   };
   demo: { available: boolean; dataset: string | null; maxSamples: number };
 }
@@ -343,7 +347,8 @@ function onWorker(s: JoinState, m: WorkerToPage): JoinState {
     case 'closed': {
       // The session is over: no "next attempt" any more, and the setup is offered again.
       const alerts = withoutAlert(s.alerts, 'conn');
-      const ended = { ...s, leaving: false, setupOpen: true };
+      // Live numbers of a session that ended are not current: no progress bar, no rate.
+      const ended = { ...s, leaving: false, setupOpen: true, progress: 0, samplesPerSecond: null };
       if (m.error) {
         return {
           ...ended,

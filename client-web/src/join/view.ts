@@ -4,9 +4,10 @@
  * a render touches text and visibility, never a form the person is filling in.
  */
 import { formatBytes, formatPercent, h } from '../shared/dom.ts';
+import { drawProgress, progressChart } from './progress-chart.ts';
 import { type JoinState, showsRunCard } from './state.ts';
 import { resumeCardContent, type SetupHandlers, setupCardContent } from './view-setup.ts';
-import { activityText, describeBackend, participantText, unitName } from './words.ts';
+import { activityText, describeBackend, participantText, unitName, waitingForOthers } from './words.ts';
 
 export interface JoinHandlers extends SetupHandlers {
   leave(): void;
@@ -106,10 +107,17 @@ export class JoinView {
           { class: 'muted' },
           `Classes: ${labels}. Your data stays in this tab: only predictions on a shared public set are sent.`,
         ),
+        h('div', { id: 'waiting-others', class: 'alert warn hidden', role: 'status' }),
       );
     }
     set('fed-status', i.federation.status);
     set('fed-online', i.federation.participantsOnline);
+    const waiting = waitingForOthers(i);
+    const banner = document.getElementById('waiting-others');
+    if (banner) {
+      banner.classList.toggle('hidden', !waiting);
+      put(banner, waiting ?? '');
+    }
   }
 
   private renderRun(s: JoinState): void {
@@ -149,11 +157,14 @@ export class JoinView {
     set('bytes-down', uploaded ? formatBytes(s.bytesDown) : '–');
     set('peers', s.phase === 'running' ? s.peersOnline : '–');
     set('contributors', s.contributors || '–');
-    set('epoch-line', activityText(s.activity, s.mode));
+    // Only while this session is in: after it ended, the federation's wait is not its own.
+    const waiting = s.phase === 'running' ? waitingForOthers(s.info) : null;
+    set('epoch-line', activityText(s.activity, s.mode, waiting));
     (document.getElementById('epoch-progress') as HTMLProgressElement).value = s.progress;
     (document.getElementById('leave-button') as HTMLButtonElement).disabled =
       s.leaving || s.phase !== 'running';
     if (s.uploads !== this.last.uploads) {
+      drawProgress(document.getElementById('progress-chart')!, s.uploads, unitName(s.mode));
       document.getElementById('rounds-body')!.replaceChildren(
         ...s.uploads
           .slice(-TABLE_ROWS)
@@ -205,6 +216,7 @@ export class JoinView {
       ),
       h('p', {}, h('span', { id: 'epoch-line' })),
       h('progress', { id: 'epoch-progress', max: 1, value: 0 }),
+      progressChart(),
       h(
         'table',
         { id: 'rounds-table' },

@@ -4,7 +4,7 @@
  * check the words a person reads.
  */
 import type { BackendReport } from './messages.ts';
-import type { Activity, JoinState } from './state.ts';
+import type { Activity, JoinInfo, JoinState } from './state.ts';
 
 const HINTS: Record<string, string> = {
   MUTUA_ERR_BAD_TOKEN:
@@ -57,9 +57,21 @@ export function unitName(mode: string): 'Round' | 'Version' {
   return mode === 'async' ? 'Version' : 'Round';
 }
 
-/** The line above the progress bar. */
-export function activityText(a: Activity, mode: string): string {
+/**
+ * What the page says while the federation has fewer participants than it needs (no round
+ * or version opens, so training alone would teach nothing), or null when it can run.
+ */
+export function waitingForOthers(info: JoinInfo | null): string | null {
+  const f = info?.federation;
+  if (!f?.waitingForParticipants) return null;
+  const unit = f.mode === 'async' ? 'versions' : 'rounds';
+  return `Waiting for others: ${f.participantsOnline} of ${f.minParticipants} participants connected. Training starts when ${f.minParticipants} are (${unit} need more than one participant).`;
+}
+
+/** The line above the progress bar; `waiting` (waitingForOthers) replaces "waiting for a task". */
+export function activityText(a: Activity, mode: string, waiting: string | null = null): string {
   const unit = unitName(mode);
+  if (waiting && (a.kind === 'waiting' || a.kind === 'sent')) return waiting;
   switch (a.kind) {
     case 'waiting':
       return 'Waiting for the first task…';

@@ -19,6 +19,10 @@ export const JoinInfo = Type.Object({
     currentRound: Type.Integer(),
     consensusVersion: Type.Integer(),
     participantsOnline: Type.Integer(),
+    minParticipants: Type.Integer({ description: 'participants needed before rounds or versions open' }),
+    waitingForParticipants: Type.Boolean({
+      description: 'active, but fewer than minParticipants are connected: no new round or version opens',
+    }),
   }),
   demo: Type.Object({
     available: Type.Boolean(),

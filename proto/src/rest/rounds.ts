@@ -17,6 +17,9 @@ export const RoundView = Type.Object({
   closedAt: Nullable(Type.String()),
   submissions: Type.Integer(),
   aggregationMs: Nullable(Type.Number()),
+  bytesReceived: Type.Integer({
+    description: 'bytes of the frames that carried its accepted submissions (kept after payloads are pruned)',
+  }),
 });
 export type RoundView = Static<typeof RoundView>;
 

@@ -199,6 +199,21 @@ export class SubmissionsRepository {
     });
   }
 
+  /**
+   * Bytes received per round or version (the frames of its accepted submissions), for
+   * rounds fromRound..toRound: the traffic history kept after payloads are pruned.
+   */
+  bytesPerRound(federationId: string, fromRound: number, toRound: number): Promise<Map<number, number>> {
+    return this.ctx.unit(async (db) => {
+      const groups = await db.submission.groupBy({
+        by: ['roundNumber'],
+        where: { federationId, roundNumber: { gte: fromRound, lte: toRound } },
+        _sum: { bytes: true },
+      });
+      return new Map(groups.map((g) => [g.roundNumber, g._sum.bytes ?? 0]));
+    });
+  }
+
   /** In arrival order. */
   listForRound(
     federationId: string,

@@ -181,7 +181,14 @@ export class FederationsService {
 
   async listRounds(federationId: string, from?: number, limit = DEFAULT_ROUNDS_LIMIT): Promise<RoundView[]> {
     await this.federation(federationId);
-    return (await this.db.rounds.list(federationId, { fromNumber: from, limit })).map(roundView);
+    const rounds = await this.db.rounds.list(federationId, { fromNumber: from, limit });
+    if (rounds.length === 0) return [];
+    const bytes = await this.db.submissions.bytesPerRound(
+      federationId,
+      rounds[0]!.number,
+      rounds.at(-1)!.number,
+    );
+    return rounds.map((r) => roundView(r, bytes.get(r.number) ?? 0));
   }
 
   async listMetrics(federationId: string, from?: number): Promise<MetricView[]> {

@@ -16,7 +16,7 @@ import {
   demoSourceOf,
   warmDemoSource,
 } from '../demo-shard.ts';
-import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
+import { requiredParticipants, resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { HttpError, notFound } from '../errors.ts';
 
 export class JoinService {
@@ -30,6 +30,9 @@ export class JoinService {
     const s = resolveSettings(f.settings as SettingsInput);
     const rt = await this.coordinator.loadedRuntime(f.id)?.catch(() => undefined);
     const demo = await this.demoSource(f);
+    const online = rt?.onlineCount ?? 0;
+    // As the admin view says it (services/views.ts): the join page shows the same wait.
+    const required = requiredParticipants(s);
     // Whoever reads this is likely to ask for a demo shard next: have its data set ready.
     if (demo) warmDemoSource(demo);
     return {
@@ -44,7 +47,9 @@ export class JoinService {
         localEpochs: s.localEpochs,
         currentRound: rt?.currentVersion ?? f.currentRound,
         consensusVersion: rt?.consensusVersion ?? f.consensusVersion,
-        participantsOnline: rt?.onlineCount ?? 0,
+        participantsOnline: online,
+        minParticipants: required,
+        waitingForParticipants: f.status === 'active' && online < required,
       },
       demo: {
         available: demo !== null,

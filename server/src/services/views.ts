@@ -105,7 +105,8 @@ export function participantView(
   };
 }
 
-export function roundView(r: RoundRow): RoundView {
+/** `bytesReceived`: the frames of its accepted submissions (SubmissionsRepository.bytesPerRound). */
+export function roundView(r: RoundRow, bytesReceived: number): RoundView {
   return {
     number: r.number,
     status: r.status,
@@ -115,6 +116,7 @@ export function roundView(r: RoundRow): RoundView {
     closedAt: iso(r.closedAt),
     submissions: r.submissionCount,
     aggregationMs: r.aggregationMs,
+    bytesReceived,
   };
 }
 
