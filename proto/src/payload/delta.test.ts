@@ -180,6 +180,13 @@ describe('delta payloads', () => {
     v[0] = 1;
     assert.deepEqual([...rows.get(9)!], [0.5, 0.5]);
     assert.equal(rows.version, 4);
+    // Dense storage: an index below the largest held one is still not held.
+    assert.equal(rows.get(3), undefined);
+    assert.equal(rows.get(100), undefined);
+    rows.update([3], Float32Array.of(1, 0), 5);
+    assert.deepEqual([...rows.get(3)!], [1, 0]);
+    assert.deepEqual([...rows.get(9)!], [0.5, 0.5]);
+    assert.equal(rows.size, 2);
     rows.clear();
     assert.equal(rows.size, 0);
     assert.equal(rows.version, 0);

@@ -25,34 +25,63 @@ import { decodePredictions, encodePredictions } from './predictions.ts';
 import { predictionByteLength } from './sizes.ts';
 import { PayloadError, type PredictionCodecOptions, type PredictionEncoding } from './types.ts';
 
-/** The decoded rows one side holds for the other, by public-set index, and the version they came with. */
+/**
+ * The decoded rows one side holds for the other, by public-set index, and the version they
+ * came with. Stored densely (C float32 values per index up to the largest index seen, plus a
+ * byte per index saying whether it is held), so one participant's rows cost about
+ * 4*C*sampleCount bytes, with no per-row object.
+ */
 export class DeltaRows {
   /** The round (uploads) or Targets version (targets) the rows are as of; 0 = holds nothing. */
   version = 0;
-  private readonly rows = new Map<number, Float32Array>();
+  private values = new Float32Array(0);
+  private held = new Uint8Array(0);
+  private count = 0;
 
   constructor(readonly classes: number) {}
 
+  /** Rows held. */
   get size(): number {
-    return this.rows.size;
+    return this.count;
   }
 
+  /** The row held for public index `index` (a view: copy it to keep it), or undefined. */
   get(index: number): Float32Array | undefined {
-    return this.rows.get(index);
+    if (!(index < this.held.length) || this.held[index] === 0) return undefined;
+    const C = this.classes;
+    return this.values.subarray(index * C, (index + 1) * C);
   }
 
   /** Takes in the rows of `values` (n x C, row i for public index indices[i]) and the version. */
   update(indices: ArrayLike<number>, values: Float32Array, version: number): void {
     const C = this.classes;
+    let top = -1;
+    for (let i = 0; i < indices.length; i++) top = Math.max(top, indices[i]!);
+    if (top >= this.held.length) this.grow(top + 1);
     for (let i = 0; i < indices.length; i++) {
-      this.rows.set(indices[i]!, values.slice(i * C, (i + 1) * C));
+      const index = indices[i]!;
+      if (this.held[index] === 0) this.count++;
+      this.held[index] = 1;
+      this.values.set(values.subarray(i * C, (i + 1) * C), index * C);
     }
     this.version = version;
   }
 
   clear(): void {
-    this.rows.clear();
+    this.values = new Float32Array(0);
+    this.held = new Uint8Array(0);
+    this.count = 0;
     this.version = 0;
+  }
+
+  private grow(rows: number): void {
+    const capacity = Math.max(rows, this.held.length * 2);
+    const held = new Uint8Array(capacity);
+    held.set(this.held);
+    const values = new Float32Array(capacity * this.classes);
+    values.set(this.values);
+    this.held = held;
+    this.values = values;
   }
 }
 

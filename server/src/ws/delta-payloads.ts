@@ -19,8 +19,13 @@ import {
   ProtocolError,
 } from '@mutua/proto';
 
-/** Participants whose upload rows one runtime keeps; the least recently used beyond it are dropped. */
-export const MAX_HELD_PARTICIPANTS = 10_000;
+/**
+ * Participants whose upload rows one runtime keeps; the least recently used beyond it are
+ * dropped (their next delta is DELTA_BASE_UNKNOWN, answered with a full upload). A
+ * participant's rows take about 4 * classes * public-set size bytes (80 KB for 2,000 MNIST
+ * rows), so this bounds them to about 330 MB at that size.
+ */
+export const MAX_HELD_PARTICIPANTS = 4096;
 
 const held = new WeakMap<object, Map<string, DeltaRows>>();
 
