@@ -216,4 +216,58 @@ describeEachDatabase('WebSocket: delta payloads', (database) => {
     const e4 = await old.error(22, send(old, r, d.payload, 1));
     assert.equal(e4.detail, 'DELTA');
   });
+
+  it('targets continue as deltas after a reconnect when the Hello names the version held, else go full', async (t) => {
+    const { wsUrl, app } = await startServer(t, { database });
+    const fed = await createFederation(app, SETTINGS, N);
+    const hello = { supportedEncodings: [7, 3, 1], supportedCompressions: [1], supportsDelta: true };
+    let a = await TestClient.connect(wsUrl);
+    const b = await TestClient.connect(wsUrl);
+    t.after(() => {
+      a.close();
+      b.close();
+    });
+    const resumeToken = (await a.hello({ ...hello, joinToken: fed.token })).envelope.welcome!.resumeToken!;
+    await b.hello({ joinToken: fed.token, supportedEncodings: [1, 2, 3, 4] });
+    // b predicts the same every round; a uploads full soft2 (its own deltas are tested above).
+    const play = async (c: TestClient, round: number, encoding: 'soft2' | 'uint8') => {
+      const idx = (await c.task(round)).envelope.task!.predictIndices!;
+      const probs = rowsFor(idx, () => (encoding === 'uint8' ? 5 : round));
+      const r = await c.reply(c.upload(round, idx.length, { encoding, probs }));
+      assert.equal(r.body, 'ack');
+    };
+    const targetsOf = async (c: TestClient, round: number) => {
+      const task = (
+        await c.next((r) => r.body === 'task' && Number(r.envelope.task!.round) >= round, undefined, false)
+      ).envelope.task!;
+      return task.targets!;
+    };
+    await Promise.all([play(a, 1, 'soft2'), play(b, 1, 'uint8')]);
+    const t2 = await targetsOf(a, 2);
+    assert.equal(Number(t2.deltaBase ?? 0), 0);
+    const held = Number(t2.version);
+
+    // Reconnect naming the version held: the Task the new connection opens with carries its
+    // Targets as a delta against it (b unchanged: the row mask alone), and so do later ones.
+    a.close();
+    await a.waitClose();
+    a = await TestClient.connect(wsUrl);
+    await a.hello({ ...hello, resumeToken, deltaTargetsVersion: held });
+    const again = await targetsOf(a, 2);
+    assert.equal(Number(again.deltaBase), held);
+    assert.equal(inflateRawSync(again.payload!).length, N / 8);
+    await Promise.all([play(a, 2, 'soft2'), play(b, 2, 'uint8')]);
+    const t3 = await targetsOf(a, 3);
+    assert.equal(Number(t3.deltaBase), Number(again.version));
+    assert.equal(inflateRawSync(t3.payload!).length, N / 8);
+
+    // Reconnect naming a version the coordinator does not hold: the first Targets are full.
+    a.close();
+    await a.waitClose();
+    a = await TestClient.connect(wsUrl);
+    await a.hello({ ...hello, resumeToken, deltaTargetsVersion: held + 100 });
+    const fresh = await targetsOf(a, 3);
+    assert.equal(Number(fresh.deltaBase ?? 0), 0);
+    assert.equal(inflateRawSync(fresh.payload!).length, (N * C * 2) / 8);
+  });
 });

@@ -646,6 +646,7 @@ describe('ParticipantSession', () => {
     const h = await harness();
     const hello = await join(h, { payloadDelta: true });
     assert.equal(hello.env.hello!.supportsDelta, true);
+    assert.equal(Number(hello.env.hello!.deltaTargetsVersion ?? 0), 0, 'no Targets held yet');
     assert.deepEqual(h.session.federation?.delta, { threshold: 0 });
     const held = new DeltaRows(C); // what the coordinator holds of this participant's uploads
     // Round 1: nothing held, a full upload.

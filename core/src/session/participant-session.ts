@@ -234,6 +234,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         // predict_indices and Targets.indices say is all it takes (PROTOCOL.md, "Active rows").
         supportsActiveRows: true,
         supportsDelta: this.opts.delta ?? true,
+        deltaTargetsVersion: this.opts.delta === false ? 0 : this.work.deltas.targetsVersion,
       },
     };
   }
@@ -314,8 +315,6 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
     }
     // The coordinator's numbering restarted (a fresh federation state): forget what refers to the old one.
     if (parsed.currentRound < this.work.lastAckedRound) this.work.restart();
-    // The coordinator's copy of the Targets rows is per connection.
-    this.work.deltas.newLink();
     const reconnected = this.welcome !== null;
     this.welcome = parsed;
     this.tokens.welcomed(w.resumeToken).catch((err: unknown) => {

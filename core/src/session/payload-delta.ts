@@ -8,8 +8,9 @@
  * (the coordinator restarted, or took in an upload whose Ack was lost) makes the same upload
  * go again full (`fullUpload`).
  *
- * Targets: the rows of the Targets received on the current connection; forgotten with each
- * new Welcome, as the coordinator's copy is per connection.
+ * Targets: the rows of the Targets received, and their version, which the Hello names
+ * (Hello.delta_targets_version) so that the coordinator continues from them on a new
+ * connection when it holds the same (else it sends the next Targets full).
  */
 import {
   DeltaRows,
@@ -145,9 +146,9 @@ export class PayloadDeltas {
     }
   }
 
-  /** A new connection: the coordinator's Targets copy starts empty again. */
-  newLink(): void {
-    this.targets?.clear();
+  /** The Targets version whose rows are held (0: none), for the Hello. */
+  get targetsVersion(): number {
+    return this.targets?.version ?? 0;
   }
 
   /** The coordinator's numbering restarted: nothing it held is there any more. */

@@ -1073,6 +1073,9 @@ export namespace mutua {
             /** Hello supportsDelta. */
             supportsDelta: boolean;
 
+            /** Hello deltaTargetsVersion. */
+            deltaTargetsVersion: number;
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1145,6 +1148,9 @@ export namespace mutua {
 
                 /** Hello supportsDelta */
                 supportsDelta?: (boolean|null);
+
+                /** Hello deltaTargetsVersion */
+                deltaTargetsVersion?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

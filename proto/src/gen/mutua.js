@@ -2403,6 +2403,7 @@ export const mutua = $root.mutua = (() => {
              * @property {Array.<mutua.v1.Compression>|null} [supportedCompressions] Hello supportedCompressions
              * @property {boolean|null} [supportsActiveRows] Hello supportsActiveRows
              * @property {boolean|null} [supportsDelta] Hello supportsDelta
+             * @property {number|null} [deltaTargetsVersion] Hello deltaTargetsVersion
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2550,6 +2551,14 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.supportsDelta = false;
 
             /**
+             * Hello deltaTargetsVersion.
+             * @member {number} deltaTargetsVersion
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.deltaTargetsVersion = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2591,6 +2600,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 12, wireType 2 =*/98).int32s(message.supportedCompressions);
                 if (message.supportsDelta != null && $Object.hasOwnProperty.call(message, "supportsDelta") && message.supportsDelta !== false)
                     writer.uint32(/* id 13, wireType 0 =*/104).bool(message.supportsDelta);
+                if (message.deltaTargetsVersion != null && $Object.hasOwnProperty.call(message, "deltaTargetsVersion") && (typeof message.deltaTargetsVersion === "object" ? message.deltaTargetsVersion.low || message.deltaTargetsVersion.high : message.deltaTargetsVersion !== 0))
+                    writer.uint32(/* id 14, wireType 0 =*/112).uint64(message.deltaTargetsVersion);
                 if (message.supportsActiveRows != null && $Object.hasOwnProperty.call(message, "supportsActiveRows") && message.supportsActiveRows !== false)
                     writer.uint32(/* id 20, wireType 0 =*/160).bool(message.supportsActiveRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -2776,6 +2787,15 @@ export const mutua = $root.mutua = (() => {
                                 message.supportsDelta = value;
                             else
                                 delete message.supportsDelta;
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.deltaTargetsVersion = value;
+                            else
+                                delete message.deltaTargetsVersion;
                             continue;
                         }
                     }

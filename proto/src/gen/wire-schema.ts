@@ -97,6 +97,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     11: { name: 'modelSignature', wire: [2], utf8: true },
     12: { name: 'supportedCompressions', wire: [0, 2], packed: 0 },
     13: { name: 'supportsDelta', wire: [0] },
+    14: { name: 'deltaTargetsVersion', wire: [0] },
     20: { name: 'supportsActiveRows', wire: [0] },
   },
   'mutua.v1.Leave': {

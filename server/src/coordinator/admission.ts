@@ -6,7 +6,6 @@
  * wrong model) must not fill it up.
  */
 import {
-  DeltaRows,
   type HelloInit,
   negotiateCompression,
   negotiateEncoding,
@@ -18,6 +17,7 @@ import {
 import type { FederationRecord, ParticipantRecord } from '../db/store.ts';
 import { createToken, hashToken } from '../db/token-hash.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import { heldTargets } from '../ws/delta-payloads.ts';
 import type { Admission } from '../ws/participant-connection.ts';
 import type { AdmissionBatcher } from './admission-batcher.ts';
 
@@ -125,7 +125,13 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
       federation.settings.strategy === 'mutual' && (federation.settings.delta ?? false) && hello.supportsDelta
         ? {
             threshold: federation.settings.deltaThreshold ?? 0,
-            targets: new DeltaRows(federation.settings.task.numClasses),
+            // The Targets rows sent before, when the participant holds the same version.
+            targets: heldTargets(
+              runtime,
+              participantId,
+              federation.settings.task.numClasses,
+              Number(hello.deltaTargetsVersion ?? 0),
+            ),
           }
         : null,
   };

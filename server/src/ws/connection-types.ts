@@ -27,8 +27,8 @@ export interface Admission {
   /** Active rows it is given (the federation's, when its Hello supports them); 0 = full batches. */
   activeRows: number;
   /**
-   * Delta payloads (null: always full): the federation's threshold, and the Targets rows sent on
-   * this connection (the participant keeps the same; both start empty with each connection).
+   * Delta payloads (null: always full): the federation's threshold, and the Targets rows sent to
+   * this participant (continued from an earlier connection when its Hello holds the same version).
    */
   delta: { threshold: number; targets: DeltaRows } | null;
 }

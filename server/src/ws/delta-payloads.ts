@@ -7,8 +7,10 @@
  * the participant resends that upload full. The rows are taken in when the upload is
  * acknowledged (a duplicate included), the moment the participant takes in its own copy.
  *
- * Targets: per connection (Admission.delta.targets), updated as each Task leaves; the
- * participant keeps the same rows for the same connection.
+ * Targets: per participant too (Admission.delta.targets), updated as each Task leaves. A new
+ * connection continues from them only when the participant's Hello names the same version
+ * (it may not have received the last Task before the old connection dropped); else they
+ * start empty.
  */
 import {
   DeltaRows,
@@ -27,10 +29,36 @@ import {
  */
 export const MAX_HELD_PARTICIPANTS = 4096;
 
-const held = new WeakMap<object, Map<string, DeltaRows>>();
+const uploads = new WeakMap<object, Map<string, DeltaRows>>();
+const targets = new WeakMap<object, Map<string, DeltaRows>>();
 
 /** The rows held for `participantId`'s uploads to `runtime` (empty when none). */
 export function heldUploads(runtime: object, participantId: string, classes: number): DeltaRows {
+  return rowsOf(uploads, runtime, participantId, classes);
+}
+
+/**
+ * The Targets rows sent to `participantId`, to continue from on a new connection when the
+ * participant's Hello says it holds the same version (Hello.delta_targets_version); emptied
+ * otherwise, so the next Targets go full.
+ */
+export function heldTargets(
+  runtime: object,
+  participantId: string,
+  classes: number,
+  holds: number,
+): DeltaRows {
+  const rows = rowsOf(targets, runtime, participantId, classes);
+  if (holds === 0 || rows.version !== holds) rows.clear();
+  return rows;
+}
+
+function rowsOf(
+  held: WeakMap<object, Map<string, DeltaRows>>,
+  runtime: object,
+  participantId: string,
+  classes: number,
+): DeltaRows {
   let byId = held.get(runtime);
   if (!byId) {
     byId = new Map();
