@@ -97,7 +97,8 @@ export class WorkDriver {
     const full = this.deltas.decodeTargets(t, context.welcome.federation.numClasses);
     if (!(full instanceof ProtocolError)) return full;
     const error = SessionError.fromProtocol(full, { round });
-    // The rows this connection holds no longer match the coordinator's: a new connection starts both afresh.
+    // The rows held no longer match the coordinator's: on a new connection the Hello names the
+    // version held, the coordinator sees it differs from its own and sends the next Targets full.
     if (full.code === 'DELTA_BASE_UNKNOWN') this.deps.loop.drop(error);
     else this.deps.emit('error', error);
     return null;
