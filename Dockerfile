@@ -1,20 +1,24 @@
-# syntax=docker/dockerfile:1
 #
 # The Mutua coordinator. The image runs the JavaScript that scripts/build.mjs bundles from
 # the TypeScript sources (server/dist; no transpiler at run time) and the server applies
 # the database migrations itself at start, so the container's command is the server and
 # nothing else. Without DATABASE_URL it keeps an SQLite file in /data; with a
-# postgresql:// DATABASE_URL (docker-compose.yml) it uses PostgreSQL.
+# postgresql:// DATABASE_URL (docker-compose.yml) it uses PostgreSQL. What the image holds,
+# its size, and a check that builds and runs it here: docs/deployment.md,
+# scripts/check-image.sh. Builds with the classic builder or BuildKit, offline too (no
+# `# syntax=` frontend to fetch).
 #
-#   docker build -t mutua-coordinator .
-#   docker run -p 8080:8080 -v mutua-data:/data -e MUTUA_ADMIN_TOKEN=... mutua-coordinator
+#   docker build -t mutua .
+#   docker run -d -p 8080:8080 -v mutua-data:/data -e MUTUA_ADMIN_TOKEN="$(openssl rand -base64 24)" mutua
 #
 # server/test/container-command.test.ts runs this file's CMD with its ENV (parsed from
 # here), so keep CMD in exec form and ENV as KEY=value pairs.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- base: the lockfile and every workspace manifest (npm ci checks them all).
+# ---- base: the lockfile and every workspace manifest (npm ci checks them all), nothing
+# else, so that only a dependency change re-runs the npm ci steps below (a change in prisma/,
+# the sources or the docs does not).
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -23,7 +27,6 @@ COPY core/package.json core/
 COPY server/package.json server/
 COPY client-node/package.json client-node/
 COPY client-web/package.json client-web/
-COPY prisma/ prisma/
 
 # ---- deps: production dependencies of the server and the workspaces it imports (proto, core).
 # Install scripts are skipped (no downloads, e.g. of the optional tfjs-node the server
@@ -39,18 +42,26 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm rebuild better-sqlite3 --build-from-source
 
 # ---- build: the coordinator's JavaScript. The generated Prisma clients and the workspaces
-# it imports (proto, core) are bundled into server/dist; npm packages stay imports, resolved
-# from the deps stage's node_modules at run time. esbuild and the Prisma generator are dev
-# dependencies, installed here only.
+# it imports (proto, core) are bundled into server/dist, and so are most npm packages
+# (scripts/build.mjs). esbuild and the Prisma generator are dev dependencies, installed here only.
 FROM base AS build
+RUN npm ci --ignore-scripts --no-audit --no-fund --workspace=@mutua/server --include-workspace-root
 COPY prisma.config.ts tsconfig.base.json tsconfig.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund --workspace=@mutua/server --include-workspace-root \
-  && node prisma/scripts/db.mjs generate
+COPY prisma/ prisma/
+RUN node prisma/scripts/db.mjs generate
 COPY scripts/build.mjs scripts/
 COPY proto/src proto/src
 COPY core/src core/src
 COPY server/src server/src
 RUN node scripts/build.mjs --only server
+
+# ---- runtime-modules: of the deps stage's node_modules, only what server/dist loads at run
+# time (found from the build: scripts/runtime-modules.mjs), the data sets gzipped. No
+# TypeScript, Prisma CLI or engines, @tensorflow.
+FROM deps AS runtime-modules
+COPY scripts/runtime-modules.mjs scripts/
+COPY --from=build /app/server/dist server/dist
+RUN node scripts/runtime-modules.mjs /runtime
 
 # ---- web: the dashboard and join page the coordinator serves at / and /join/<token>.
 FROM base AS web
@@ -68,8 +79,13 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
 WORKDIR /app
-COPY --from=deps /app ./
+COPY --from=runtime-modules /runtime/node_modules node_modules/
+COPY package.json ./
+COPY server/package.json server/
 COPY server/bin server/bin
+# The migrations, applied by the server at start (server/src/db/migrate.ts).
+COPY prisma/sqlite/migrations prisma/sqlite/migrations/
+COPY prisma/postgres/migrations prisma/postgres/migrations/
 COPY --from=build /app/server/dist server/dist
 COPY --from=web /app/client-web/dist client-web/dist
 RUN mkdir -p /data && chown node:node /data

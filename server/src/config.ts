@@ -320,5 +320,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     throw new ConfigError(
       'a cluster replica (NATS_URL) needs DATABASE_URL=postgresql://… shared by every replica',
     );
+  // A minted token would be this replica's alone (kept in its own data directory).
+  if (cfg.natsUrl && cfg.adminToken === undefined)
+    throw new ConfigError(
+      'a cluster replica (NATS_URL) needs MUTUA_ADMIN_TOKEN: every replica must accept the same one',
+    );
   return cfg as unknown as ServerConfig;
 }

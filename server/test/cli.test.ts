@@ -67,6 +67,12 @@ describe('mutua-server command line', () => {
       /DATABASE_URL must start with postgresql:\/\/ or file:/,
     );
     refuse(['--log-level=loud'], {}, /unknown log level "loud"/);
+    // docker-compose.yml's replicas pass MUTUA_ADMIN_TOKEN through, empty when unset.
+    refuse(
+      [],
+      { NATS_URL: 'nats://nats:4222', DATABASE_URL: 'postgresql://m@db/m', MUTUA_ADMIN_TOKEN: '' },
+      /cluster replica \(NATS_URL\) needs MUTUA_ADMIN_TOKEN/,
+    );
     refuse(['--max-frame-bytes', '10'], {}, /max frame bytes must be an integer/);
     refuse(['--max-messages-per-second', '0'], {}, /max messages per second/);
     refuse(['--heartbeat-ms', '1.5'], {}, /heartbeat ms/);

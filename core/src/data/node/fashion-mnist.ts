@@ -1,4 +1,8 @@
-/** Node-only: Fashion-MNIST from the installed `fashion-mnist` package (nothing is downloaded). */
+/**
+ * Node-only: Fashion-MNIST from the installed `fashion-mnist` package (nothing is downloaded);
+ * each class file may also be gzipped (<c>.json.gz), as in the container image.
+ */
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,6 +17,7 @@ import {
 import type { Split } from '../mnist.ts';
 import { take } from '../take.ts';
 import { memo } from './cache.ts';
+import { readDataFile } from './files.ts';
 
 export interface FashionMnistOptions {
   readonly split: Split;
@@ -57,6 +62,12 @@ async function loadClasses(): Promise<FashionMnistClass[]> {
   let buffer = Buffer.alloc(0);
   for (let c = 0; c < FASHION_MNIST_LABELS.length; c++) {
     const file = join(dir, `${c}.json`);
+    // The container image keeps the files gzipped (a quarter of the size): <c>.json.gz.
+    if (!existsSync(file) && existsSync(`${file}.gz`)) {
+      const bytes = await readDataFile(`${file}.gz`);
+      classes.push(parseFashionMnistJson(bytes, `${file}.gz`));
+      continue;
+    }
     let size: number;
     try {
       const handle = await open(file, 'r');
