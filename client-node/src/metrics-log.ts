@@ -14,6 +14,9 @@
  *                 before local training; absent when no global weights came with the task
  *   bytesUp, bytesDown   WebSocket bytes this client sent/received so far in this run
  *                        (cumulative; local-only: 0)
+ *   uploadBytes   the acknowledged upload's WebSocket frame (absent with --local-only)
+ *   uploadRows    prediction rows it carried: the changed rows only with delta payloads
+ *                 (absent for weights and with --local-only)
  *   staleness, weight    from the coordinator's Ack (local-only: 0 and 1)
  *   trainMs       wall time of the local training itself; waitMs the --slowdown wait after it
  *   targetsVersion  consensus version the training distilled toward (null: none yet)
@@ -43,6 +46,10 @@ export interface MetricsLine {
   samples: number;
   bytesUp: number;
   bytesDown: number;
+  /** The acknowledged upload's frame, as it last travelled (absent: local-only). */
+  uploadBytes?: number;
+  /** Prediction rows it carried (fewer than the batch with delta payloads; absent for weights). */
+  uploadRows?: number;
   staleness: number;
   weight: number;
   trainMs: number;

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '@mutua/core/backend-names';
 import { isModelArch, MODEL_ARCHS, type ModelArch } from '@mutua/core/model-archs';
+import { type CompressionName, PREDICTION_ENCODINGS, type PredictionEncoding } from '@mutua/core/session';
 import { ATTACKS, type AttackName, isAttackName } from './attack.ts';
 import { CliError } from './cli-error.ts';
 import { coordinatorWsUrl } from './coordinator-url.ts';
@@ -74,6 +75,12 @@ export interface ClientOptions {
   pruneSteps: number;
   /** --attack: upload poisoned predictions instead of honest ones (attack.ts). */
   attack?: AttackName;
+  /** --encodings: prediction encodings offered (undefined: every one; float32 is always added). */
+  encodings?: PredictionEncoding[];
+  /** --compression: payload compressions offered besides none. */
+  compressions: CompressionName[];
+  /** --no-delta: do not offer delta payloads. */
+  delta: boolean;
 }
 
 export const HELP = `Usage: mutua-client --coordinator URL --token TOKEN --data SPEC [options]
@@ -92,6 +99,12 @@ Connection
   --no-retry            exit at the first failed connection instead of retrying
   --connect-attempts N  attempts to reach the coordinator before giving up (default 5);
                         once joined, dropped connections are retried without limit
+
+Payloads (what this client offers; the federation's preference picks among them)
+  --encodings LIST      prediction encodings, comma-separated, of ${PREDICTION_ENCODINGS.join(', ')}
+                        (default all; float32 is always offered)
+  --compression C       deflate-raw | none: payload compression offered (default deflate-raw)
+  --no-delta            never send or receive delta payloads (only changed rows)
 
 Data (private, never uploaded)
   --data SPEC           builtin:mnist | builtin:fashion-mnist [:train|:test]  (default :train)
@@ -161,6 +174,9 @@ const SPEC = {
   name: { type: 'string' },
   'no-retry': { type: 'boolean' },
   'connect-attempts': { type: 'string' },
+  encodings: { type: 'string' },
+  compression: { type: 'string' },
+  'no-delta': { type: 'boolean' },
   data: { type: 'string' },
   limit: { type: 'string' },
   shape: { type: 'string' },
@@ -320,6 +336,19 @@ export function parseOptions(
   }
   if (s('prune-steps') !== undefined && s('prune') === undefined)
     throw usage('--prune-steps only applies with --prune S');
+  const encodings = s('encodings')
+    ?.split(',')
+    .map((e) => e.trim());
+  const unknown = encodings?.find((e) => !(PREDICTION_ENCODINGS as readonly string[]).includes(e));
+  if (encodings?.length === 0 || unknown !== undefined)
+    throw usage(`--encodings takes a list of ${PREDICTION_ENCODINGS.join(', ')}, got "${unknown ?? ''}"`);
+  const compression = s('compression') ?? 'deflate-raw';
+  if (compression !== 'deflate-raw' && compression !== 'none')
+    throw usage(`--compression must be deflate-raw or none, got "${compression}"`);
+  if (localOnly && (encodings || s('compression') !== undefined || b('no-delta')))
+    throw usage(
+      '--encodings, --compression and --no-delta choose upload payloads; --local-only uploads nothing',
+    );
   const slowdown = num('slowdown', s('slowdown'), (n) => n >= 1, 'a number >= 1') ?? 1;
   const shape = s('shape') === undefined ? undefined : parseShape(s('shape')!);
   return {
@@ -357,5 +386,8 @@ export function parseOptions(
       ? {}
       : { prune: num('prune', s('prune'), (n) => n > 0 && n < 1, 'in (0, 1)')! }),
     pruneSteps: int('prune-steps', s('prune-steps'), 2) ?? 1000,
+    ...(encodings ? { encodings: encodings as PredictionEncoding[] } : {}),
+    compressions: compression === 'none' ? [] : [compression],
+    delta: !b('no-delta'),
   };
 }

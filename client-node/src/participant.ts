@@ -217,6 +217,9 @@ export async function runParticipant(
     learner: learnerFactory,
     fetchPublicSet,
     localEpochs: o.epochs,
+    encodings: o.encodings,
+    compressions: o.compressions,
+    delta: o.delta,
     // The CLI decides when to give up (see 'reconnecting' below).
     reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
   });
@@ -244,7 +247,7 @@ export async function runParticipant(
     const uploads =
       w.federation.strategy === 'fedavg'
         ? `weights in ${w.weightEncoding}`
-        : `${w.uploadEncoding} predictions on ${w.federation.batchSize} public samples per ${unit}`;
+        : `${w.uploadEncoding}${w.compression === 'none' ? '' : `+${w.compression}`}${w.delta ? '+delta' : ''} predictions on ${w.federation.batchSize} public samples per ${unit}`;
     if (welcomed) {
       reporter.info(
         `reconnected to ${o.coordinator} as participant ${w.participantId} (${unit} ${w.currentRound})`,
@@ -301,6 +304,8 @@ export async function runParticipant(
       samples: m.samples,
       bytesUp: e.bytesUp,
       bytesDown: e.bytesDown,
+      uploadBytes: e.frameBytes,
+      uploadRows: e.rowsSent,
       staleness: e.ack.staleness,
       weight: e.ack.weight,
       trainMs: timing.trainMs,

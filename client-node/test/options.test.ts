@@ -45,6 +45,26 @@ describe('parseOptions', () => {
     assert.equal(defaultCacheDir({}).endsWith('/.cache/mutua'), true);
   });
 
+  it('chooses the payloads offered: encodings, compression, deltas', () => {
+    const d = parseOptions(base)!;
+    assert.equal(d.encodings, undefined);
+    assert.deepEqual(d.compressions, ['deflate-raw']);
+    assert.equal(d.delta, true);
+    const o = parseOptions([...base, '--encodings', 'soft2, hard', '--compression', 'none', '--no-delta'])!;
+    assert.deepEqual(o.encodings, ['soft2', 'hard']);
+    assert.deepEqual(o.compressions, []);
+    assert.equal(o.delta, false);
+    usageError([...base, '--encodings', 'soft3'], /--encodings takes a list of .*soft2.*got "soft3"/);
+    usageError([...base, '--encodings', 'uint8,'], /--encodings takes a list/);
+    usageError([...base, '--compression', 'gzip'], /--compression must be deflate-raw or none/);
+    usageError(
+      ['--local-only', '--rounds', '1', '--data', 'builtin:mnist', '--no-delta'],
+      /--local-only uploads nothing/,
+    );
+    assert.match(HELP, /--encodings LIST/);
+    assert.match(HELP, /--no-delta/);
+  });
+
   it('reads a simulation shard', () => {
     const o = parseOptions([
       ...base,

@@ -15,7 +15,9 @@
  *   for comparison. `codecs` adds, per encoding, the raw-deflated size and the encode,
  *   decode, deflate and coordinator-side decode costs (bench-codecs.ts), on the model's rows
  *   and on `peaked` rows that look like a trained model's tempered output; the top-level
- *   `codecsPeaked` holds the latter (model-independent, computed once).
+ *   `codecsPeaked` holds the latter (model-independent, computed once). `delta`: a round's
+ *   upload as a delta against the one before (bench-delta.ts: peaked rows drifting by DRIFT),
+ *   per encoding and threshold, with and without deflate, and its encode/decode cost.
  *
  * Inputs are MNIST-shaped ([28, 28, 1], 10 classes) but synthetic: throughput does not
  * depend on pixel values. Each figure is measured after one warm-up run, over at least
@@ -30,6 +32,7 @@ import type { Dataset } from '../src/data/dataset.ts';
 import { predictPublic, Trainer } from '../src/distill.ts';
 import { createModel, isModelArch, MODEL_ARCHS, type ModelArch } from '../src/models.ts';
 import { benchCodecs, type CodecFigures, peakedRows } from './bench-codecs.ts';
+import { benchDelta, type DeltaFigures, type DriftOptions, driftedRounds } from './bench-delta.ts';
 
 const SHAPE = [28, 28, 1];
 const CLASSES = 10;
@@ -40,6 +43,16 @@ const PREDICT_BATCH = 256;
 const TEMPERATURE = 3;
 const LAMBDA = 1;
 const TOPK = 3;
+/** Round-to-round drift of the delta figures: 10% of rows change their top class, all logits move by N(0, 0.5). */
+const DRIFT: DriftOptions = {
+  rows: PUBLIC_ROWS,
+  classes: CLASSES,
+  temperature: TEMPERATURE,
+  flip: 0.1,
+  jitter: 0.5,
+  seed: 99,
+};
+const DELTA_THRESHOLDS = [0, 0.05];
 
 const { values } = parseArgs({
   options: {
@@ -77,6 +90,7 @@ interface ModelResult {
   codecs: Record<string, CodecFigures>;
   /** The same on peaked rows (a trained model's look); equal for every model. */
   codecsPeaked: Record<string, CodecFigures>;
+  delta?: { drift: DriftOptions; byThreshold: Record<string, Record<string, DeltaFigures>> };
   publicBatch: { rows: number; classes: number; topK: number };
   /** One FedAvg weight upload, for comparison. */
   weightBytes: { float32: number; float16: number };
@@ -93,6 +107,7 @@ const predictX = uniform(PREDICT_ROWS * 28 * 28, rand);
 
 const results: ModelResult[] = [];
 let codecsPeaked: Record<string, CodecFigures> | undefined;
+let delta: { drift: DriftOptions; byThreshold: Record<string, Record<string, DeltaFigures>> } | undefined;
 for (const arch of archs as ModelArch[]) {
   const model = createModel(arch, { inputShape: SHAPE, numClasses: CLASSES, seed: 1 });
   const trainer = new Trainer(model, { learningRate: 1e-3 });
@@ -126,6 +141,16 @@ for (const arch of archs as ModelArch[]) {
       TOPK,
       Math.min(seconds, 2),
     );
+    if (!delta) {
+      const [a, b] = driftedRounds(DRIFT);
+      const s = Math.min(seconds, 2);
+      delta = {
+        drift: DRIFT,
+        byThreshold: Object.fromEntries(
+          DELTA_THRESHOLDS.map((th) => [String(th), benchDelta(a, b, PUBLIC_ROWS, CLASSES, TOPK, th, s)]),
+        ),
+      };
+    }
     const params = model.countParams();
     results.push({
       model: arch,
@@ -141,6 +166,7 @@ for (const arch of archs as ModelArch[]) {
       ),
       codecs,
       codecsPeaked: codecsPeaked!,
+      delta,
       publicBatch: { rows: PUBLIC_ROWS, classes: CLASSES, topK: TOPK },
       weightBytes: {
         float32: weightByteLength(params, 'float32'),
@@ -191,6 +217,7 @@ if (values.json) {
           `${`${f.coordinatorUsPerUpload.plain} / ${f.coordinatorUsPerUpload.deflated}`.padStart(22)}${String(f.deflateUsPerUpload).padStart(12)}`,
       );
     }
+    if (delta) printDelta(delta);
     console.log('versus one FedAvg weight upload (float32 / float16):');
     for (const r of results) {
       console.log(
@@ -202,6 +229,27 @@ if (values.json) {
 }
 
 // --- helpers -----------------------------------------------------------------------------
+
+function printDelta(d: NonNullable<typeof delta>): void {
+  const { flip, jitter } = d.drift;
+  console.log(
+    `delta payloads: round 2 against round 1, ${flip * 100}% of rows with a new top class, logits +N(0, ${jitter}):`,
+  );
+  console.log(
+    `  ${'encoding'.padEnd(10)}${'thresh'.padStart(7)}${'full/defl'.padStart(14)}${'delta/defl'.padStart(14)}` +
+      `${'rows'.padStart(6)}${'encode us'.padStart(11)}${'coord us plain/defl'.padStart(22)}`,
+  );
+  for (const [th, byEnc] of Object.entries(d.byThreshold)) {
+    for (const [enc, f] of Object.entries(byEnc)) {
+      console.log(
+        `  ${enc.padEnd(10)}${th.padStart(7)}${`${f.fullBytes}/${f.fullDeflated}`.padStart(14)}` +
+          `${`${f.deltaBytes}/${f.deltaDeflated}`.padStart(14)}${String(f.rowsSent).padStart(6)}` +
+          `${String(f.encodeUsPerUpload).padStart(11)}` +
+          `${`${f.coordinatorUsPerUpload.plain} / ${f.coordinatorUsPerUpload.deflated}`.padStart(22)}`,
+      );
+    }
+  }
+}
 
 /** Items per second of `run` (which returns how many it processed), after one warm-up run. */
 async function throughput(run: () => Promise<number>): Promise<number> {

@@ -73,6 +73,11 @@ export const ERROR_POLICY: Readonly<Record<ErrorCodeName, ErrorPolicy>> = {
   TOO_STALE: { fatal: false, closeCode: 1008, clientAction: 'drop the result; work on the newest Task' },
   UNKNOWN_ROUND: { fatal: false, closeCode: 1008, clientAction: 'send TaskRequest and use its round' },
   WRONG_STRATEGY: { fatal: false, closeCode: 1008, clientAction: 'follow FederationSettings.strategy' },
+  DELTA_BASE_UNKNOWN: {
+    fatal: false,
+    closeCode: 1008,
+    clientAction: 'resend the same upload full (delta_base 0)',
+  },
   // limits and lifecycle
   RATE_LIMITED: { fatal: false, closeCode: 4008, clientAction: 'wait retry_after_ms, then resend' },
   HEARTBEAT_TIMEOUT: { fatal: true, closeCode: 4002, clientAction: 'reconnect and resume' },

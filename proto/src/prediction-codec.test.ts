@@ -655,6 +655,7 @@ describe('validation', () => {
     assert.deepEqual([...PAYLOAD_ERROR_CODES].sort(), [
       'PAYLOAD_BAD_SHAPE',
       'PAYLOAD_CLASS_INDEX',
+      'PAYLOAD_DELTA_BASE',
       'PAYLOAD_INFLATE',
       'PAYLOAD_LENGTH_MISMATCH',
       'PAYLOAD_NON_FINITE',

@@ -81,6 +81,15 @@ export {
   inflateRawAsync,
   negotiateCompression,
 } from './payload/compression.ts';
+export {
+  type DeltaCodecOptions,
+  DeltaRows,
+  decodeDelta,
+  deltaMaskBytes,
+  type EncodedDelta,
+  encodeDelta,
+  maxDeltaByteLength,
+} from './payload/delta.ts';
 export { HARD_MAX_CLASSES, hardBits, type SoftBits } from './payload/lowbit.ts';
 export {
   decodePredictions,

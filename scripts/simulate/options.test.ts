@@ -99,6 +99,12 @@ describe('simulate options', () => {
     const point = applySweepPoint(o, grid[3]!);
     assert.deepEqual(point.settings, { encodings: ['soft2', 'uint8'], compressions: ['deflate-raw'] });
     assert.equal(sweepAffects('fedavg', ['encodings', 'compressions']), false);
+    // Delta payloads: a boolean setting, and its threshold a number.
+    const d = parse('--sweep', 'delta=false,true', '--sweep', 'deltaThreshold=0,0.05');
+    const points = sweepGrid(d.sweep).map((p) => applySweepPoint(d, p).settings);
+    assert.deepEqual(points[3], { delta: true, deltaThreshold: 0.05 });
+    assert.deepEqual(points[0], { delta: false, deltaThreshold: 0 });
+    assert.throws(() => applySweepPoint(d, { delta: 'yes' }), /takes true or false/);
   });
 
   it('a sweep reruns FedAvg and the baselines only for settings they use', () => {

@@ -67,7 +67,7 @@ export interface SimulateOptions {
   /** --sweep key=v1,v2 (repeatable): the grid of federation settings to run every method at. */
   sweep: SweepAxis[];
   /** Federation settings set as given (a sweep point's keys that no flag above covers). */
-  settings?: Record<string, string | number | string[]>;
+  settings?: Record<string, string | number | boolean | string[]>;
 }
 
 export {

@@ -31,6 +31,9 @@ export const SWEEP_FLAGS: Record<string, keyof SimulateOptions> = {
  */
 export const LIST_SETTINGS: readonly string[] = ['encodings', 'targetEncodings', 'compressions'];
 
+/** Settings that are booleans: `--sweep delta=false,true` (delta payloads, PROTOCOL.md). */
+export const BOOLEAN_SETTINGS: readonly string[] = ['delta'];
+
 const SWEEP_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/;
 
 /** `key=v1,v2,...`; numbers where they parse as numbers. */
@@ -71,7 +74,10 @@ export function applySweepPoint(o: SimulateOptions, point: Record<string, string
     const flag = SWEEP_FLAGS[key];
     if (flag) (out as unknown as Record<string, unknown>)[flag] = value;
     else if (LIST_SETTINGS.includes(key)) out.settings![key] = String(value).split('+').filter(Boolean);
-    else out.settings![key] = value;
+    else if (BOOLEAN_SETTINGS.includes(key)) {
+      if (value !== 'true' && value !== 'false') throw new OptionError(`--sweep ${key} takes true or false`);
+      out.settings![key] = value === 'true';
+    } else out.settings![key] = value;
   }
   return out;
 }

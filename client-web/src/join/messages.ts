@@ -75,7 +75,15 @@ export type WorkerToPage =
   | { type: 'data'; data: DataReport }
   | { type: 'model'; arch: ModelArch; params: number; reason: string; restored: boolean }
   | { type: 'state'; state: string }
-  | { type: 'welcome'; participantId: string; resumed: boolean; round: number; mode: string }
+  | {
+      type: 'welcome';
+      participantId: string;
+      resumed: boolean;
+      round: number;
+      mode: string;
+      /** What the Welcome negotiated for prediction payloads, e.g. "soft2 + deflate-raw + delta". */
+      payload: string;
+    }
   | { type: 'task'; round: number; localEpochs: number; targetsVersion: number | null; contributors: number }
   | {
       type: 'progress';
@@ -98,6 +106,9 @@ export type WorkerToPage =
       duplicate: boolean;
       bytesUp: number;
       bytesDown: number;
+      /** The upload's frame and the prediction rows it carried (fewer with deltas). */
+      uploadBytes: number;
+      uploadRows: number | null;
       trainLoss: number;
       trainAccuracy: number | null;
       valAccuracy: number | null;

@@ -85,6 +85,8 @@ const uploaded = (round: number): WorkerToPage => ({
   duplicate: false,
   bytesUp: 100 * round,
   bytesDown: 200 * round,
+  uploadBytes: 90,
+  uploadRows: round === 5 ? 64 : 12,
   trainLoss: 0.25,
   trainAccuracy: 0.8,
   valAccuracy: 0.7,
@@ -161,7 +163,14 @@ describe('join page: a run', () => {
       running({ mode: 'async' }),
       w({ type: 'backend', backend: { name: 'wasm', reason: 'no GPU', threads: 2, simd: true } }),
       w({ type: 'model', arch: 'cnn-small', params: 1234, reason: 'auto', restored: true }),
-      w({ type: 'welcome', participantId: 'abcdefghijklmnop', resumed: true, round: 4, mode: 'async' }),
+      w({
+        type: 'welcome',
+        participantId: 'abcdefghijklmnop',
+        resumed: true,
+        round: 4,
+        mode: 'async',
+        payload: 'soft2 + deflate-raw + delta',
+      }),
       w({ type: 'task', round: 5, localEpochs: 2, targetsVersion: 4, contributors: 2 }),
     );
     assert.equal(s.backend, 'wasm');
@@ -180,6 +189,11 @@ describe('join page: a run', () => {
     assert.deepEqual(
       s.uploads.map((u) => u.round),
       [5, 6],
+    );
+    assert.equal(s.payload, 'soft2 + deflate-raw + delta');
+    assert.deepEqual(
+      s.uploads.map((u) => u.uploadRows),
+      [64, 12],
     );
   });
 
@@ -227,7 +241,7 @@ describe('join page: a run', () => {
   test('leave: "leaving" until the session closes; then nothing says it still trains', () => {
     let s = run(
       running(),
-      w({ type: 'welcome', participantId: 'p', resumed: false, round: 1, mode: 'sync' }),
+      w({ type: 'welcome', participantId: 'p', resumed: false, round: 1, mode: 'sync', payload: 'uint8' }),
     );
     s = run(s, w({ type: 'task', round: 2, localEpochs: 1, targetsVersion: null, contributors: 0 }));
     s = run(s, w(progress(1, 64, 3)));

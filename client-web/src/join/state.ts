@@ -38,6 +38,9 @@ export interface UploadRow {
   trainLoss: number;
   staleness: number;
   trainMs: number;
+  /** The upload's frame and the prediction rows it carried (fewer with delta payloads). */
+  uploadBytes?: number;
+  uploadRows?: number | null;
 }
 
 /** What the training is doing, shown above the progress bar. */
@@ -76,6 +79,8 @@ export interface JoinState {
   arch: string;
   participantId: string;
   resumed: boolean;
+  /** Prediction payloads as negotiated, e.g. "soft2 + deflate-raw + delta" ('' before the Welcome). */
+  payload: string;
   /** The session's state, as the worker reports it (connecting, ready, training, …). */
   state: string;
   round: number;
@@ -128,6 +133,7 @@ const RUN_RESET = {
   arch: '',
   participantId: '',
   resumed: false,
+  payload: '',
   state: 'starting',
   round: 0,
   roundsCompleted: 0,
@@ -273,6 +279,7 @@ function onWorker(s: JoinState, m: WorkerToPage): JoinState {
         ...s,
         participantId: m.participantId,
         resumed: m.resumed,
+        payload: m.payload,
         federationId: s.info?.federation.id ?? '',
         round: m.round,
         alerts: withoutAlert(s.alerts, 'conn'),
@@ -304,6 +311,8 @@ function onWorker(s: JoinState, m: WorkerToPage): JoinState {
         trainLoss: m.trainLoss,
         staleness: m.staleness,
         trainMs: m.trainMs,
+        uploadBytes: m.uploadBytes,
+        uploadRows: m.uploadRows,
       };
       return {
         ...s,

@@ -315,6 +315,9 @@ async function run(cmd: StartCommand): Promise<void> {
       resumed: w.resumed,
       round: w.currentRound,
       mode: w.federation.mode,
+      payload: [w.uploadEncoding, w.compression === 'none' ? '' : w.compression, w.delta ? 'delta' : '']
+        .filter(Boolean)
+        .join(' + '),
     });
   });
   s.on('uploaded', (u) => {
@@ -327,6 +330,8 @@ async function run(cmd: StartCommand): Promise<void> {
       duplicate: u.ack.duplicate,
       bytesUp: u.bytesUp,
       bytesDown: u.bytesDown,
+      uploadBytes: u.frameBytes,
+      uploadRows: u.rowsSent ?? null,
       trainLoss: u.metrics.trainLoss,
       trainAccuracy: u.metrics.trainAccuracy ?? null,
       valAccuracy: u.metrics.valAccuracy ?? null,

@@ -120,6 +120,9 @@ export interface FakeWelcomeOptions {
   currentRound?: number;
   heartbeatIntervalMs?: number;
   maxFrameBytes?: number;
+  /** Welcome.payload_delta (and federation.delta_threshold). */
+  payloadDelta?: boolean;
+  deltaThreshold?: number;
 }
 
 /** A Welcome for a mutual, sync federation with T = 2, lambda = 0.5, uint8 uploads (override any of it). */
@@ -144,6 +147,8 @@ export function fakeWelcome(o: FakeWelcomeOptions = {}): WelcomeInit {
       topk: o.topk ?? 2,
       localEpochs: 1,
       seed: 7,
+      delta: o.payloadDelta ?? false,
+      deltaThreshold: o.deltaThreshold ?? 0,
     },
     publicSet: set
       ? {
@@ -161,5 +166,6 @@ export function fakeWelcome(o: FakeWelcomeOptions = {}): WelcomeInit {
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? 0,
     maxFrameBytes: o.maxFrameBytes ?? 2 ** 20,
     currentRound: o.currentRound ?? 0,
+    payloadDelta: o.payloadDelta ?? false,
   };
 }

@@ -3,6 +3,14 @@
  * browser worker. ParticipantSession speaks the protocol over an abstract Transport and
  * drives a Learner; createTfLearner is the TensorFlow.js learner.
  */
+
+// What a client may offer in Hello (its command line or UI chooses among them).
+export {
+  COMPRESSION_NAMES,
+  type CompressionName,
+  PREDICTION_ENCODINGS,
+  type PredictionEncoding,
+} from '@mutua/proto';
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 export { type Listener, TypedEmitter } from './emitter.ts';
 export type {

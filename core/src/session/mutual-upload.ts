@@ -8,7 +8,7 @@ import type { UploadBuilder, UploadInput } from './upload-builder.ts';
 
 export const mutualUpload: UploadBuilder = {
   distills: true,
-  async build({ learner, task, welcome, localMetrics }: UploadInput): Promise<Body> {
+  async build({ learner, task, welcome, localMetrics, deltas }: UploadInput): Promise<Body> {
     const fed = welcome.federation;
     const n = task.predictIndices.length;
     const C = fed.numClasses;
@@ -18,7 +18,14 @@ export const mutualUpload: UploadBuilder = {
     }
     const encoding = welcome.uploadEncoding;
     const k = encoding === 'topk' ? Math.min(C, Math.max(1, fed.topk || C)) : 0;
-    const encoded = encodePredictions(probs, n, C, encoding, encoding === 'topk' ? { k } : {});
+    // With deltas negotiated: only the rows the coordinator does not already hold (payload-delta.ts).
+    const { payload: encoded, deltaBase } =
+      welcome.delta && deltas
+        ? deltas.encodeUpload(probs, task.predictIndices, C, encoding, k, welcome.delta.threshold, task.round)
+        : {
+            payload: encodePredictions(probs, n, C, encoding, encoding === 'topk' ? { k } : {}),
+            deltaBase: 0,
+          };
     const compression = welcome.compression ?? 'none';
     return {
       predictions: {
@@ -30,6 +37,7 @@ export const mutualUpload: UploadBuilder = {
         payload: compression === 'deflate-raw' ? await deflateRawAsync(encoded) : encoded,
         metrics: localMetrics,
         compression: compressionValue(compression),
+        deltaBase,
       },
     };
   },

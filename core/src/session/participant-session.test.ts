@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import {
+  DeltaRows,
+  decodeDelta,
   decodePredictions,
+  encodeDelta,
   encodePredictions,
   encodeWeights,
   maxAbsError,
@@ -637,6 +640,73 @@ describe('ParticipantSession', () => {
     assert.equal(Number((await h.coord.next('taskRequest')).env.taskRequest!.lastRound), 0);
     await playRound(h, 1);
     assert.equal(h.learner.trains.length, 2);
+  });
+
+  test('delta payloads: uploads carry changed rows only, a DELTA_BASE_UNKNOWN makes the same upload go full, targets rebuild', async () => {
+    const h = await harness();
+    const hello = await join(h, { payloadDelta: true });
+    assert.equal(hello.env.hello!.supportsDelta, true);
+    assert.equal(Number(hello.env.hello!.deltaTargetsVersion ?? 0), 0, 'no Targets held yet');
+    assert.deepEqual(h.session.federation?.delta, { threshold: 0 });
+    const held = new DeltaRows(C); // what the coordinator holds of this participant's uploads
+    // Round 1: nothing held, a full upload.
+    const r1 = (await playRound(h, 1)).up.env.predictions!;
+    assert.equal(Number(r1.deltaBase ?? 0), 0);
+    held.update(INDICES, decodePredictions(r1.payload!, 4, C, 'uint8'), 1);
+    // Round 2 predicts two held rows (same values) and two new ones: only those two travel.
+    const next = [2, 4, 5, 7];
+    const { up, event } = await playRound(h, 2, { predictIndices: next });
+    const r2 = up.env.predictions!;
+    assert.equal(Number(r2.deltaBase), 1);
+    assert.equal(event.rowsSent, 2);
+    assert.equal(r2.payload!.length, 1 + 2 * C);
+    const rebuilt = decodeDelta(r2.payload!, next, C, 'uint8', held).values;
+    assert.deepEqual(
+      rebuilt,
+      decodePredictions(
+        encodePredictions(expectedProbs(Uint32Array.from(next)), 4, C, 'uint8'),
+        4,
+        C,
+        'uint8',
+      ),
+    );
+    // Round 3: the coordinator restarted and holds nothing: DELTA_BASE_UNKNOWN, the same upload goes full.
+    const uploaded = h.session.once('uploaded', (e) => e.round === 3);
+    h.coord.send(h.coord.conn, { task: { round: 3, mode: 1, predictIndices: INDICES, localEpochs: 1 } });
+    const d3 = await h.coord.next('predictions');
+    assert.equal(Number(d3.env.predictions!.deltaBase), 2);
+    h.coord.send(d3.conn, { error: { code: 27, message: 'no base held', fatal: false } }, d3.env.seq);
+    const f3 = await h.coord.next('predictions');
+    assert.equal(Number(f3.env.predictions!.deltaBase ?? 0), 0);
+    assert.equal(f3.env.predictions!.payload!.length, 4 * C);
+    h.coord.send(f3.conn, { ack: { round: 3, duplicate: false, staleness: 0, weight: 1 } }, f3.env.seq);
+    assert.equal((await uploaded).rowsSent, 4);
+    assert.deepEqual(
+      h.errors.map((e) => e.code),
+      ['DELTA_BASE_UNKNOWN'],
+    );
+    // Targets: full, then a delta against them (row 5 kept, row 9 changed).
+    const t1 = Float32Array.of(0.6, 0.3, 0.1, 0.2, 0.5, 0.3);
+    const target = (version: number, payload: Uint8Array, deltaBase: number) => ({
+      targets: {
+        version,
+        indices: [5, 9],
+        encoding: 3,
+        rows: 2,
+        classes: C,
+        payload,
+        contributors: 2,
+        deltaBase,
+      },
+    });
+    await playRound(h, 4, target(3, encodePredictions(t1, 2, C, 'uint8'), 0));
+    const t2 = Float32Array.of(0.6, 0.3, 0.1, 0.1, 0.1, 0.8);
+    const mine = new DeltaRows(C);
+    mine.update([5, 9], decodePredictions(encodePredictions(t1, 2, C, 'uint8'), 2, C, 'uint8'), 3);
+    const d = encodeDelta(t2, [5, 9], C, 'uint8', mine);
+    assert.equal(d.sent, 1);
+    await playRound(h, 5, target(4, d.payload, 3));
+    assert.deepEqual(h.learner.trains.at(-1)!.targets!.probs, d.values);
   });
 
   test('stop() when idle sends Leave and closes cleanly', async () => {

@@ -233,6 +233,8 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         // Tasks may name a batch's active rows only: predicting and distilling on whatever
         // predict_indices and Targets.indices say is all it takes (PROTOCOL.md, "Active rows").
         supportsActiveRows: true,
+        supportsDelta: this.opts.delta ?? true,
+        deltaTargetsVersion: this.opts.delta === false ? 0 : this.work.deltas.targetsVersion,
       },
     };
   }
@@ -292,6 +294,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
       numClasses: this.opts.model.numClasses,
       encodings: this.encodings,
       compressions: this.compressions,
+      delta: this.opts.delta ?? true,
     });
     if (parsed instanceof SessionError) {
       void this.finish(parsed);

@@ -8,6 +8,7 @@ import {
   compressionName,
   encodingName,
   inflateRawAsync,
+  maxDeltaByteLength,
   PayloadError,
   ProtocolError,
   predictionByteLength,
@@ -26,14 +27,21 @@ export async function inflateTargets(t: TargetsInit): Promise<TargetsInit | Prot
   if (compressionName(t.compression ?? 0) !== 'deflate-raw') return t;
   const enc = encodingName(t.encoding);
   let expected: number;
+  // A delta's length depends on the rows it sends: inflate up to the all-rows size.
+  const delta = Number(t.deltaBase ?? 0) !== 0;
   try {
-    expected = predictionByteLength(t.rows ?? 0, t.classes ?? 0, enc ?? 'float32', t.k ?? 0);
+    expected = (delta ? maxDeltaByteLength : predictionByteLength)(
+      t.rows ?? 0,
+      t.classes ?? 0,
+      enc ?? 'float32',
+      t.k ?? 0,
+    );
   } catch {
     return t;
   }
   if (enc === undefined) return t;
   try {
-    const payload = await inflateRawAsync(t.payload ?? new Uint8Array(0), expected);
+    const payload = await inflateRawAsync(t.payload ?? new Uint8Array(0), expected, !delta);
     return { ...t, payload, compression: 0 };
   } catch (e) {
     if (e instanceof PayloadError) {

@@ -73,6 +73,8 @@ export interface ParticipantSessionOptions {
    * Compression Streams API exists (browsers, Node >= 18), else none. [] offers none.
    */
   compressions?: readonly CompressionName[];
+  /** Offer delta payloads (PROTOCOL.md, "Delta payloads"); default true. */
+  delta?: boolean;
   /** Local epochs per task; default the Task's, else the federation's, else 1. */
   localEpochs?: number;
   reconnect?: ReconnectOptions;
@@ -125,6 +127,8 @@ export interface UploadedEvent {
   ack: AckInfo;
   /** Size of the upload frame. */
   frameBytes: number;
+  /** Prediction rows the upload carried: fewer than the task's with delta payloads; undefined for weights. */
+  rowsSent?: number;
   /** Totals over the session (every frame, all connections). */
   bytesUp: number;
   bytesDown: number;

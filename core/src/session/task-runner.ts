@@ -9,7 +9,7 @@ import type { Body } from './connection-loop.ts';
 import type { Learner, TrainProgress } from './learner.ts';
 import type { TaskInputs } from './task-inputs.ts';
 import type { TaskInHand } from './task-queue.ts';
-import { type TimedMetrics, toLocalMetrics, type UploadBuilder } from './upload-builder.ts';
+import { type TimedMetrics, toLocalMetrics, type UploadBuilder, type UploadInput } from './upload-builder.ts';
 import type { SessionWelcome } from './welcome.ts';
 
 export interface RunTaskArgs {
@@ -19,6 +19,7 @@ export interface RunTaskArgs {
   inputs: TaskInputs;
   builder: UploadBuilder;
   signature: string;
+  deltas?: UploadInput['deltas'];
   signal: AbortSignal;
   onProgress(progress: TrainProgress): void;
 }
@@ -73,6 +74,7 @@ export async function runTask(args: RunTaskArgs): Promise<TaskResult> {
     metrics,
     localMetrics,
     signature: args.signature,
+    deltas: args.deltas,
   });
   signal.throwIfAborted();
   return { body, metrics };

@@ -10,6 +10,7 @@ import type { Body } from './connection-loop.ts';
 import { fedavgUpload } from './fedavg-upload.ts';
 import type { Learner, LearnerMetrics } from './learner.ts';
 import { mutualUpload } from './mutual-upload.ts';
+import type { PayloadDeltas } from './payload-delta.ts';
 import type { TaskInHand } from './task-queue.ts';
 import type { SessionWelcome } from './welcome.ts';
 
@@ -25,6 +26,8 @@ export interface UploadInput {
   localMetrics: LocalMetricsInit;
   /** This participant's model signature ('' = none). */
   signature: string;
+  /** Delta payloads' state, used when the Welcome negotiated them. */
+  deltas?: PayloadDeltas;
 }
 
 export interface UploadBuilder {

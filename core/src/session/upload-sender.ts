@@ -40,7 +40,7 @@ export class UploadSender {
 
   constructor(
     readonly round: number,
-    readonly body: Body,
+    private current: Body,
     readonly metrics: TimedMetrics,
     private readonly deps: UploadSenderDeps,
   ) {}
@@ -48,7 +48,7 @@ export class UploadSender {
   /** Sends unless already sent on the open link or a resend is scheduled; 'not-now' without a link. */
   send(): SendOutcome {
     if (this.retryTimer || this.sentOnOpenLink()) return 'not-now';
-    const sent = this.deps.transmit(this.body);
+    const sent = this.deps.transmit(this.current);
     if (!sent) return 'not-now';
     if ('tooLarge' in sent) return sent;
     this.sentOn = { link: sent.link, seq: sent.seq };
@@ -89,6 +89,16 @@ export class UploadSender {
       default:
         return 'dropped';
     }
+  }
+
+  get body(): Body {
+    return this.current;
+  }
+
+  /** The same upload in another form (a delta the coordinator cannot decode, sent full): the next send uses it. */
+  replace(body: Body): void {
+    this.current = body;
+    this.sentOn = null;
   }
 
   /** Cancels a scheduled resend (the upload left the session). */

@@ -80,6 +80,8 @@ export interface SessionWelcome {
   downloadEncoding: PredictionEncoding | undefined;
   /** How this participant wraps its prediction payloads (Welcome.payload_compression; 'none' when unset or not offered). */
   compression: CompressionName;
+  /** Delta payloads both ways, with the federation's threshold (Welcome.payload_delta); null: always full. */
+  delta: { threshold: number } | null;
   heartbeatIntervalMs: number;
   /** Largest frame the coordinator accepts (0 = not stated). */
   maxFrameBytes: number;
@@ -93,6 +95,8 @@ export interface WelcomeExpectation {
   encodings: readonly PredictionEncoding[];
   /** Payload compressions this client offered (besides none). */
   compressions?: readonly CompressionName[];
+  /** Whether this client offered delta payloads. */
+  delta?: boolean;
 }
 
 function hex(bytes: Uint8Array | null | undefined): string {
@@ -205,6 +209,10 @@ export function parseWelcome(w: WelcomeInit, expect: WelcomeExpectation): Sessio
       (encodingName(w.uploadEncoding) === 'float16' ? 'float16' : 'float32'),
     downloadEncoding: encodingName(w.downloadEncoding),
     compression: chosenCompression(w.payloadCompression, expect.compressions ?? []),
+    delta:
+      w.payloadDelta && expect.delta && strategy === 'mutual'
+        ? { threshold: Math.max(0, f.deltaThreshold ?? 0) }
+        : null,
     heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
     maxFrameBytes: w.maxFrameBytes ?? 0,
     currentRound: Number(w.currentRound ?? 0),

@@ -10,7 +10,9 @@
  * INTERNAL resend it after a delay, up to MAX_UPLOAD_TRIES sends.
  */
 import {
+  compressionName,
   type DecodedEnvelope,
+  deflateRawAsync,
   type PredictionEncoding,
   ProtocolError,
   type TargetsInit,
@@ -19,6 +21,7 @@ import {
 import { backoffDelay } from './backoff.ts';
 import { type ConnectionLoop, describe } from './connection-loop.ts';
 import type { PreparedLearner } from './learner-preparation.ts';
+import { PayloadDeltas } from './payload-delta.ts';
 import { InOrder, inflateTargets, isCompressed } from './payload-inflate.ts';
 import { SessionError } from './session-error.ts';
 import type { ParticipantSessionOptions, SessionEvents } from './session-types.ts';
@@ -62,6 +65,8 @@ export class WorkDriver {
   private work: Work | null = null;
   /** Compressed Targets inflate asynchronously; messages are still handled in arrival order. */
   private readonly arrivals = new InOrder();
+  /** Delta payloads' rows, both ways (payload-delta.ts). */
+  readonly deltas = new PayloadDeltas();
 
   constructor(private readonly deps: WorkDriverDeps) {}
 
@@ -82,6 +87,21 @@ export class WorkDriver {
   restart(): void {
     this.queue.restart();
     this.inputs.reset();
+    this.deltas.restart();
+  }
+
+  /** Targets as they arrived (inflated) → full Targets, via the delta rows when deltas were negotiated. */
+  private undelta(t: TargetsInit, round: number): TargetsInit | null {
+    const context = this.deps.context();
+    if (!context?.welcome.delta) return t;
+    const full = this.deltas.decodeTargets(t, context.welcome.federation.numClasses);
+    if (!(full instanceof ProtocolError)) return full;
+    const error = SessionError.fromProtocol(full, { round });
+    // The rows held no longer match the coordinator's: on a new connection the Hello names the
+    // version held, the coordinator sees it differs from its own and sends the next Targets full.
+    if (full.code === 'DELTA_BASE_UNKNOWN') this.deps.loop.drop(error);
+    else this.deps.emit('error', error);
+    return null;
   }
 
   onTargets(msg: TargetsInit): void {
@@ -91,7 +111,9 @@ export class WorkDriver {
         this.deps.emit('error', SessionError.fromProtocol(inflated, { round: Number(msg.version ?? 0) }));
         return;
       }
-      const error = this.inputs.acceptTargets(inflated ?? msg, this.expectation()!);
+      const full = this.undelta(inflated ?? msg, Number(msg.version ?? 0));
+      if (!full) return;
+      const error = this.inputs.acceptTargets(full, this.expectation()!);
       if (error) this.deps.emit('error', error);
     });
   }
@@ -105,7 +127,9 @@ export class WorkDriver {
         this.deps.emit('error', SessionError.fromProtocol(inflated, { round: Number(msg.round ?? 0) }));
         return;
       }
-      this.acceptTask(inflated ? { ...msg, targets: inflated } : msg);
+      const full = t ? this.undelta(inflated ?? t, Number(msg.round ?? 0)) : null;
+      if (t && !full) return;
+      this.acceptTask(full ? { ...msg, targets: full } : msg);
     });
   }
 
@@ -142,6 +166,8 @@ export class WorkDriver {
     // An Ack for nothing in hand (a repeat, or for an upload already settled) changes nothing.
     if (!work || !up?.isAnsweredBy(replyTo)) return;
     this.queue.acknowledged(work.task.round);
+    const delta = this.deltas.acknowledged(work.task.round);
+    const rows = up.body.predictions?.rows;
     this.deps.emit('uploaded', {
       round: work.task.round,
       ack: {
@@ -151,6 +177,7 @@ export class WorkDriver {
         weight: ack.weight ?? 0,
       },
       frameBytes: up.frameBytes,
+      rowsSent: delta ?? (rows == null ? undefined : rows),
       ...this.deps.loop.traffic,
       metrics: up.metrics,
     });
@@ -166,10 +193,25 @@ export class WorkDriver {
       return;
     }
     this.deps.emit('error', SessionError.fromProtocol(error, { round: work.task.round }));
+    if (error.code === 'DELTA_BASE_UNKNOWN' && this.resendFull(work)) return;
     const outcome = up.rejected(error, () => this.send(work));
     if (outcome === 'retrying') return;
     this.finish(work);
     if (outcome === 'request-task') this.requestTask();
+  }
+
+  /** The coordinator does not hold the rows a delta upload named: the same upload goes again, full. */
+  private resendFull(work: Work): boolean {
+    const body = work.upload?.body;
+    const payload = this.deltas.fullUpload(work.task.round);
+    if (!body?.predictions || !payload || !body.predictions.deltaBase) return false;
+    const compress = compressionName(body.predictions.compression ?? 0) === 'deflate-raw';
+    void (compress ? deflateRawAsync(payload) : Promise.resolve(payload)).then((bytes) => {
+      if (this.work !== work || !work.upload) return;
+      work.upload.replace({ predictions: { ...body.predictions, payload: bytes, deltaBase: 0 } });
+      this.send(work);
+    });
+    return true;
   }
 
   requestTask(): void {
@@ -264,6 +306,7 @@ export class WorkDriver {
         inputs: this.inputs,
         builder: UPLOAD_BUILDERS[welcome.federation.strategy],
         signature: this.deps.signature,
+        deltas: this.deltas,
         signal,
         onProgress: (p) => {
           if (this.work === work && !signal.aborted)

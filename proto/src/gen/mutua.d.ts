@@ -369,6 +369,9 @@ export namespace mutua {
             /** WRONG_STRATEGY value */
             WRONG_STRATEGY = 26,
 
+            /** DELTA_BASE_UNKNOWN value */
+            DELTA_BASE_UNKNOWN = 27,
+
             /** RATE_LIMITED value */
             RATE_LIMITED = 30,
 
@@ -792,6 +795,12 @@ export namespace mutua {
             /** FederationSettings activeRows. */
             activeRows: number;
 
+            /** FederationSettings delta. */
+            delta: boolean;
+
+            /** FederationSettings deltaThreshold. */
+            deltaThreshold: number;
+
             /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @param message FederationSettings message or plain object to encode
@@ -882,6 +891,12 @@ export namespace mutua {
 
                 /** FederationSettings activeRows */
                 activeRows?: (number|null);
+
+                /** FederationSettings delta */
+                delta?: (boolean|null);
+
+                /** FederationSettings deltaThreshold */
+                deltaThreshold?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1055,6 +1070,12 @@ export namespace mutua {
             /** Hello supportsActiveRows. */
             supportsActiveRows: boolean;
 
+            /** Hello supportsDelta. */
+            supportsDelta: boolean;
+
+            /** Hello deltaTargetsVersion. */
+            deltaTargetsVersion: number;
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1125,6 +1146,12 @@ export namespace mutua {
                 /** Hello supportsActiveRows */
                 supportsActiveRows?: (boolean|null);
 
+                /** Hello supportsDelta */
+                supportsDelta?: (boolean|null);
+
+                /** Hello deltaTargetsVersion */
+                deltaTargetsVersion?: (number|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -1175,6 +1202,9 @@ export namespace mutua {
 
             /** PredictionUpload compression. */
             compression: mutua.v1.Compression;
+
+            /** PredictionUpload deltaBase. */
+            deltaBase: number;
 
             /**
              * Encodes the specified PredictionUpload message. Does not implicitly {@link mutua.v1.PredictionUpload.verify|verify} messages.
@@ -1230,6 +1260,9 @@ export namespace mutua {
 
                 /** PredictionUpload compression */
                 compression?: (mutua.v1.Compression|null);
+
+                /** PredictionUpload deltaBase */
+                deltaBase?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1595,6 +1628,9 @@ export namespace mutua {
             /** Welcome activeRows. */
             activeRows: number;
 
+            /** Welcome payloadDelta. */
+            payloadDelta: boolean;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1664,6 +1700,9 @@ export namespace mutua {
 
                 /** Welcome activeRows */
                 activeRows?: (number|null);
+
+                /** Welcome payloadDelta */
+                payloadDelta?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1819,6 +1858,9 @@ export namespace mutua {
             /** Targets compression. */
             compression: mutua.v1.Compression;
 
+            /** Targets deltaBase. */
+            deltaBase: number;
+
             /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @param message Targets message or plain object to encode
@@ -1876,6 +1918,9 @@ export namespace mutua {
 
                 /** Targets compression */
                 compression?: (mutua.v1.Compression|null);
+
+                /** Targets deltaBase */
+                deltaBase?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -623,6 +623,7 @@ export const mutua = $root.mutua = (() => {
          * @property {number} TOO_STALE=24 TOO_STALE value
          * @property {number} UNKNOWN_ROUND=25 UNKNOWN_ROUND value
          * @property {number} WRONG_STRATEGY=26 WRONG_STRATEGY value
+         * @property {number} DELTA_BASE_UNKNOWN=27 DELTA_BASE_UNKNOWN value
          * @property {number} RATE_LIMITED=30 RATE_LIMITED value
          * @property {number} HEARTBEAT_TIMEOUT=31 HEARTBEAT_TIMEOUT value
          * @property {number} SHUTTING_DOWN=32 SHUTTING_DOWN value
@@ -652,6 +653,7 @@ export const mutua = $root.mutua = (() => {
             values[valuesById[24] = "TOO_STALE"] = 24;
             values[valuesById[25] = "UNKNOWN_ROUND"] = 25;
             values[valuesById[26] = "WRONG_STRATEGY"] = 26;
+            values[valuesById[27] = "DELTA_BASE_UNKNOWN"] = 27;
             values[valuesById[30] = "RATE_LIMITED"] = 30;
             values[valuesById[31] = "HEARTBEAT_TIMEOUT"] = 31;
             values[valuesById[32] = "SHUTTING_DOWN"] = 32;
@@ -1538,6 +1540,8 @@ export const mutua = $root.mutua = (() => {
              * @property {Array.<mutua.v1.Encoding>|null} [targetEncodings] FederationSettings targetEncodings
              * @property {Array.<mutua.v1.Compression>|null} [compressions] FederationSettings compressions
              * @property {number|null} [activeRows] FederationSettings activeRows
+             * @property {boolean|null} [delta] FederationSettings delta
+             * @property {number|null} [deltaThreshold] FederationSettings deltaThreshold
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1733,6 +1737,22 @@ export const mutua = $root.mutua = (() => {
             FederationSettings.prototype.activeRows = 0;
 
             /**
+             * FederationSettings delta.
+             * @member {boolean} delta
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.delta = false;
+
+            /**
+             * FederationSettings deltaThreshold.
+             * @member {number} deltaThreshold
+             * @memberof mutua.v1.FederationSettings
+             * @instance
+             */
+            FederationSettings.prototype.deltaThreshold = 0;
+
+            /**
              * Encodes the specified FederationSettings message. Does not implicitly {@link mutua.v1.FederationSettings.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.FederationSettings
@@ -1788,6 +1808,10 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 19, wireType 2 =*/154).int32s(message.compressions);
                 if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
+                if (message.delta != null && $Object.hasOwnProperty.call(message, "delta") && message.delta !== false)
+                    writer.uint32(/* id 21, wireType 0 =*/168).bool(message.delta);
+                if (message.deltaThreshold != null && $Object.hasOwnProperty.call(message, "deltaThreshold") && !$Object.is(message.deltaThreshold, 0))
+                    writer.uint32(/* id 22, wireType 1 =*/177).double(message.deltaThreshold);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2016,6 +2040,24 @@ export const mutua = $root.mutua = (() => {
                                 message.activeRows = value;
                             else
                                 delete message.activeRows;
+                            continue;
+                        }
+                    case 21: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.delta = value;
+                            else
+                                delete message.delta;
+                            continue;
+                        }
+                    case 22: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.deltaThreshold = value;
+                            else
+                                delete message.deltaThreshold;
                             continue;
                         }
                     }
@@ -2360,6 +2402,8 @@ export const mutua = $root.mutua = (() => {
              * @property {string|null} [modelSignature] Hello modelSignature
              * @property {Array.<mutua.v1.Compression>|null} [supportedCompressions] Hello supportedCompressions
              * @property {boolean|null} [supportsActiveRows] Hello supportsActiveRows
+             * @property {boolean|null} [supportsDelta] Hello supportsDelta
+             * @property {number|null} [deltaTargetsVersion] Hello deltaTargetsVersion
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2499,6 +2543,22 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.supportsActiveRows = false;
 
             /**
+             * Hello supportsDelta.
+             * @member {boolean} supportsDelta
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.supportsDelta = false;
+
+            /**
+             * Hello deltaTargetsVersion.
+             * @member {number} deltaTargetsVersion
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.deltaTargetsVersion = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2538,6 +2598,10 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.modelSignature);
                 if (message.supportedCompressions != null && message.supportedCompressions.length)
                     writer.uint32(/* id 12, wireType 2 =*/98).int32s(message.supportedCompressions);
+                if (message.supportsDelta != null && $Object.hasOwnProperty.call(message, "supportsDelta") && message.supportsDelta !== false)
+                    writer.uint32(/* id 13, wireType 0 =*/104).bool(message.supportsDelta);
+                if (message.deltaTargetsVersion != null && $Object.hasOwnProperty.call(message, "deltaTargetsVersion") && (typeof message.deltaTargetsVersion === "object" ? message.deltaTargetsVersion.low || message.deltaTargetsVersion.high : message.deltaTargetsVersion !== 0))
+                    writer.uint32(/* id 14, wireType 0 =*/112).uint64(message.deltaTargetsVersion);
                 if (message.supportsActiveRows != null && $Object.hasOwnProperty.call(message, "supportsActiveRows") && message.supportsActiveRows !== false)
                     writer.uint32(/* id 20, wireType 0 =*/160).bool(message.supportsActiveRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -2716,6 +2780,24 @@ export const mutua = $root.mutua = (() => {
                                 delete message.supportsActiveRows;
                             continue;
                         }
+                    case 13: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.supportsDelta = value;
+                            else
+                                delete message.supportsDelta;
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.deltaTargetsVersion = value;
+                            else
+                                delete message.deltaTargetsVersion;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2763,6 +2845,7 @@ export const mutua = $root.mutua = (() => {
              * @property {Uint8Array|null} [payload] PredictionUpload payload
              * @property {mutua.v1.LocalMetrics.$Properties|null} [metrics] PredictionUpload metrics
              * @property {mutua.v1.Compression|null} [compression] PredictionUpload compression
+             * @property {number|null} [deltaBase] PredictionUpload deltaBase
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2859,6 +2942,14 @@ export const mutua = $root.mutua = (() => {
             PredictionUpload.prototype.compression = 0;
 
             /**
+             * PredictionUpload deltaBase.
+             * @member {number} deltaBase
+             * @memberof mutua.v1.PredictionUpload
+             * @instance
+             */
+            PredictionUpload.prototype.deltaBase = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified PredictionUpload message. Does not implicitly {@link mutua.v1.PredictionUpload.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.PredictionUpload
@@ -2890,6 +2981,8 @@ export const mutua = $root.mutua = (() => {
                     $root.mutua.v1.LocalMetrics.encode(message.metrics, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                 if (message.compression != null && $Object.hasOwnProperty.call(message, "compression") && message.compression !== 0)
                     writer.uint32(/* id 8, wireType 0 =*/64).int32(message.compression);
+                if (message.deltaBase != null && $Object.hasOwnProperty.call(message, "deltaBase") && (typeof message.deltaBase === "object" ? message.deltaBase.low || message.deltaBase.high : message.deltaBase !== 0))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.deltaBase);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3001,6 +3094,15 @@ export const mutua = $root.mutua = (() => {
                                 message.compression = value;
                             else
                                 delete message.compression;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.deltaBase = value;
+                            else
+                                delete message.deltaBase;
                             continue;
                         }
                     }
@@ -3789,6 +3891,7 @@ export const mutua = $root.mutua = (() => {
              * @property {mutua.v1.Encoding|null} [weightEncoding] Welcome weightEncoding
              * @property {mutua.v1.Compression|null} [payloadCompression] Welcome payloadCompression
              * @property {number|null} [activeRows] Welcome activeRows
+             * @property {boolean|null} [payloadDelta] Welcome payloadDelta
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3925,6 +4028,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.activeRows = 0;
 
             /**
+             * Welcome payloadDelta.
+             * @member {boolean} payloadDelta
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.payloadDelta = false;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -3964,6 +4075,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 11, wireType 0 =*/88).int32(message.weightEncoding);
                 if (message.payloadCompression != null && $Object.hasOwnProperty.call(message, "payloadCompression") && message.payloadCompression !== 0)
                     writer.uint32(/* id 12, wireType 0 =*/96).int32(message.payloadCompression);
+                if (message.payloadDelta != null && $Object.hasOwnProperty.call(message, "payloadDelta") && message.payloadDelta !== false)
+                    writer.uint32(/* id 13, wireType 0 =*/104).bool(message.payloadDelta);
                 if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -4119,6 +4232,15 @@ export const mutua = $root.mutua = (() => {
                                 message.activeRows = value;
                             else
                                 delete message.activeRows;
+                            continue;
+                        }
+                    case 13: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.payloadDelta = value;
+                            else
+                                delete message.payloadDelta;
                             continue;
                         }
                     }
@@ -4439,6 +4561,7 @@ export const mutua = $root.mutua = (() => {
              * @property {Uint8Array|null} [payload] Targets payload
              * @property {number|null} [contributors] Targets contributors
              * @property {mutua.v1.Compression|null} [compression] Targets compression
+             * @property {number|null} [deltaBase] Targets deltaBase
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4544,6 +4667,14 @@ export const mutua = $root.mutua = (() => {
             Targets.prototype.compression = 0;
 
             /**
+             * Targets deltaBase.
+             * @member {number} deltaBase
+             * @memberof mutua.v1.Targets
+             * @instance
+             */
+            Targets.prototype.deltaBase = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Targets
@@ -4577,6 +4708,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.contributors);
                 if (message.compression != null && $Object.hasOwnProperty.call(message, "compression") && message.compression !== 0)
                     writer.uint32(/* id 9, wireType 0 =*/72).int32(message.compression);
+                if (message.deltaBase != null && $Object.hasOwnProperty.call(message, "deltaBase") && (typeof message.deltaBase === "object" ? message.deltaBase.low || message.deltaBase.high : message.deltaBase !== 0))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.deltaBase);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4705,6 +4838,15 @@ export const mutua = $root.mutua = (() => {
                                 message.compression = value;
                             else
                                 delete message.compression;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.deltaBase = value;
+                            else
+                                delete message.deltaBase;
                             continue;
                         }
                     }

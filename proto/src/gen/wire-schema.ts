@@ -69,6 +69,8 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     18: { name: 'targetEncodings', wire: [0, 2], packed: 0 },
     19: { name: 'compressions', wire: [0, 2], packed: 0 },
     20: { name: 'activeRows', wire: [0] },
+    21: { name: 'delta', wire: [0] },
+    22: { name: 'deltaThreshold', wire: [1] },
   },
   'mutua.v1.GlobalWeights': {
     1: { name: 'round', wire: [0] },
@@ -94,6 +96,8 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     10: { name: 'clientVersion', wire: [2], utf8: true },
     11: { name: 'modelSignature', wire: [2], utf8: true },
     12: { name: 'supportedCompressions', wire: [0, 2], packed: 0 },
+    13: { name: 'supportsDelta', wire: [0] },
+    14: { name: 'deltaTargetsVersion', wire: [0] },
     20: { name: 'supportsActiveRows', wire: [0] },
   },
   'mutua.v1.Leave': {
@@ -122,6 +126,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     6: { name: 'payload', wire: [2] },
     7: { name: 'metrics', wire: [2], message: 'mutua.v1.LocalMetrics' },
     8: { name: 'compression', wire: [0] },
+    9: { name: 'deltaBase', wire: [0] },
   },
   'mutua.v1.PublicSetDescriptor': {
     1: { name: 'id', wire: [2], utf8: true },
@@ -152,6 +157,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     7: { name: 'payload', wire: [2] },
     8: { name: 'contributors', wire: [0] },
     9: { name: 'compression', wire: [0] },
+    10: { name: 'deltaBase', wire: [0] },
   },
   'mutua.v1.Task': {
     1: { name: 'round', wire: [0] },
@@ -192,6 +198,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     10: { name: 'currentRound', wire: [0] },
     11: { name: 'weightEncoding', wire: [0] },
     12: { name: 'payloadCompression', wire: [0] },
+    13: { name: 'payloadDelta', wire: [0] },
     20: { name: 'activeRows', wire: [0] },
   },
 };

@@ -36,11 +36,15 @@ export async function deflateRawAsync(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Inflates raw-deflate `bytes` that must come to exactly `expected` bytes; stops reading as
- * soon as the output passes `expected` (PAYLOAD_INFLATE), so a bomb costs at most one chunk
- * more than the cap.
+ * Inflates raw-deflate `bytes` that must come to exactly `expected` bytes (`exact` false: at
+ * most, for delta payloads); stops reading as soon as the output passes `expected`
+ * (PAYLOAD_INFLATE), so a bomb costs at most one chunk more than the cap.
  */
-export async function inflateRawAsync(bytes: Uint8Array, expected: number): Promise<Uint8Array> {
+export async function inflateRawAsync(
+  bytes: Uint8Array,
+  expected: number,
+  exact = true,
+): Promise<Uint8Array> {
   const out = new Uint8Array(expected);
   let length = 0;
   const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
@@ -63,9 +67,9 @@ export async function inflateRawAsync(bytes: Uint8Array, expected: number): Prom
   } finally {
     reader.cancel().catch(() => {});
   }
-  if (length !== expected)
+  if (exact && length !== expected)
     throw inflateError(`inflates to ${length} bytes, its shape and encoding need ${expected}`);
-  return out;
+  return length === expected ? out : out.slice(0, length);
 }
 
 export function inflateError(what: string): PayloadError {

@@ -45,7 +45,9 @@ export type PayloadErrorCode =
   /** The unused bits after the last value of a bit-packed payload (soft1/2/4, hard) are not 0. */
   | 'PAYLOAD_PADDING'
   /** A compressed payload is not valid raw deflate, or does not inflate to exactly the expected length. */
-  | 'PAYLOAD_INFLATE';
+  | 'PAYLOAD_INFLATE'
+  /** A delta payload leaves out a row whose public index the receiver holds no row for (payload/delta.ts). */
+  | 'PAYLOAD_DELTA_BASE';
 
 export const PAYLOAD_ERROR_CODES: readonly PayloadErrorCode[] = [
   'PAYLOAD_LENGTH_MISMATCH',
@@ -57,6 +59,7 @@ export const PAYLOAD_ERROR_CODES: readonly PayloadErrorCode[] = [
   'PAYLOAD_CLASS_INDEX',
   'PAYLOAD_PADDING',
   'PAYLOAD_INFLATE',
+  'PAYLOAD_DELTA_BASE',
 ];
 
 /** A payload (or an encoder's input) that breaks its layout's rules; `code` is stable. */

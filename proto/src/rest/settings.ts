@@ -67,6 +67,20 @@ export const SettingsInput = Type.Object(
           'prediction payload compressions, preferred first: each participant gets the first it supports, else none ([] = none)',
       }),
     ),
+    delta: Type.Optional(
+      Type.Boolean({
+        description:
+          'prediction payloads travel as deltas against the rows the receiver already holds, with participants that support it (PROTOCOL.md, "Delta payloads")',
+      }),
+    ),
+    deltaThreshold: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          'delta: a row is resent when one of its decoded probabilities moved more than this (0 = any change)',
+      }),
+    ),
     topk: Type.Optional(Type.Integer({ minimum: 1 })),
     minParticipants: Type.Optional(
       Type.Integer({
@@ -162,6 +176,8 @@ export const SettingsView = Type.Object(
     encodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
     targetEncodings: Type.Optional(Type.Array(StringEnum(ENCODING_NAMES))),
     compressions: Type.Optional(Type.Array(StringEnum(COMPRESSION_NAMES))),
+    delta: Type.Optional(Type.Boolean()),
+    deltaThreshold: Type.Optional(Type.Number()),
     topk: Type.Optional(Type.Integer()),
     minParticipants: Type.Optional(Type.Integer()),
     sync: Type.Optional(

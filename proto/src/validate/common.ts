@@ -18,7 +18,12 @@ export function err<T>(error: ProtocolError): Validated<T> {
 /** A PayloadError becomes BAD_SHAPE (PAYLOAD_BAD_SHAPE) or BAD_PAYLOAD, keeping its code as detail. */
 export function payloadFailure(what: string, e: unknown): ProtocolError {
   if (e instanceof PayloadError) {
-    const code = e.code === 'PAYLOAD_BAD_SHAPE' ? 'BAD_SHAPE' : 'BAD_PAYLOAD';
+    const code =
+      e.code === 'PAYLOAD_BAD_SHAPE'
+        ? 'BAD_SHAPE'
+        : e.code === 'PAYLOAD_DELTA_BASE'
+          ? 'DELTA_BASE_UNKNOWN'
+          : 'BAD_PAYLOAD';
     return new ProtocolError(code, `${what}: ${e.message}`, { detail: e.code, cause: e });
   }
   return new ProtocolError('INTERNAL', `${what}: could not be decoded (${String(e)})`, { cause: e });

@@ -4,7 +4,10 @@ import { ProtocolError } from '../errors.ts';
 import type { mutua } from '../gen/mutua.js';
 import {
   type CompressionName,
+  type DeltaRows,
+  decodeDelta,
   decodePredictions,
+  maxDeltaByteLength,
   type PredictionCodecOptions,
   type PredictionEncoding,
   predictionByteLength,
@@ -30,8 +33,14 @@ export interface PredictionTaskShape {
    */
   compression?: {
     allowed: readonly CompressionName[];
-    inflate(payload: Uint8Array, expected: number, how: CompressionName): Uint8Array;
+    inflate(payload: Uint8Array, expected: number, how: CompressionName, exact?: boolean): Uint8Array;
   };
+  /**
+   * A delta upload (PredictionUpload.delta_base != 0, payload/delta.ts): the public indices of
+   * the task's rows and the rows held for this participant. The caller has checked that the
+   * held rows are as of delta_base. Absent: a delta upload is ENCODING_NOT_ALLOWED.
+   */
+  delta?: { indices: ArrayLike<number>; base: DeltaRows };
 }
 
 /** What validatePredictionUpload accepted: the probabilities and the payload as encoded (inflated). */
@@ -134,17 +143,35 @@ export function validatePredictionPayload(
   }
   const badMetrics = validateMetrics(msg.metrics);
   if (badMetrics) return err(badMetrics);
+  const isDelta = Number(msg.deltaBase ?? 0) !== 0;
+  if (isDelta && task.delta === undefined) {
+    return err(
+      new ProtocolError('ENCODING_NOT_ALLOWED', 'the upload is a delta, but deltas were not negotiated', {
+        detail: 'DELTA',
+      }),
+    );
+  }
   try {
     let payload = msg.payload ?? new Uint8Array(0);
+    const kk = enc === 'topk' ? k : undefined;
     if (how !== 'none' && task.compression) {
-      const expected = predictionByteLength(rows, classes, enc, enc === 'topk' ? k : undefined);
-      payload = task.compression.inflate(payload, expected, how);
+      // A delta's length depends on how many rows it sends: inflate up to the all-rows size.
+      const expected = isDelta
+        ? maxDeltaByteLength(rows, classes, enc, kk)
+        : predictionByteLength(rows, classes, enc, kk);
+      payload = task.compression.inflate(payload, expected, how, !isDelta);
     }
-    const probs = decodePredictions(payload, rows, classes, enc, {
-      ...task.codec,
-      k: enc === 'topk' ? k : undefined,
-      maxElements: rows * classes,
-    });
+    const opts = { ...task.codec, k: kk, maxElements: rows * classes };
+    if (isDelta && task.delta) {
+      if (task.delta.indices.length !== rows) {
+        return err(
+          new ProtocolError('BAD_SHAPE', `a delta for ${task.delta.indices.length} rows has rows ${rows}`),
+        );
+      }
+      const { values } = decodeDelta(payload, task.delta.indices, classes, enc, task.delta.base, opts);
+      return ok({ probs: values, payload });
+    }
+    const probs = decodePredictions(payload, rows, classes, enc, opts);
     return ok({ probs, payload });
   } catch (e) {
     return err(payloadFailure('predictions payload', e));

@@ -17,6 +17,7 @@ import {
 import type { FederationRecord, ParticipantRecord } from '../db/store.ts';
 import { createToken, hashToken } from '../db/token-hash.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
+import { heldTargets } from '../ws/delta-payloads.ts';
 import type { Admission } from '../ws/participant-connection.ts';
 import type { AdmissionBatcher } from './admission-batcher.ts';
 
@@ -119,6 +120,20 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
     currentRound: runtime.currentVersion,
     // Active rows only for a participant that said it handles them; the others get full batches.
     activeRows: hello.supportsActiveRows ? federation.settings.activeRows : 0,
+    // Deltas only with a participant that said it reads and writes them (PROTOCOL.md, "Delta payloads").
+    delta:
+      federation.settings.strategy === 'mutual' && (federation.settings.delta ?? false) && hello.supportsDelta
+        ? {
+            threshold: federation.settings.deltaThreshold ?? 0,
+            // The Targets rows sent before, when the participant holds the same version.
+            targets: heldTargets(
+              runtime,
+              participantId,
+              federation.settings.task.numClasses,
+              Number(hello.deltaTargetsVersion ?? 0),
+            ),
+          }
+        : null,
   };
 }
 

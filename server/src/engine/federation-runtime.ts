@@ -100,6 +100,12 @@ export class FederationRuntime extends FederationRuntimeCore {
     const n = this.versions.get(version)?.indices.length;
     return n === undefined || activeRows === 0 ? n : activeCount(this.settings.activeRows, n);
   }
+  /** The public indices a prediction upload for `version` answers, in order (undefined if unknown). */
+  batchIndices(version: number, activeRows = 0): Uint32Array | undefined {
+    const indices = this.versions.get(version)?.indices;
+    const n = this.batchRows(version, activeRows);
+    return indices === undefined || n === undefined ? undefined : indices.subarray(0, n);
+  }
   /** fedavg: parameter count and model signature, learned from the first accepted upload. */
   get modelShape(): { count: number; signature: string } | null {
     return this.fedavgShape;

@@ -48,6 +48,10 @@ export interface FederationSettings {
    * gets the first it supports, else none. [] = none.
    */
   compressions: CompressionName[];
+  /** Prediction payloads as deltas against what the receiver holds, with participants that support it. */
+  delta: boolean;
+  /** delta: a row is resent when a decoded probability moved more than this (0 = any change). */
+  deltaThreshold: number;
   topk: number;
   /**
    * Participants that must be connected before a round (sync) or consensus version (async)
@@ -100,6 +104,8 @@ export const DEFAULT_SETTINGS: FederationSettings = {
   encodings: ['uint8', 'float16', 'float32'],
   targetEncodings: [],
   compressions: [],
+  delta: false,
+  deltaThreshold: 0,
   topk: 3,
   minParticipants: 2,
   sync: { quorum: 0, deadlineMs: 0, minParticipants: 1 },
@@ -169,6 +175,7 @@ export function resolveSettings(
   if (!Number.isInteger(s.activeRows) || s.activeRows < 0 || s.activeRows > s.batchSize)
     fail('activeRows must be an integer in [0, batchSize]');
   if (s.activeRows > 0 && s.strategy !== 'mutual') fail('activeRows needs the mutual strategy');
+  if (!(s.deltaThreshold >= 0 && s.deltaThreshold <= 1)) fail('deltaThreshold must be in [0, 1]');
   if (s.encodings.length === 0) fail('encodings must list at least one encoding');
   if (
     (s.encodings.includes('topk') || s.targetEncodings.includes('topk')) &&

@@ -1,5 +1,5 @@
 /** What a participant connection is given: its admission (once admitted) and its dependencies. */
-import type { HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
+import type { DeltaRows, HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FederationRecord } from '../db/store.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
@@ -26,6 +26,11 @@ export interface Admission {
   currentRound: number;
   /** Active rows it is given (the federation's, when its Hello supports them); 0 = full batches. */
   activeRows: number;
+  /**
+   * Delta payloads (null: always full): the federation's threshold, and the Targets rows sent to
+   * this participant (continued from an earlier connection when its Hello holds the same version).
+   */
+  delta: { threshold: number; targets: DeltaRows } | null;
 }
 
 export interface ConnectionDeps {

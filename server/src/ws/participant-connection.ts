@@ -103,6 +103,7 @@ export class ParticipantConnection implements SessionPort {
         0,
         a.weightEncoding,
         a.compression,
+        a.delta,
       ),
     );
   }
@@ -222,6 +223,7 @@ export class ParticipantConnection implements SessionPort {
             body,
             mapped.value.bytes,
           );
+          mapped.acknowledged?.();
           return;
         }
         case 'metrics': {

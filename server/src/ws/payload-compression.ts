@@ -7,7 +7,13 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type CompressionName, inflateError } from '@mutua/proto';
 
-export function inflatePayload(payload: Uint8Array, expected: number, how: CompressionName): Uint8Array {
+/** `exact` false: at most `expected` bytes (a delta payload, whose length its row mask decides). */
+export function inflatePayload(
+  payload: Uint8Array,
+  expected: number,
+  how: CompressionName,
+  exact = true,
+): Uint8Array {
   if (how === 'none') return payload;
   let out: Buffer;
   try {
@@ -19,7 +25,7 @@ export function inflatePayload(payload: Uint8Array, expected: number, how: Compr
     }
     throw inflateError(`is not a valid raw-deflate stream (${(e as Error).message})`);
   }
-  if (out.length !== expected) {
+  if (out.length > expected || (exact && out.length !== expected)) {
     throw inflateError(`inflates to ${out.length} bytes, its shape and encoding need ${expected}`);
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);

@@ -4,9 +4,10 @@
  * refuses them. One function per strategy's upload, mirroring the server's strategies.
  */
 import {
+  encodePredictions,
   type LocalMetricsInit,
   type PredictionUploadInit,
-  type ProtocolError,
+  ProtocolError,
   validatePredictionPayload,
   validateWeightsUpload,
   type WeightsUploadInit,
@@ -14,30 +15,57 @@ import {
   weightSegmentsOf,
 } from '@mutua/proto';
 import type { Submission } from '../engine/runtime-types.ts';
+import { checkBase, heldUploads } from './delta-payloads.ts';
 import type { Admission } from './participant-connection.ts';
 import { inflatePayload } from './payload-compression.ts';
 import { rememberWeightLayout, wireToEncoding } from './wire-mapping.ts';
 
-export type Mapped = { ok: true; value: Submission } | { ok: false; error: ProtocolError };
+/** `acknowledged`: run once the upload is acknowledged (delta participants: its rows become the base). */
+export type Mapped =
+  | { ok: true; value: Submission; acknowledged?: () => void }
+  | { ok: false; error: ProtocolError };
 
 export function predictionSubmission(msg: PredictionUploadInit, a: Admission): Mapped {
   const version = Number(msg.round ?? 0);
+  const C = a.settings.task.numClasses;
+  const deltaBase = Number(msg.deltaBase ?? 0);
+  let delta: { indices: Uint32Array; base: ReturnType<typeof heldUploads> } | undefined;
+  if (a.delta !== null) {
+    const indices = a.runtime.batchIndices(version, a.activeRows);
+    const base = heldUploads(a.runtime, a.participantId, C);
+    if (deltaBase !== 0) {
+      if (indices === undefined) {
+        return { ok: false, error: new ProtocolError('UNKNOWN_ROUND', `round ${version} was never issued`) };
+      }
+      const stale = checkBase(base, deltaBase);
+      if (stale) return { ok: false, error: stale };
+    }
+    if (indices !== undefined) delta = { indices, base };
+  }
   const valid = validatePredictionPayload(msg, {
     rows: a.runtime.batchRows(version, a.activeRows) ?? msg.rows ?? 0,
     classes: a.settings.task.numClasses,
     allowedEncodings: a.settings.encodings,
     maxK: a.settings.topk,
     compression: { allowed: a.compression === 'none' ? [] : [a.compression], inflate: inflatePayload },
+    delta,
   });
   if (!valid.ok) return valid;
+  const rows = msg.rows ?? 0;
+  const k = msg.k ?? 0;
+  const encoding = wireToEncoding(msg.encoding ?? 0);
   return {
     ok: true,
+    acknowledged: delta && (() => delta.base.update(delta.indices, valid.value.probs, version)),
     value: {
       version,
       probs: valid.value.probs,
-      encoding: wireToEncoding(msg.encoding ?? 0),
-      // Stored inflated: a stored payload is always the encoding's own bytes.
-      payload: valid.value.payload,
+      encoding,
+      // Stored inflated: a stored payload is always the encoding's own bytes (a delta's rows re-encoded whole).
+      payload:
+        deltaBase === 0
+          ? valid.value.payload
+          : encodePredictions(valid.value.probs, rows, C, encoding, encoding === 'topk' ? { k } : {}),
       rows: msg.rows ?? 0,
       classes: msg.classes ?? 0,
       k: msg.k ?? 0,

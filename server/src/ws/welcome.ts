@@ -43,6 +43,8 @@ export function welcomeFor(
       modelArch: s.modelArch,
       seed: s.seed,
       activeRows: s.activeRows,
+      delta: s.delta ?? false,
+      deltaThreshold: s.deltaThreshold ?? 0,
     },
     publicSet: {
       id: f.publicSet.sha256,
@@ -60,6 +62,7 @@ export function welcomeFor(
     maxFrameBytes: limits.maxFrameBytes,
     currentRound: a.currentRound,
     activeRows: a.activeRows,
+    payloadDelta: a.delta !== null,
   };
   if (s.strategy === 'fedavg') {
     const weights = a.weightEncoding ?? 'float32';

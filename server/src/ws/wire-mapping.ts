@@ -13,6 +13,8 @@ import {
 } from '@mutua/proto';
 import type { TaskView } from '../engine/runtime-types.ts';
 import type { EncodingName, FederationSettings } from '../engine/settings.ts';
+import type { Admission } from './connection-types.ts';
+import { targetsPayload } from './delta-payloads.ts';
 import { deflatePayload } from './payload-compression.ts';
 
 /** Callers validated the value first (validateHello / validatePredictionUpload). */
@@ -49,9 +51,17 @@ export function encodeTask(
   download: EncodingName,
   weights: WeightEncoding = 'float32',
   compression: CompressionName = 'none',
+  delta: Admission['delta'] = null,
 ): NonNullable<EnvelopeInit['task']> {
   const C = settings.task.numClasses;
   const k = download === 'topk' ? settings.topk : 0;
+  const t = task.targets;
+  // With deltas, the payload depends on what this connection was sent before.
+  const coded = t
+    ? delta
+      ? targetsPayload(t.probs, t.indices, t.version, C, download, k, delta)
+      : { payload: encodePredictions(t.probs, t.indices.length, C, download, { k }), deltaBase: 0 }
+    : null;
   // The typed index arrays go to protobufjs as they are (its packed writer only reads
   // length and [i]); copying them into number[] cost more than the encoding itself.
   const list = (a: Uint32Array) => a as unknown as number[];
@@ -67,12 +77,10 @@ export function encodeTask(
           rows: task.targets.indices.length,
           classes: C,
           k,
-          payload: deflatePayload(
-            encodePredictions(task.targets.probs, task.targets.indices.length, C, download, { k }),
-            compression,
-          ),
+          payload: deflatePayload(coded!.payload, compression),
           contributors: task.targets.contributors,
           compression: compressionValue(compression),
+          deltaBase: coded!.deltaBase,
         }
       : null,
     globalWeights: task.globalWeights
@@ -109,7 +117,15 @@ export function encodeTaskEnvelope(
   replyTo = 0,
   weights: WeightEncoding = 'float32',
   compression: CompressionName = 'none',
+  delta: Admission['delta'] = null,
 ): Uint8Array {
+  const head = Envelope.encode({ seq, replyTo }).finish();
+  if (delta && task.targets) {
+    const own = Envelope.encode({
+      task: encodeTask(task, settings, download, weights, compression, delta),
+    }).finish();
+    return Buffer.concat([head, own]);
+  }
   let bodies = taskBodies.get(task);
   if (!bodies) {
     bodies = new Map();
@@ -124,6 +140,5 @@ export function encodeTaskEnvelope(
     );
     bodies.set(key, body);
   }
-  const head = Envelope.encode({ seq, replyTo }).finish();
   return Buffer.concat([head, body]);
 }

@@ -1,0 +1,112 @@
+/**
+ * The coordinator's side of delta payloads (PROTOCOL.md, "Delta payloads").
+ *
+ * Uploads: per participant, the rows of its acknowledged uploads, kept in memory beside the
+ * federation's runtime, so they outlive a reconnect but not a coordinator restart. A delta
+ * against any other round (or after a restart, or after eviction) is DELTA_BASE_UNKNOWN, and
+ * the participant resends that upload full. The rows are taken in when the upload is
+ * acknowledged (a duplicate included), the moment the participant takes in its own copy.
+ *
+ * Targets: per participant too (Admission.delta.targets), updated as each Task leaves. A new
+ * connection continues from them only when the participant's Hello names the same version
+ * (it may not have received the last Task before the old connection dropped); else they
+ * start empty.
+ */
+import {
+  DeltaRows,
+  decodePredictions,
+  encodeDelta,
+  encodePredictions,
+  type PredictionEncoding,
+  ProtocolError,
+} from '@mutua/proto';
+
+/**
+ * Participants whose upload rows one runtime keeps; the least recently used beyond it are
+ * dropped (their next delta is DELTA_BASE_UNKNOWN, answered with a full upload). A
+ * participant's rows take about 4 * classes * public-set size bytes (80 KB for 2,000 MNIST
+ * rows), so this bounds them to about 330 MB at that size.
+ */
+export const MAX_HELD_PARTICIPANTS = 4096;
+
+const uploads = new WeakMap<object, Map<string, DeltaRows>>();
+const targets = new WeakMap<object, Map<string, DeltaRows>>();
+
+/** The rows held for `participantId`'s uploads to `runtime` (empty when none). */
+export function heldUploads(runtime: object, participantId: string, classes: number): DeltaRows {
+  return rowsOf(uploads, runtime, participantId, classes);
+}
+
+/**
+ * The Targets rows sent to `participantId`, to continue from on a new connection when the
+ * participant's Hello says it holds the same version (Hello.delta_targets_version); emptied
+ * otherwise, so the next Targets go full.
+ */
+export function heldTargets(
+  runtime: object,
+  participantId: string,
+  classes: number,
+  holds: number,
+): DeltaRows {
+  const rows = rowsOf(targets, runtime, participantId, classes);
+  if (holds === 0 || rows.version !== holds) rows.clear();
+  return rows;
+}
+
+function rowsOf(
+  held: WeakMap<object, Map<string, DeltaRows>>,
+  runtime: object,
+  participantId: string,
+  classes: number,
+): DeltaRows {
+  let byId = held.get(runtime);
+  if (!byId) {
+    byId = new Map();
+    held.set(runtime, byId);
+  }
+  let rows = byId.get(participantId);
+  if (rows) byId.delete(participantId);
+  else rows = new DeltaRows(classes);
+  byId.set(participantId, rows);
+  if (byId.size > MAX_HELD_PARTICIPANTS) byId.delete(byId.keys().next().value!);
+  return rows;
+}
+
+/** DELTA_BASE_UNKNOWN unless `rows` are as of `deltaBase`. */
+export function checkBase(rows: DeltaRows, deltaBase: number): ProtocolError | null {
+  if (rows.version === deltaBase) return null;
+  return new ProtocolError(
+    'DELTA_BASE_UNKNOWN',
+    rows.version === 0
+      ? `the upload is a delta against round ${deltaBase}, but no acknowledged upload of this participant is held (coordinator restarted?); resend it full`
+      : `the upload is a delta against round ${deltaBase}, but the rows held are of round ${rows.version}; resend it full`,
+  );
+}
+
+/**
+ * A Targets payload for this connection: a delta against the rows sent before (when there are
+ * any), and the rows the participant holds once it is decoded.
+ */
+export function targetsPayload(
+  probs: Float32Array,
+  indices: ArrayLike<number>,
+  version: number,
+  C: number,
+  enc: PredictionEncoding,
+  k: number,
+  delta: { threshold: number; targets: DeltaRows },
+): { payload: Uint8Array; deltaBase: number } {
+  const opts = { k: enc === 'topk' ? k : undefined, threshold: delta.threshold };
+  const rows = delta.targets;
+  if (rows.version === 0) {
+    const payload = encodePredictions(probs, indices.length, C, enc, opts);
+    rows.update(indices, decodePredictions(payload, indices.length, C, enc, opts), version);
+    return { payload, deltaBase: 0 };
+  }
+  const deltaBase = rows.version;
+  const d = encodeDelta(probs, indices, C, enc, rows, opts);
+  // Almost every row changed: the full payload is no larger.
+  const whole = d.full.payload.length <= d.payload.length;
+  rows.update(indices, whole ? d.full.values : d.values, version);
+  return whole ? { payload: d.full.payload, deltaBase: 0 } : { payload: d.payload, deltaBase };
+}
