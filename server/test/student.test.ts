@@ -131,6 +131,44 @@ describeEachDatabase('global student routes', (database) => {
     assert.deepEqual(newest.indices, body.indices.slice(0, 16));
   });
 
+  it('consensus targets stored by an older coordinator: rows from the source rounds when the length fits, else skipped', async (t) => {
+    const { app } = await startServer(t, { database });
+    const fed = await createFederation(app);
+    const batch = [5, 9, 2, 40];
+    const rows = Float32Array.from({ length: batch.length * C }, (_, k) => (k % C === k % 7 ? 0.91 : 0.01));
+    const bytes = (a: Float32Array) =>
+      new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+    await app.db.rounds.open({ federationId: fed.id, number: 101, batchIndices: batch });
+    await app.db.rounds.open({ federationId: fed.id, number: 102, batchIndices: [1, 2, 3] });
+    await app.db.consensus.save({
+      federationId: fed.id,
+      version: 101,
+      sourceVersions: [101],
+      payload: bytes(rows),
+    });
+    // Two rows where the batch has three (a part without contributions): not decodable.
+    await app.db.consensus.save({
+      federationId: fed.id,
+      version: 102,
+      sourceVersions: [102],
+      payload: bytes(rows.subarray(0, 2 * C)),
+    });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/federations/${fed.id}/consensus-targets`,
+      headers: auth,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json() as Targets;
+    assert.equal(body.skippedVersions, 1);
+    assert.deepEqual(
+      body.versions.map((v) => v.version),
+      [101],
+    );
+    assert.deepEqual(body.indices, batch);
+    assert.deepEqual(floats(body.targets), rows);
+  });
+
   it('student: upload checked and stored, download without a token loads and predicts as uploaded', async (t) => {
     const { app, url } = await startServer(t, { database });
     const fed = await createFederation(app);

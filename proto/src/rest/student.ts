@@ -39,7 +39,7 @@ export const ConsensusTargetsView = Type.Object({
       createdAt: Type.String(),
     }),
   ),
-  /** Versions in range stored before targets carried their row indices (not usable). */
+  /** Versions in range whose rows cannot be told (stored by an older coordinator, a batch aggregated in part). */
   skippedVersions: Type.Integer(),
   /** Public-set row of each target row. */
   indices: Type.Array(Type.Integer({ minimum: 0 })),

@@ -14,7 +14,8 @@
  *
  *   all little-endian; C = classes (the Consensus row's `classes` column).
  * - mutual, encoding 'float32' (stored before the indexed form): the rows alone, batch after
- *   batch, without their indices; not usable for export.
+ *   batch, without their indices; services/consensus-targets.ts recovers them from the
+ *   source rounds' batches when the payload's length shows every batch was whole.
  */
 import type { Consensus } from '../engine/strategy.ts';
 

@@ -6,8 +6,8 @@
  * the coordinator's runtimes and event loop do no training or aggregation for it.
  */
 import type { ConsensusTargetsView } from '@mutua/proto/rest';
-import { decodeIndexedConsensus, INDEXED_CONSENSUS } from '../db/consensus-layout.ts';
-import type { Db, FederationRow } from '../db/index.ts';
+import { type ConsensusTargets, decodeIndexedConsensus, INDEXED_CONSENSUS } from '../db/consensus-layout.ts';
+import type { ConsensusRow, Db, FederationRow } from '../db/index.ts';
 import { resolveSettings, type SettingsInput } from '../engine/settings.ts';
 import { HttpError, notFound } from '../errors.ts';
 
@@ -41,11 +41,14 @@ export async function consensusTargets(
   const used: ConsensusTargetsView['versions'] = [];
   let skipped = 0;
   for (const c of stored) {
-    if (c.encoding !== INDEXED_CONSENSUS || c.classes !== C) {
+    const t =
+      c.encoding === INDEXED_CONSENSUS && c.classes === C
+        ? decodeIndexedConsensus(c.payload, C)
+        : await legacyTargets(db, federationId, c, C);
+    if (!t) {
       skipped++;
       continue;
     }
-    const t = decodeIndexedConsensus(c.payload, C);
     if ((indices.length + t.indices.length) * C > MAX_TARGET_VALUES) break;
     let rows = 0;
     // Batches are stored newest first, and so are versions: the first target seen for a row is its newest.
@@ -69,7 +72,7 @@ export async function consensusTargets(
       'MUTUA_ERR_NO_CONSENSUS',
       stored.length === 0
         ? `federation ${federationId} has published no consensus yet: targets exist once a round closes with submissions`
-        : `federation ${federationId} has no consensus with row indices among its newest ${versions} versions (${skipped} stored by an older coordinator): run more rounds`,
+        : `federation ${federationId} has no consensus whose rows can be told among its newest ${versions} versions: run more rounds`,
     );
   const probs = new Float32Array(indices.length * C);
   chunks.forEach((row, r) => {
@@ -85,4 +88,36 @@ export async function consensusTargets(
     indices,
     targets: Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength).toString('base64'),
   };
+}
+
+/**
+ * A consensus stored before the indexed form ('float32': the rows alone, batch after batch,
+ * newest source version first). Its rows are the source rounds' batches in that order when
+ * every batch was aggregated whole, which the payload's length confirms; otherwise (a batch
+ * without contributions, active rows split apart) its rows cannot be told: null.
+ */
+async function legacyTargets(
+  db: Db,
+  federationId: string,
+  c: ConsensusRow,
+  C: number,
+): Promise<ConsensusTargets | null> {
+  if (c.encoding !== 'float32' || c.sourceVersions.length === 0) return null;
+  const sources = [...c.sourceVersions].sort((a, b) => b - a);
+  const from = sources.at(-1)!;
+  const rounds = await db.rounds.list(federationId, { fromNumber: from, limit: sources[0]! - from + 1 });
+  const byNumber = new Map(rounds.map((r) => [r.number, r.batchIndices]));
+  const parts = sources.map((v) => byNumber.get(v));
+  if (parts.some((p) => p === undefined)) return null;
+  const rows = parts.reduce((n, p) => n + p!.length, 0);
+  if (rows === 0 || c.payload.byteLength !== rows * C * 4) return null;
+  const indices = new Uint32Array(rows);
+  let at = 0;
+  for (const p of parts) {
+    indices.set(p!, at);
+    at += p!.length;
+  }
+  const view = new DataView(c.payload.buffer, c.payload.byteOffset, c.payload.byteLength);
+  const probs = Float32Array.from({ length: rows * C }, (_, k) => view.getFloat32(4 * k, true));
+  return { indices, probs, classes: C };
 }
