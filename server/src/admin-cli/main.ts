@@ -33,7 +33,7 @@ function overview(commands: readonly Command[]): string {
 export const HELP = `Usage: mutua <command> [options]
 
 Operates a Mutua coordinator over its admin REST API: federations, join tokens, public
-sets, participants and rounds.
+sets, participants and rounds, and distills a federation's global student.
 
 Commands
 ${overview(COMMANDS)}
