@@ -171,7 +171,14 @@ Example
         ['model', `${arch}, ${outcome.params} parameters`],
         ['distilled on', `${t.rows} public rows, consensus version ${newest}, T ${temperature}`],
         ['target agreement', percent(outcome.targetAgreement)],
-        ['test accuracy', evalSet ? `${percent(outcome.testAccuracy)} on ${evalSet.description}` : undefined],
+        ...(evalSet
+          ? [
+              ['test accuracy', `${percent(outcome.testAccuracy)} on ${evalSet.description}`] as [
+                string,
+                string,
+              ],
+            ]
+          : []),
         [
           'size',
           `${bytes(outcome.weightBytes)} weights.bin (uint8) + ${bytes(outcome.modelJsonBytes)} model.json; float32 would be ${bytes(outcome.float32Bytes)}`,
