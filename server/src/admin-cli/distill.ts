@@ -87,6 +87,15 @@ Example
     const temperatureFlag = number(p, 'temperature', help);
     const evalSpec = str(p, 'eval');
 
+    const train = await import('./distill-train.ts').catch((err: unknown) => {
+      // The container image leaves tfjs out (scripts/runtime-modules.mjs): say where to run it.
+      if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+      throw new CliError(
+        `distill needs @tensorflow/tfjs, which is not installed here (${(err as Error).message.split('\n')[0]}): run mutua from a checkout after npm ci`,
+        'MUTUA_CLI_NO_TFJS',
+      );
+    });
+
     const f = await ctx.client.resolveFederation(ref!);
     if (!f.publicSet) throw new CliError(`federation ${f.name} has no public set`, 'MUTUA_CLI_NO_PUBLIC_SET');
     const t = await ctx.client.consensusTargets(f.id, versions);
@@ -104,7 +113,6 @@ Example
       `distilling ${arch} on ${t.rows} public rows (consensus versions ${t.versions.at(-1)?.version}..${newest}, T ${temperature}), ${epochs} epochs`,
     );
 
-    const train = await import('./distill-train.ts');
     let evalSet: Awaited<ReturnType<typeof train.loadEvalSet>> | undefined;
     if (evalSpec !== undefined) {
       try {
