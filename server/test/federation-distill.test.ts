@@ -5,6 +5,7 @@
 // tf.loadLayersModel and predict the targets' argmax far above chance, and the coordinator
 // must serve the same student for download.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@mutua/core/data-node';
 import * as tf from '@tensorflow/tfjs';
-import { runServer } from './child-server.ts';
+import { REPO_ROOT, runServer } from './child-server.ts';
 import { ADMIN_TOKEN, auth, createFederation, issueToken, startServer, type TestServer } from './helper.ts';
 import { TestClient } from './test-client.ts';
 
@@ -168,5 +169,98 @@ describe('mutua federation distill', () => {
     );
     const remote = await tf.loadLayersModel(r.published.modelUrl);
     remote.dispose();
+  });
+  it('the coordinator keeps acknowledging uploads at its usual latency while a student trains', async (t) => {
+    const labels = (await loadMnist({ split: 'test' })).y;
+    const fed = await createFederation(s.app, { mode: 'sync', batchSize: 128 }, PUBLIC);
+    const clients: TestClient[] = [];
+    t.after(() => {
+      for (const c of clients) c.close();
+    });
+    for (const name of ['a', 'b']) {
+      const { token } = await issueToken(s.app, fed.id);
+      clients.push(await TestClient.join(s.wsUrl, { joinToken: token, name }));
+    }
+    let round = 1;
+    /** One round: both upload; the time from each upload to its Ack, in ms. */
+    const oneRound = async (): Promise<number[]> => {
+      const r = round++;
+      return Promise.all(
+        clients.map(async (c) => {
+          const task = await c.validTask(r);
+          const indices = [...task.predictIndices];
+          const sent = performance.now();
+          const ack = await c.reply(
+            c.upload(task.round, indices.length, { probs: labelled(labels, indices, 0.7) }),
+          );
+          assert.equal(ack.body, 'ack');
+          return performance.now() - sent;
+        }),
+      );
+    };
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const before: number[] = [];
+    for (let i = 0; i < 6; i++) before.push(...(await oneRound()));
+
+    // The student trains in the command's own process; the coordinator only answers its reads.
+    const child = spawn(
+      process.execPath,
+      [
+        MUTUA_BIN,
+        'federation',
+        'distill',
+        fed.id,
+        '--model',
+        'mlp-tiny',
+        '--epochs',
+        '400',
+        '--out',
+        join(out, 'busy'),
+        '--no-publish',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, MUTUA_COORDINATOR: s.url, MUTUA_ADMIN_TOKEN: ADMIN_TOKEN },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const training = new Promise<void>((resolve) =>
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/epoch \d+\/400/.test(stderr)) resolve();
+      }),
+    );
+    await Promise.race([training, exited]);
+    const during: number[] = [];
+    let done = false;
+    void exited.then(() => {
+      done = true;
+    });
+    while (!done && during.length < 40) during.push(...(await oneRound()));
+    const finished = done;
+    child.kill('SIGTERM');
+    const code = await exited;
+    // Stopped mid-training (Ctrl-C / SIGTERM): one line, exit 2, nothing published.
+    if (!finished) {
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /^mutua: stopped before the end: nothing published$/m);
+    }
+    assert.match(stderr, /epoch \d+\/400/, `the student was training: ${stderr}`);
+    assert.ok(during.length >= 10, `uploads acknowledged while it trained: ${during.length}`);
+    const [b, d] = [median(before), median(during)];
+    console.log(
+      `ack latency, median: ${b.toFixed(1)} ms before, ${d.toFixed(1)} ms while a student trains (${during.length} uploads)`,
+    );
+    // The same order of magnitude: CPU shared with the training process may add a little,
+    // training on the coordinator's event loop would add whole training steps.
+    assert.ok(
+      d < Math.max(4 * b, b + 50),
+      `median ack ${d.toFixed(1)} ms while training, ${b.toFixed(1)} ms before`,
+    );
   });
 });

@@ -122,24 +122,29 @@ Example
         throw err;
       }
     }
-    const outcome = await train.distillStudent({
-      arch: arch as (typeof ARCHS)[number],
-      x,
-      shape: set.shape,
-      classes: t.classes,
-      targets: targetsOf(t.targets, t.rows, t.classes),
-      temperature,
-      epochs,
-      batchSize,
-      learningRate,
-      seed,
-      test: evalSet?.test,
-      outDir,
-      metadata: { federationId: f.id, consensusVersion: newest, rows: t.rows, temperature, epochs },
-      onBackend: (name, reason) => ctx.note(`backend: ${name} (${reason})`),
-      onEpoch: (epoch, kl, ms) => progress(ctx, epoch, epochs, kl, ms),
-      signal: ctx.signal,
-    });
+    const outcome = await train
+      .distillStudent({
+        arch: arch as (typeof ARCHS)[number],
+        x,
+        shape: set.shape,
+        classes: t.classes,
+        targets: targetsOf(t.targets, t.rows, t.classes),
+        temperature,
+        epochs,
+        batchSize,
+        learningRate,
+        seed,
+        test: evalSet?.test,
+        outDir,
+        metadata: { federationId: f.id, consensusVersion: newest, rows: t.rows, temperature, epochs },
+        onBackend: (name, reason) => ctx.note(`backend: ${name} (${reason})`),
+        onEpoch: (epoch, kl, ms) => progress(ctx, epoch, epochs, kl, ms),
+        signal: ctx.signal,
+      })
+      .catch((err: unknown) => {
+        if (!ctx.signal.aborted) throw err;
+        throw new CliError('stopped before the end: nothing published', 'MUTUA_CLI_INTERRUPTED');
+      });
 
     const info = {
       arch,
