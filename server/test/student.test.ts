@@ -79,7 +79,7 @@ describeEachDatabase('global student routes', (database) => {
     const fedavg = await createFederation(app, { strategy: 'fedavg', modelArch: 'mlp' });
     const wrong = await get(fedavg.id);
     assert.equal(wrong.statusCode, 409);
-    assert.equal(wrong.json().code, 'MUTUA_ERR_WRONG_STRATEGY');
+    assert.equal(wrong.json().code, 'MUTUA_ERR_NOT_MUTUAL');
 
     // Two participants, two rounds: one predicts class 1 everywhere, the other class 2.
     const clients: TestClient[] = [];

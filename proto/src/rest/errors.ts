@@ -67,7 +67,7 @@ export const HTTP_ERRORS = {
     description:
       'the federation has no consensus with public-row targets yet: let participants run rounds first',
   },
-  MUTUA_ERR_WRONG_STRATEGY: {
+  MUTUA_ERR_NOT_MUTUAL: {
     status: 409,
     description:
       'the route needs a mutual-distillation federation; a FedAvg federation has no prediction targets',

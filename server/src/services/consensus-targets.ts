@@ -30,7 +30,7 @@ export async function consensusTargets(
   const settings = resolveSettings(f.settings as SettingsInput);
   if (settings.strategy !== 'mutual')
     throw new HttpError(
-      'MUTUA_ERR_WRONG_STRATEGY',
+      'MUTUA_ERR_NOT_MUTUAL',
       `federation ${federationId} runs ${settings.strategy}: its global model is the FedAvg average, there are no prediction targets to distill`,
     );
   const C = settings.task.numClasses;
