@@ -72,6 +72,11 @@ const TARGETS = [
         // node_modules on first use; bundled, fastify's own copy would be parsed at every start.
         '@fastify/ajv-compiler',
         '@fastify/fast-json-stringify-compiler',
+        // tfjs (`mutua federation distill` only, a lazy chunk), from node_modules as the client has
+        // it: tfjs-node then registers on the same tfjs-core. Not in the image (runtime-modules.mjs).
+        ...['', '-core', '-backend-cpu', '-backend-wasm', '-layers', '-converter', '-data'].map(
+          (p) => `@tensorflow/tfjs${p}`,
+        ),
       ],
     },
   },

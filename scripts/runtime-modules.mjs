@@ -49,7 +49,10 @@ const meta = JSON.parse(readFileSync(join(DIST, 'meta.json'), 'utf8'));
 for (const output of Object.values(meta.outputs))
   for (const imp of output.imports ?? [])
     if (imp.external && !imp.path.startsWith('node:') && !builtins.has(packageName(imp.path)))
-      roots.add(packageName(imp.path));
+      if (!imp.path.startsWith('@tensorflow/'))
+        // @tensorflow: only `mutua federation distill` imports it, an operator's command that
+        // runs where the repository is installed (it says so when tfjs is missing).
+        roots.add(packageName(imp.path));
 for (const file of readdirSync(DIST).filter((f) => f.endsWith('.js'))) {
   const text = readFileSync(join(DIST, file), 'utf8');
   for (const m of text.matchAll(/__mutuaSourcePath\("(?:\.\.\/)+node_modules\/((?:@[^/"]+\/)?[^/"]+)/g))

@@ -23,6 +23,7 @@ import joinService from './plugins/join-service.ts';
 import publicSetsService from './plugins/public-sets-service.ts';
 import requestLog from './plugins/request-log.ts';
 import securityHeaders from './plugins/security-headers.ts';
+import studentStore from './plugins/student-store.ts';
 import federationsApi from './routes/federations/index.ts';
 import healthRoutes from './routes/health.ts';
 import joinRoutes from './routes/join.ts';
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(publicSetsService);
   await app.register(federationsService);
   await app.register(joinService);
+  await app.register(studentStore, { dataDir: options.dataDir });
 
   await app.register(swagger, {
     openapi: {

@@ -90,6 +90,7 @@ describe('mutua admin command', () => {
       'federation pause',
       'federation resume',
       'federation delete',
+      'federation distill',
       'token create',
       'token list',
       'token revoke',

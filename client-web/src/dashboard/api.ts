@@ -13,6 +13,7 @@ import type {
   MetricView,
   ParticipantView,
   RoundView,
+  StudentView,
   TokenView,
   TrafficView,
 } from '@mutua/proto/rest';
@@ -22,6 +23,7 @@ export type Participant = ParticipantView;
 export type Round = RoundView;
 export type MetricRow = MetricView;
 export type Traffic = TrafficView;
+export type Student = StudentView;
 export type JoinLink = IssuedToken;
 /** A join link as listed: never its secret. */
 export type JoinLinkRow = TokenView;
@@ -89,6 +91,12 @@ export const api = {
   revokeJoinLink: (id: string, tokenId: string) =>
     call<void>('DELETE', `/v1/federations/${id}/tokens/${tokenId}`),
   deleteFederation: (id: string) => call<void>('DELETE', `/v1/federations/${id}`),
+  /** The published global student, or null when there is none yet (MUTUA_ERR_NO_STUDENT). */
+  student: (id: string) =>
+    call<Student>('GET', `/v1/federations/${id}/student`).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'MUTUA_ERR_NO_STUDENT') return null;
+      throw err;
+    }),
   pause: (id: string) => call<Federation>('POST', `/v1/federations/${id}/pause`),
   resume: (id: string) => call<Federation>('POST', `/v1/federations/${id}/resume`),
   // The create form still builds its body from strings (dashboard/main.ts); the server validates it.

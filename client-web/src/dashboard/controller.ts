@@ -132,14 +132,16 @@ export class DashboardController {
   private async refreshSelected(): Promise<void> {
     const { session, federationId: id, metricsFrom } = this.state;
     if (!id) return;
-    const [participants, rounds, metrics, traffic, links] = await Promise.all([
+    const [participants, rounds, metrics, traffic, links, student] = await Promise.all([
       api.participants(id),
       api.rounds(id, roundsFrom(this.state)),
       api.metrics(id, metricsFrom),
       api.traffic(id),
       api.joinLinks(id),
+      api.student(id),
     ]);
     this.dispatch({ type: 'join-links', session, federationId: id, links });
+    this.dispatch({ type: 'student', session, federationId: id, student });
     this.dispatch({
       type: 'refreshed',
       session,

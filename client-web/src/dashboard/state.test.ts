@@ -1,7 +1,7 @@
 /** The dashboard's reducer and words, under node: no DOM, no charts, no coordinator. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Federation, JoinLinkRow, MetricRow, Participant, Round } from './api.ts';
+import type { Federation, JoinLinkRow, MetricRow, Participant, Round, Student } from './api.ts';
 import {
   type DashboardAction,
   type DashboardState,
@@ -316,6 +316,58 @@ describe('dashboard: managing federations and join links', () => {
     }
     // Another federation selected: its links are not the previous one's.
     assert.deepEqual(reduceDashboard(listed, { type: 'select', id: 'a' }).joinLinks, []);
+  });
+
+  test('the global student: kept per federation and session, the same upload not replaced, dropped on select', () => {
+    const s = signedIn();
+    const student = (sha256: string): Student => ({
+      federationId: 'b',
+      info: {
+        arch: 'cnn-tiny',
+        encoding: 'uint8',
+        epochs: 30,
+        temperature: 3,
+        params: 9018,
+        rows: 2000,
+        consensusVersion: 20,
+        targetAgreement: 0.99,
+      },
+      sha256,
+      weightBytes: 9018,
+      modelJsonBytes: 5400,
+      modelUrl: '/v1/federations/b/student/model.json',
+      weightsUrl: '/v1/federations/b/student/weights.bin',
+      uploadedAt: '2026-01-01T00:00:00.000Z',
+    });
+    assert.equal(s.student, null);
+    const one = reduceDashboard(s, {
+      type: 'student',
+      session: s.session,
+      federationId: 'b',
+      student: student('x'),
+    });
+    assert.equal(one.student?.sha256, 'x');
+    // Polled again, unchanged: the same state object (the view redraws nothing).
+    assert.equal(
+      reduceDashboard(one, { type: 'student', session: s.session, federationId: 'b', student: student('x') }),
+      one,
+    );
+    assert.equal(
+      reduceDashboard(one, { type: 'student', session: s.session, federationId: 'b', student: student('y') })
+        .student?.sha256,
+      'y',
+    );
+    assert.equal(
+      reduceDashboard(one, { type: 'student', session: s.session, federationId: 'b', student: null }).student,
+      null,
+    );
+    for (const stale of [
+      { type: 'student', session: s.session, federationId: 'a', student: student('z') },
+      { type: 'student', session: s.session - 1, federationId: 'b', student: student('z') },
+    ] as const) {
+      assert.equal(reduceDashboard(one, stale), one);
+    }
+    assert.equal(reduceDashboard(one, { type: 'select', id: 'a' }).student, null);
   });
 
   test("a join link's state: active, revoked, or expired", () => {

@@ -5,7 +5,7 @@
  * and clicks into actions; the view (view.ts) draws the state. The state is also readable
  * as `window.mutuaDashboard`.
  */
-import type { Federation, JoinLinkRow, MetricRow, Participant, Round, Traffic } from './api.ts';
+import type { Federation, JoinLinkRow, MetricRow, Participant, Round, Student, Traffic } from './api.ts';
 
 export interface AccuracyPoint {
   participantId: string;
@@ -50,6 +50,8 @@ export interface DashboardState {
   joinUrl: string;
   /** The selected federation's join links (without their secrets), newest first. */
   joinLinks: JoinLinkRow[];
+  /** The selected federation's published global student; null: none (or not fetched yet). */
+  student: Student | null;
   /** The page of the rounds/versions table shown: 0 = the newest TIMELINE_PAGE rows. */
   timelinePage: number;
 }
@@ -77,6 +79,7 @@ export type DashboardAction =
   | { type: 'poll-failed'; session: number; message: string }
   | { type: 'join-link'; url: string }
   | { type: 'join-links'; session: number; federationId: string; links: JoinLinkRow[] }
+  | { type: 'student'; session: number; federationId: string; student: Student | null }
   /** The operator deleted federation `id`; `federations` is the list without it. */
   | { type: 'deleted'; session: number; id: string; name: string; federations: Federation[] }
   | { type: 'timeline-page'; page: number }
@@ -101,6 +104,7 @@ const SELECTION_RESET = {
   trafficPoints: 0,
   joinUrl: '',
   joinLinks: [],
+  student: null,
   timelinePage: 0,
 } satisfies Partial<DashboardState>;
 
@@ -179,6 +183,12 @@ export function reduceDashboard(s: DashboardState, a: DashboardAction): Dashboar
     case 'join-links':
       if (a.session !== s.session || a.federationId !== s.federationId) return s;
       return { ...s, joinLinks: [...a.links].sort((x, y) => y.createdAt.localeCompare(x.createdAt)) };
+    case 'student':
+      if (a.session !== s.session || a.federationId !== s.federationId) return s;
+      // The same upload again: keep the object, so the view is not redrawn at every poll.
+      if (a.student?.sha256 === s.student?.sha256 && a.student?.uploadedAt === s.student?.uploadedAt)
+        return s;
+      return { ...s, student: a.student };
     case 'deleted': {
       if (a.session !== s.session) return s;
       const federations = a.federations.filter((f) => f.id !== a.id);

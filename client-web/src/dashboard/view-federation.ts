@@ -16,6 +16,7 @@ import {
   timelineRows,
 } from './state.ts';
 import { joinLinksSection, renderJoinLink, renderJoinLinks } from './view-links.ts';
+import { renderStudent, studentSection } from './view-student.ts';
 import { participantLabel, settingsRows, unitName, waitingText } from './words.ts';
 
 export interface FederationHandlers {
@@ -67,6 +68,8 @@ export class FederationCard {
       );
     }
     if (s.joinUrl !== this.last.joinUrl) renderJoinLink(el('join-link'), s.joinUrl);
+    if (s.student !== this.last.student || !('student' in this.last))
+      renderStudent(el('student'), s.student, f.id);
     if (s.joinLinks !== this.last.joinLinks) {
       renderJoinLinks(el('join-links-count'), el('join-links-body'), s.joinLinks, (tokenId) =>
         this.on.revokeJoinLink(f.id, tokenId),
@@ -143,6 +146,7 @@ export class FederationCard {
       ),
       h('div', { id: 'waiting', class: 'alert warn hidden', role: 'status' }),
       ...joinLinksSection(),
+      studentSection(),
       h('div', { class: 'grid', id: 'settings' }),
       h(
         'h2',

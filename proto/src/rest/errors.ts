@@ -62,6 +62,20 @@ export const HTTP_ERRORS = {
   },
   MUTUA_ERR_NO_DEMO_DATA: { status: 404, description: 'the public set is not a built-in data set' },
   MUTUA_ERR_CONFLICT: { status: 409, description: 'the request conflicts with stored state' },
+  MUTUA_ERR_NO_CONSENSUS: {
+    status: 409,
+    description:
+      'the federation has no consensus with public-row targets yet: let participants run rounds first',
+  },
+  MUTUA_ERR_NOT_MUTUAL: {
+    status: 409,
+    description:
+      'the route needs a mutual-distillation federation; a FedAvg federation has no prediction targets',
+  },
+  MUTUA_ERR_NO_STUDENT: {
+    status: 404,
+    description: 'no global student is published for this federation yet (mutua federation distill)',
+  },
   MUTUA_ERR_BODY_TOO_LARGE: {
     status: 413,
     description: 'the request body is larger than this route accepts (uploads: --max-upload-bytes)',

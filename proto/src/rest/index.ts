@@ -36,4 +36,13 @@ export {
 export { MetricsQuery, MetricView, RoundsQuery, RoundView } from './rounds.ts';
 export { FederationParams, Nullable, PRINTABLE_PATTERN, PrintableText, StringEnum } from './schema.ts';
 export { SettingsInput, SettingsView, TaskView } from './settings.ts';
+export {
+  ConsensusTargetsQuery,
+  ConsensusTargetsView,
+  MAX_STUDENT_BYTES,
+  MAX_TARGET_VERSIONS,
+  StudentInfo,
+  StudentUploadBody,
+  StudentView,
+} from './student.ts';
 export { IssuedToken, IssueTokenBody, TokenParams, TokenView } from './tokens.ts';

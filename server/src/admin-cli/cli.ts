@@ -14,7 +14,11 @@ process.on('SIGTERM', onSignal);
 const code = await main(
   process.argv.slice(2),
   process.env,
-  { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+  {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTty: process.stderr.isTTY === true,
+  },
   controller.signal,
 );
 // Wait for stdout to drain (a pipe may be slow), then exit: undici keep-alive sockets would hold the loop open.

@@ -65,6 +65,31 @@ export interface Round {
   aggregationMs: number | null;
 }
 
+/** GET /v1/federations/:id/consensus-targets (proto/src/rest/student.ts). */
+export interface ConsensusTargets {
+  federationId: string;
+  temperature: number;
+  classes: number;
+  rows: number;
+  versions: { version: number; rows: number; contributors: number; createdAt: string }[];
+  skippedVersions: number;
+  indices: number[];
+  /** rows×classes float32 little-endian, base64. */
+  targets: string;
+}
+
+/** GET/PUT /v1/federations/:id/student (proto/src/rest/student.ts). */
+export interface StudentView {
+  federationId: string;
+  info: Record<string, unknown>;
+  sha256: string;
+  weightBytes: number;
+  modelJsonBytes: number;
+  modelUrl: string;
+  weightsUrl: string;
+  uploadedAt: string;
+}
+
 export interface MetricRow {
   round: number;
   participantId: string;
@@ -157,6 +182,26 @@ export class AdminClient {
     this.request<Round[]>('GET', `/v1/federations/${enc(id)}/rounds${query({ from, limit })}`);
   metrics = (id: string, from?: number) =>
     this.request<MetricRow[]>('GET', `/v1/federations/${enc(id)}/metrics${query({ from })}`);
+
+  consensusTargets = (id: string, versions: number) =>
+    this.request<ConsensusTargets>(
+      'GET',
+      `/v1/federations/${enc(id)}/consensus-targets${query({ versions })}`,
+    );
+  uploadStudent = (id: string, body: unknown) =>
+    this.request<StudentView>('PUT', `/v1/federations/${enc(id)}/student`, body);
+
+  /** The bytes at `path` (a public set: no token needed; fetch undoes gzip/br). */
+  async download(path: string): Promise<Uint8Array> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(TIMEOUT_MS * 4) });
+    } catch (err) {
+      throw unreachable(this.baseUrl, err);
+    }
+    if (!res.ok) throw httpError(this.baseUrl, 'GET', path, res.status, await res.text().catch(() => ''));
+    return new Uint8Array(await res.arrayBuffer());
+  }
 
   /**
    * A federation by id, or else by its exact name when exactly one live federation has it,

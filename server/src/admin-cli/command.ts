@@ -9,6 +9,11 @@ export interface Context {
   out(text: string): void;
   /** Notes for the person (hints, "following… Ctrl-C to stop"); never part of --json output. */
   note(text: string): void;
+  /**
+   * A status line redrawn in place (stderr is a terminal), `last` ends it; undefined when
+   * stderr is a file or a pipe, where commands print whole lines with note() instead.
+   */
+  progress?(line: string, last: boolean): void;
   /** Aborted on Ctrl-C / SIGTERM: long-running commands (--follow) end cleanly. */
   signal: AbortSignal;
 }

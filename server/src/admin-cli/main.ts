@@ -6,6 +6,7 @@
 import { flag, GLOBAL_HELP, parse, splitCommandWords, str } from './args.ts';
 import { AdminClient, DEFAULT_COORDINATOR, normaliseCoordinator } from './client.ts';
 import { type Command, type Context, commandHelp } from './command.ts';
+import { distillCommands } from './distill.ts';
 import { CliError } from './errors.ts';
 import { federationCommands } from './federation.ts';
 import { participantsCommands } from './participants.ts';
@@ -15,6 +16,7 @@ import { tokenCommands } from './token.ts';
 
 export const COMMANDS: readonly Command[] = [
   ...federationCommands,
+  ...distillCommands,
   ...tokenCommands,
   ...publicSetCommands,
   ...participantsCommands,
@@ -31,7 +33,7 @@ function overview(commands: readonly Command[]): string {
 export const HELP = `Usage: mutua <command> [options]
 
 Operates a Mutua coordinator over its admin REST API: federations, join tokens, public
-sets, participants and rounds.
+sets, participants and rounds, and distills a federation's global student.
 
 Commands
 ${overview(COMMANDS)}
@@ -52,6 +54,8 @@ function groupHelp(group: string): string {
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** stderr is a terminal: progress lines may be redrawn in place. */
+  stderrIsTty?: boolean;
 }
 
 export async function main(
@@ -108,6 +112,7 @@ export async function main(
       json: flag(parsed, 'json'),
       out: io.stdout,
       note: (text) => io.stderr(`${text}\n`),
+      progress: io.stderrIsTty ? (line, last) => io.stderr(`\r\x1b[K${line}${last ? '\n' : ''}`) : undefined,
       signal,
     };
     await command.run(ctx, parsed);

@@ -136,6 +136,18 @@ export class ConsensusRepository {
     });
   }
 
+  /** The newest `limit` versions with their bytes, newest first (the global student's targets). */
+  recent(federationId: string, limit: number): Promise<ConsensusRow[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.consensus.findMany({
+        where: { federationId },
+        orderBy: { version: 'desc' },
+        take: limit,
+      });
+      return rows.map(toRow);
+    });
+  }
+
   /** Deletes versions < beforeVersion (the latest is what recovery needs). Returns how many. */
   deleteBefore(federationId: string, beforeVersion: number): Promise<number> {
     return this.ctx.unit(async (db) => {

@@ -5,7 +5,7 @@
  * a federation created by an older version gets today's defaults for fields it lacks.
  */
 import { type EncodingName, resolveSettings, type SettingsInput } from '../engine/settings.ts';
-import type { Consensus } from '../engine/strategy.ts';
+import { encodeConsensus } from './consensus-layout.ts';
 import type {
   ConsensusRecord,
   Db,
@@ -30,26 +30,6 @@ type Repositories = Pick<
   | 'consensus'
   | 'metrics'
 >;
-
-/**
- * The stored form of a consensus: float32 little-endian rows, batch after batch (mutual),
- * or the parameters (fedavg). Recovery does not read it back: it re-aggregates the
- * submissions of `sourceVersions`; it is kept for audit and export.
- */
-export function encodeConsensus(c: Consensus): Uint8Array {
-  if (c.kind === 'fedavg')
-    return new Uint8Array(
-      c.params.buffer.slice(c.params.byteOffset, c.params.byteOffset + c.params.byteLength),
-    );
-  const total = c.batches.reduce((a, b) => a + b.all.length, 0);
-  const out = new Float32Array(total);
-  let o = 0;
-  for (const b of c.batches) {
-    out.set(b.all, o);
-    o += b.all.length;
-  }
-  return new Uint8Array(out.buffer);
-}
 
 export class PrismaLiveStore implements LiveStore {
   constructor(private readonly db: Repositories) {}
@@ -199,7 +179,7 @@ export class PrismaLiveStore implements LiveStore {
       federationId,
       version: c.version,
       sourceVersions: c.sourceVersions,
-      payload: encodeConsensus(c.consensus),
+      ...encodeConsensus(c.consensus),
       createdAt: c.createdAt,
     });
   }
