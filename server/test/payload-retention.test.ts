@@ -2,8 +2,8 @@
 // coordinator's real interface: participants over WebSockets run enough rounds (sync) and
 // versions (async) with a retention of 2 that old prediction payloads must be dropped. The
 // database itself is read (its own connection, not the repositories): payloads older than
-// the window are NULL, the recent ones and every metadata row (submissions, rounds,
-// consensus) are still there; then the coordinator restarts on the same database, the
+// the window are NULL and the consensus versions before it deleted, while the recent
+// payloads and every metadata row (submissions, rounds) are still there; then the coordinator restarts on the same database, the
 // participants resume, and the federation goes on (targets from the stored consensus,
 // the next round closes, the window moves).
 import assert from 'node:assert/strict';
@@ -196,7 +196,7 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     );
     await assertRetained(s, target, fed.id, 5, 6);
     assert.deepEqual(await target.rounds(fed.id), [1, 2, 3, 4, 5, 6, 7], 'every round row stays');
-    assert.deepEqual(await target.consensusVersions(fed.id), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await target.consensusVersions(fed.id), [5, 6], 'older consensus versions are deleted');
 
     // Restart on the same database: the participants resume, round 7's task carries
     // targets from the stored consensus, round 7 closes, and the window moves on.
@@ -207,6 +207,7 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     assert.ok(task.targets, 'targets from the consensus stored before the restart');
     await run(members, 7, 7);
     await assertRetained(s, target, fed.id, 6, 7);
+    assert.deepEqual(await target.consensusVersions(fed.id), [6, 7]);
   });
 
   it('async: versions outside max(retention, maxStaleness) lose their payloads, recovery still has what it reads', async (t) => {
@@ -226,7 +227,11 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     // than the retention of 2, so versions 6..8 keep their payloads.
     await assertRetained(s, target, fed.id, 6, 8);
     assert.deepEqual(await target.rounds(fed.id), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'every version row stays');
-    assert.deepEqual(await target.consensusVersions(fed.id), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      await target.consensusVersions(fed.id),
+      [6, 7, 8],
+      'older consensus versions are deleted',
+    );
 
     s = await start();
     await resume(t, s, members);
@@ -240,5 +245,6 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     );
     assert.deepEqual([fedView.currentRound, fedView.consensusVersion], [11, 10]);
     await assertRetained(s, target, fed.id, 8, 10);
+    assert.deepEqual(await target.consensusVersions(fed.id), [8, 9, 10]);
   });
 });

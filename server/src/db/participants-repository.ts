@@ -265,29 +265,11 @@ export class ParticipantsRepository {
   }
 
   /**
-   * Adds to the byte counters (and optionally sets lastSeenAt) in one statement, so
-   * concurrent calls never lose an increment. False when there is no such participant.
-   */
-  addTraffic(id: string, traffic: { bytesIn: number; bytesOut: number }, seenAt?: Date): Promise<boolean> {
-    const bytesIn = byteCount(traffic.bytesIn, 'bytesIn');
-    const bytesOut = byteCount(traffic.bytesOut, 'bytesOut');
-    return this.ctx.unit(async (db) => {
-      const { count } = await db.participant.updateMany({
-        where: { id },
-        data: {
-          bytesIn: { increment: bytesIn },
-          bytesOut: { increment: bytesOut },
-          ...(seenAt ? { lastSeenAt: seenAt } : {}),
-        },
-      });
-      return count > 0;
-    });
-  }
-
-  /**
-   * addTraffic() for many participants in ONE statement (a periodic flush of the counters
-   * the connections keep in memory): per-row Prisma updates would cost milliseconds each.
-   * Entries for the same id are summed. Returns how many participants were updated.
+   * Adds to the byte counters (and sets lastSeenAt when given) of many participants in ONE
+   * statement (a periodic flush of the counters the connections keep in memory): per-row
+   * Prisma updates would cost milliseconds each, and concurrent flushes never lose an
+   * increment (SET x = x + n). Entries for the same id are summed. Returns how many
+   * participants were updated (an unknown id counts for none).
    */
   addTrafficMany(
     entries: readonly { id: string; bytesIn: number; bytesOut: number; seenAt?: Date }[],

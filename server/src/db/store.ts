@@ -157,7 +157,8 @@ export interface LiveStore extends AdmissionDb {
   /**
    * Retention: drops the payload bytes of submissions to versions < beforeVersion that the
    * latest consensus does not cover (their metadata stays, for the rounds API), and the
-   * stored consensus payloads older than the latest. Returns the submission payloads dropped.
+   * stored consensus versions < beforeVersion other than the latest (recovery reads only
+   * the latest). Returns the submission payloads dropped.
    */
   prunePayloads(federationId: string, beforeVersion: number): Promise<number>;
 }
