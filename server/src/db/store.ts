@@ -126,7 +126,6 @@ export interface AdmissionDb {
 export interface LiveStore extends AdmissionDb {
   // ------------------------------------------------------------------ admission
   getFederation(id: string): Promise<FederationRecord | null>;
-  countParticipants(federationId: string): Promise<number>;
   /** Traffic counters (and last seen) of many participants at once, one statement per chunk. */
   addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void>;
 
