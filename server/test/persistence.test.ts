@@ -538,7 +538,12 @@ for (const backend of backends) {
         recovery.map((s) => s.roundNumber),
         [1, 1, 10],
       );
-      assert.equal((await db.submissions.listForRound(state.federationId, 3)).length, 1);
+      assert.equal(
+        (await db.submissions.listForRecovery(state.federationId, { fromRound: 3 })).filter(
+          (s) => s.roundNumber === 3,
+        ).length,
+        1,
+      );
 
       assert.equal(await db.submissions.prunePayloads(state.federationId, 3), 2 + racers);
       assert.equal(
@@ -669,7 +674,11 @@ for (const backend of backends) {
       assert.equal(p?.bytesIn, 100_000_000_000);
       assert.deepEqual((await db.rounds.get(state.federationId, 1))?.batchIndices, state.indices);
       assert.equal((await db.rounds.get(state.federationId, 3))?.submissionCount, 2);
-      const round10 = await db.submissions.listForRound(state.federationId, 10, { withPayload: true });
+      const round10 = await db.submissions.listForRecovery(
+        state.federationId,
+        { fromRound: 10 },
+        { withPayload: true },
+      );
       assert.equal(round10.length, 1);
       assert.deepEqual((await db.consensus.get(state.federationId, 2))?.payload, state.consensus);
       const dup = await db.submissions.record({

@@ -215,15 +215,6 @@ export class SubmissionsRepository {
     });
   }
 
-  /** In arrival order. */
-  listForRound(
-    federationId: string,
-    roundNumber: number,
-    options: { withPayload?: boolean } = {},
-  ): Promise<SubmissionRow[]> {
-    return this.list({ federationId, roundNumber }, options.withPayload);
-  }
-
   /**
    * Submissions of rounds >= fromRound plus those of `rounds` (e.g. the sources of the
    * latest consensus), in round then arrival order: what a restart needs.
