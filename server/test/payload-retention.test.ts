@@ -177,9 +177,14 @@ async function assertRetained(
 describeEachDatabase('payload retention over real sockets (retention 2)', (database) => {
   it('sync: payloads of rounds outside the window are dropped, metadata and recent payloads stay, a restart goes on', async (t) => {
     const target = await createTarget(database);
-    t.after(() => target.drop());
+    let s: TestServer | undefined;
+    // The coordinator first (its close is idempotent), then its database.
+    t.after(async () => {
+      await s?.close();
+      await target.drop();
+    });
     const start = () => startServer(t, { database, ...target.options, payloadRetentionVersions: RETENTION });
-    let s = await start();
+    s = await start();
     const fed = await createFederation(s.app, { mode: 'sync' });
     const members = await join2(t, s, fed.id);
 
@@ -212,10 +217,15 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
 
   it('async: versions outside max(retention, maxStaleness) lose their payloads, recovery still has what it reads', async (t) => {
     const target = await createTarget(database);
-    t.after(() => target.drop());
+    let s: TestServer | undefined;
+    // The coordinator first (its close is idempotent), then its database.
+    t.after(async () => {
+      await s?.close();
+      await target.drop();
+    });
     const maxStaleness = 3;
     const start = () => startServer(t, { database, ...target.options, payloadRetentionVersions: RETENTION });
-    let s = await start();
+    s = await start();
     const fed = await createFederation(s.app, {
       mode: 'async',
       async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness },
