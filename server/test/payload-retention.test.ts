@@ -2,10 +2,10 @@
 // coordinator's real interface: participants over WebSockets run enough rounds (sync) and
 // versions (async) with a retention of 2 that old prediction payloads must be dropped. The
 // database itself is read (its own connection, not the repositories): payloads older than
-// the window are NULL and the consensus versions before it deleted, while the recent
-// payloads and every metadata row (submissions, rounds) are still there; then the coordinator restarts on the same database, the
-// participants resume, and the federation goes on (targets from the stored consensus,
-// the next round closes, the window moves).
+// the window are NULL, while the recent payloads and every metadata row (submissions,
+// rounds, consensus versions) are still there; then the coordinator restarts on the same
+// database, the participants resume, and the federation goes on (targets from the stored
+// consensus, the next round closes, the window moves).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -201,7 +201,7 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     );
     await assertRetained(s, target, fed.id, 5, 6);
     assert.deepEqual(await target.rounds(fed.id), [1, 2, 3, 4, 5, 6, 7], 'every round row stays');
-    assert.deepEqual(await target.consensusVersions(fed.id), [5, 6], 'older consensus versions are deleted');
+    assert.deepEqual(await target.consensusVersions(fed.id), [1, 2, 3, 4, 5, 6], 'consensus versions stay');
 
     // Restart on the same database: the participants resume, round 7's task carries
     // targets from the stored consensus, round 7 closes, and the window moves on.
@@ -212,7 +212,7 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     assert.ok(task.targets, 'targets from the consensus stored before the restart');
     await run(members, 7, 7);
     await assertRetained(s, target, fed.id, 6, 7);
-    assert.deepEqual(await target.consensusVersions(fed.id), [6, 7]);
+    assert.deepEqual(await target.consensusVersions(fed.id), [1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('async: versions outside max(retention, maxStaleness) lose their payloads, recovery still has what it reads', async (t) => {
@@ -239,8 +239,8 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     assert.deepEqual(await target.rounds(fed.id), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'every version row stays');
     assert.deepEqual(
       await target.consensusVersions(fed.id),
-      [6, 7, 8],
-      'older consensus versions are deleted',
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      'consensus versions stay',
     );
 
     s = await start();
@@ -255,6 +255,6 @@ describeEachDatabase('payload retention over real sockets (retention 2)', (datab
     );
     assert.deepEqual([fedView.currentRound, fedView.consensusVersion], [11, 10]);
     await assertRetained(s, target, fed.id, 8, 10);
-    assert.deepEqual(await target.consensusVersions(fed.id), [8, 9, 10]);
+    assert.deepEqual(await target.consensusVersions(fed.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });

@@ -134,14 +134,4 @@ export class ConsensusRepository {
       return rows.map(toRow);
     });
   }
-
-  /** Deletes versions < beforeVersion (the latest is what recovery needs). Returns how many. */
-  deleteBefore(federationId: string, beforeVersion: number): Promise<number> {
-    return this.ctx.unit(async (db) => {
-      const { count } = await db.consensus.deleteMany({
-        where: { federationId, version: { lt: beforeVersion } },
-      });
-      return count;
-    });
-  }
 }

@@ -196,14 +196,7 @@ export class PrismaLiveStore implements LiveStore {
   async prunePayloads(federationId: string, beforeVersion: number): Promise<number> {
     // The latest consensus' sources are re-aggregated on recovery (loadState): kept.
     const latest = await this.db.consensus.latest(federationId);
-    const dropped = await this.db.submissions.prunePayloads(
-      federationId,
-      beforeVersion,
-      latest?.sourceVersions ?? [],
-    );
-    // Older consensus versions: recovery reads only the latest, and nothing else reads them.
-    if (latest) await this.db.consensus.deleteBefore(federationId, Math.min(beforeVersion, latest.version));
-    return dropped;
+    return this.db.submissions.prunePayloads(federationId, beforeVersion, latest?.sourceVersions ?? []);
   }
 
   async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {

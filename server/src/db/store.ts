@@ -155,9 +155,9 @@ export interface LiveStore extends AdmissionDb {
   participantsSeenSince(federationId: string, since: Date): Promise<string[]>;
   /**
    * Retention: drops the payload bytes of submissions to versions < beforeVersion that the
-   * latest consensus does not cover (their metadata stays, for the rounds API), and the
-   * stored consensus versions < beforeVersion other than the latest (recovery reads only
-   * the latest). Returns the submission payloads dropped.
+   * latest consensus does not cover (their metadata stays, for the rounds API). Stored
+   * consensus versions are kept (the global student reads the newest ones). Returns the
+   * submission payloads dropped.
    */
   prunePayloads(federationId: string, beforeVersion: number): Promise<number>;
 }

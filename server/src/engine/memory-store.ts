@@ -62,12 +62,6 @@ export class MemoryRuntimeStore implements RuntimeStore {
     const list = this.submissions.get(fid) ?? [];
     const kept = list.filter((s) => s.version >= beforeVersion || needed.has(s.version));
     this.submissions.set(fid, kept);
-    const consensus = this.consensus.get(fid) ?? [];
-    const latest = consensus.at(-1)?.version ?? 0;
-    this.consensus.set(
-      fid,
-      consensus.filter((c) => c.version >= Math.min(beforeVersion, latest)),
-    );
     return list.length - kept.length;
   }
   async participantsSeenSince(fid: string, since: Date): Promise<string[]> {

@@ -5,9 +5,7 @@
  * v is published, the payloads of versions older than the last
  * max(retentionVersions, keepVersions) are dropped, except those the latest consensus
  * covers (the store keeps them: recovery re-aggregates them). Their metadata (rows,
- * weights, bytes, metrics) stays, so the rounds API and the dashboard are unchanged. The
- * stored consensus versions before the same bound go too (never the latest, which is all
- * recovery reads): a FedAvg consensus is a whole model per version.
+ * weights, bytes, metrics) stays, so the rounds API and the dashboard are unchanged.
  * keepVersions is the round policy's (async: maxStaleness; sync: 0): recovery reads
  * versions >= current - keepVersions (runtime-recovery.ts), which are therefore kept.
  *
