@@ -32,10 +32,16 @@ function lineCount(text: string): number {
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
+/** A property initialized with a function is a method written as a field, not state. */
+function isFunction(init: ts.Expression | undefined): boolean {
+  return init !== undefined && (ts.isArrowFunction(init) || ts.isFunctionExpression(init));
+}
+
 /**
  * Fields of each class in `text`: its property declarations (instance and static,
- * `#private` ones and accessors declared with `accessor` included; methods and get/set
- * are not fields) plus its constructor's parameter properties (`private readonly x`).
+ * `#private` ones and accessors declared with `accessor` included; methods, get/set and
+ * properties initialized with a function are not fields) plus its constructor's parameter
+ * properties (`private readonly x`).
  */
 function classFields(fileName: string, text: string): { name: string; line: number; fields: number }[] {
   const kind = /\.(js|mjs|cjs)$/.test(fileName) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
@@ -45,7 +51,7 @@ function classFields(fileName: string, text: string): { name: string; line: numb
     if (ts.isClassDeclaration(node) || ts.isClassExpression(node)) {
       let fields = 0;
       for (const member of node.members) {
-        if (ts.isPropertyDeclaration(member)) fields++;
+        if (ts.isPropertyDeclaration(member) && !isFunction(member.initializer)) fields++;
         else if (ts.isConstructorDeclaration(member))
           fields += member.parameters.filter((p) => ts.isParameterPropertyDeclaration(p, member)).length;
       }
@@ -106,6 +112,7 @@ describe('source limits (issue 11)', () => {
         accessor e = 5;
         get f() { return 1; }
         g() {}
+        h2 = () => 1;
         constructor(private readonly h: number, public i: string, j: number, readonly k = 0) {}
       }
       const B = class { x = 1; constructor(protected y: number) {} };
