@@ -50,6 +50,7 @@ COPY prisma.config.ts tsconfig.base.json tsconfig.json ./
 COPY prisma/ prisma/
 RUN node prisma/scripts/db.mjs generate
 COPY scripts/build.mjs scripts/
+COPY scripts/build scripts/build
 COPY proto/src proto/src
 COPY core/src core/src
 COPY server/src server/src

@@ -16,24 +16,25 @@
 // esbuild's metafile), a workspace manifest or this script changed since it was built:
 // `npm start`, `npm test` and the benches call this first and pay ~20 ms when nothing did.
 //
+// Here: the targets, the up-to-date check and the esbuild run. The esbuild plugins are in
+// scripts/build/esbuild-plugins.mjs, the browser pages' (vite) build in scripts/build/web.mjs.
+//
 // Usage: node scripts/build.mjs [--only server|client-node|client-web] [--force] [--if-available] [--quiet]
 //   --only NAME     build that target alone (the image builds only the server)
 //   --force         rebuild even if up to date
 //   --if-available  skip (exit 0) when esbuild is not installed (an install without dev dependencies)
 //   --quiet         print nothing when everything is up to date
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  BUNDLED_DEPENDENCIES_BANNER,
+  externalPackages,
+  prismaWasmFiles,
+  sourcePaths,
+} from './build/esbuild-plugins.mjs';
+import { buildWeb, WEB, webStaleReason } from './build/web.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE =
@@ -91,6 +92,7 @@ const TARGETS = [
 /** Files outside the metafile's inputs whose change can change the output. */
 const EXTRA_INPUTS = [
   'scripts/build.mjs',
+  'scripts/build/esbuild-plugins.mjs',
   'package.json',
   'proto/package.json',
   'core/package.json',
@@ -125,106 +127,6 @@ function staleReason(target) {
     if (mtime > info.startedAt) return `${input} changed`;
   }
   return null;
-}
-
-/** Which bare imports stay imports, resolved from node_modules at run time. */
-function externalPackages(bundleDependencies) {
-  const except = new Set(bundleDependencies ? bundleDependencies.except : []);
-  const packageName = (path) => path.split('/', path.startsWith('@') ? 2 : 1).join('/');
-  return {
-    name: 'external-packages',
-    setup(build) {
-      build.onResolve({ filter: /^[^./]/ }, (a) => {
-        if (a.path.startsWith('@mutua/') || a.path.startsWith('node:')) return undefined;
-        if (!bundleDependencies || except.has(packageName(a.path))) return { external: true };
-        return undefined;
-      });
-    },
-  };
-}
-
-/**
- * The Prisma client imports its query compiler (WebAssembly) as a 2.5 MB JavaScript module
- * holding the binary as one base64 string: parsing it took ~85 ms of CPU at each start.
- * Here that module is the binary beside the bundle, read and handed over as the same string.
- */
-function prismaWasmFiles(outdir) {
-  return {
-    name: 'prisma-wasm-files',
-    setup(build) {
-      const filter = /^@prisma\/client\/runtime\/query_compiler_bg\.(\w+)\.wasm-base64\.mjs$/;
-      build.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'prisma-wasm' }));
-      build.onLoad({ filter: /.*/, namespace: 'prisma-wasm' }, async (a) => {
-        const provider = filter.exec(a.path)[1];
-        // Resolved as the Prisma client resolves it: from the repository's node_modules.
-        const source = fileURLToPath(import.meta.resolve(a.path));
-        const mod = await import(pathToFileURL(source).href);
-        if (Object.keys(mod).join() !== 'wasm' || typeof mod.wasm !== 'string')
-          throw new Error(
-            `${source} no longer exports just a base64 \`wasm\` string: update prismaWasmFiles`,
-          );
-        const file = `query_compiler_bg.${provider}.wasm`;
-        mkdirSync(outdir, { recursive: true });
-        writeFileSync(join(outdir, file), Buffer.from(mod.wasm, 'base64'));
-        return {
-          contents: [
-            "import { readFileSync } from 'node:fs';",
-            `export const wasm = readFileSync(new URL(${JSON.stringify(`./${file}`)}, import.meta.url)).toString('base64');`,
-          ].join('\n'),
-          loader: 'js',
-          watchFiles: [source],
-        };
-      });
-    },
-  };
-}
-
-/**
- * Defined at the top of every output file of a target that bundles npm packages: their
- * CommonJS code calls `require` (a function esbuild cannot provide in an ES module) and
- * some read files next to themselves through `__dirname` (see sourcePaths).
- */
-const BUNDLED_DEPENDENCIES_BANNER = [
-  "import { createRequire as __mutuaCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __mutuaFileURLToPath } from 'node:url';",
-  'const require = __mutuaCreateRequire(import.meta.url);',
-  'const __mutuaSourcePath = (rel) => __mutuaFileURLToPath(new URL(rel, import.meta.url));',
-].join('\n');
-
-/** Where a directive prologue ('use strict') and a shebang end: a declaration goes after them. */
-const PROLOGUE = /^(#!.*\n)?(\s*(\/\/.*\n|\/\*[\s\S]*?\*\/)\s*)*(\s*(['"])use strict\5;?)?/;
-
-/**
- * A bundled module that locates files relative to itself would find them relative to the
- * bundle instead. Each module is given its own location, computed from the bundle's at run
- * time (so the tree can move: the image keeps the repository's layout under /app):
- * `import.meta.url` (the sources locate the migrations, client-web/dist and node_modules
- * this way) becomes the source file's URL, and a bundled CommonJS module that uses
- * `__dirname` or `__filename` gets both declared for its own file.
- */
-function sourcePaths(outdir) {
-  return {
-    name: 'source-paths',
-    setup(build) {
-      build.onLoad({ filter: /\.(ts|js|mjs|cjs)$/ }, (a) => {
-        const inNodeModules = a.path.split(sep).includes('node_modules');
-        const text = readFileSync(a.path, 'utf8');
-        const usesUrl = text.includes('import.meta.url');
-        const usesDirname = inNodeModules && /\b__(dirname|filename)\b/.test(text);
-        if (!usesUrl && !usesDirname) return undefined;
-        const rel = (path) => JSON.stringify(relative(outdir, path).split(sep).join('/'));
-        let contents = usesUrl
-          ? text.replaceAll('import.meta.url', `new URL(${rel(a.path)}, import.meta.url).href`)
-          : text;
-        if (usesDirname) {
-          const at = PROLOGUE.exec(contents)[0].length;
-          const declare = `var __filename = __mutuaSourcePath(${rel(a.path)}), __dirname = __mutuaSourcePath(${rel(dirname(a.path))});`;
-          contents = `${contents.slice(0, at)}${at > 0 ? '\n' : ''}${declare}${contents.slice(at)}`;
-        }
-        return { contents, loader: a.path.endsWith('.ts') ? 'ts' : 'js' };
-      });
-    },
-  };
 }
 
 async function buildTarget(esbuild, target) {
@@ -282,70 +184,8 @@ async function buildTarget(esbuild, target) {
   }
 }
 
-/**
- * The browser pages (client-web/dist: the dashboard at `/`, the join page) are built by
- * vite, so that `npm ci && npm start` serves them. Rebuilt when a file under client-web/src,
- * core/src or proto/src (the pages bundle both), an HTML entry or the vite config is newer
- * than dist/index.html. Built into a temporary folder and swapped in, like the others.
- */
-const WEB = 'client-web';
-const WEB_SOURCES = ['client-web/src', 'core/src', 'proto/src'];
-const WEB_FILES = [
-  'client-web/index.html',
-  'client-web/join.html',
-  'client-web/bench.html',
-  'client-web/vite.config.ts',
-];
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-function webStaleReason() {
-  const index = join(ROOT, 'client-web/dist/index.html');
-  if (!existsSync(index)) return 'not built yet';
-  const built = statSync(index).mtimeMs;
-  for (const f of WEB_FILES) if (statSync(join(ROOT, f)).mtimeMs > built) return `${f} changed`;
-  for (const d of WEB_SOURCES) if (newestMtime(join(ROOT, d)) > built) return `a file under ${d} changed`;
-  return null;
-}
-
-async function buildWeb() {
-  const startedAt = Date.now();
-  let vite;
-  try {
-    vite = await import('vite');
-  } catch (err) {
-    if (opts['if-available']) {
-      console.log('build: vite is not installed (no dev dependencies); client-web skipped');
-      return null;
-    }
-    throw err;
-  }
-  const outdir = join(ROOT, 'client-web/dist');
-  const tmp = `${outdir}.tmp-${process.pid}`;
-  try {
-    await vite.build({
-      configFile: join(ROOT, 'client-web/vite.config.ts'),
-      logLevel: 'error',
-      build: { outDir: tmp, emptyOutDir: true },
-    });
-    const old = `${outdir}.old-${process.pid}`;
-    if (existsSync(outdir)) renameSync(outdir, old);
-    renameSync(tmp, outdir);
-    rmSync(old, { recursive: true, force: true });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return Date.now() - startedAt;
-}
-
 const webSelected = opts.only === undefined || opts.only === WEB;
-const webReason = webSelected ? (opts.force ? 'forced' : webStaleReason()) : null;
+const webReason = webSelected ? (opts.force ? 'forced' : webStaleReason(ROOT)) : null;
 const selected = TARGETS.filter((t) => opts.only === undefined || t.name === opts.only);
 if (selected.length === 0 && !webSelected) {
   console.error(`build: no target named "${opts.only}" (${TARGETS.map((t) => t.name).join(', ')})\n${USAGE}`);
@@ -361,7 +201,7 @@ if (stale.length === 0 && webReason === null) {
 
 if (webReason !== null) {
   try {
-    const ms = await buildWeb();
+    const ms = await buildWeb(ROOT, opts['if-available']);
     if (ms !== null) console.log(`build: client-web/dist (${webReason}) in ${ms} ms`);
   } catch (err) {
     console.error(

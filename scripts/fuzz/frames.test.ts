@@ -7,9 +7,9 @@ import {
   type FrameContext,
   MUTATIONS,
   pickMutation,
-  Rng,
   validBody,
 } from './frames.ts';
+import { Rng } from './rng.ts';
 
 const ctx = (): FrameContext => ({
   seq: 5,

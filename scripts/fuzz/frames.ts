@@ -11,8 +11,6 @@ import { Envelope, type EnvelopeInit, encodeEnvelope } from '@mutua/proto';
 import protobuf from 'protobufjs/minimal.js';
 import type { Rng } from './rng.ts';
 
-export { Rng } from './rng.ts';
-
 /** What a fuzzing connection knows when it builds a frame. */
 export interface FrameContext {
   seq: number;

@@ -6,7 +6,7 @@
  * --seconds is reached. Samples /healthz and the coordinator's RSS throughout, prints a
  * table and exits 1 when a target is missed (report.ts).
  */
-import { Rng } from './frames.ts';
+
 import {
   connectionFlood,
   type FuzzEnv,
@@ -19,6 +19,7 @@ import { HealthzSampler } from './healthz.ts';
 import { LegitParticipants } from './legit.ts';
 import { OptionError, parseOptions, USAGE } from './options.ts';
 import { type RunResult, renderReport, verdicts } from './report.ts';
+import { Rng } from './rng.ts';
 import { Stats } from './stats.ts';
 import {
   cpuSeconds,

@@ -8,14 +8,8 @@
  */
 import { encodeEnvelope } from '@mutua/proto';
 import WebSocket from 'ws';
-import {
-  buildFrame,
-  type Frame,
-  type FrameContext,
-  type Mutation,
-  pickMutation,
-  type Rng,
-} from './frames.ts';
+import { buildFrame, type Frame, type FrameContext, type Mutation, pickMutation } from './frames.ts';
+import type { Rng } from './rng.ts';
 import { type Inbound, readInbound, type Stats } from './stats.ts';
 
 /** Largest frame the coordinator accepts before Welcome (server/src/ws/pre-auth-guard.ts). */

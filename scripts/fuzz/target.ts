@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePublicSet } from '@mutua/proto';
-import type { Rng } from './frames.ts';
+import type { Rng } from './rng.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = join(REPO_ROOT, 'server/bin/mutua-server.js');

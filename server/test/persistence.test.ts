@@ -219,7 +219,7 @@ for (const backend of backends) {
       state.publicSetId = publicSet.id;
 
       const f = await db.federations.create({
-        name: 'digits',
+        name: 'mnist digits',
         settings: SETTINGS,
         publicSetId: publicSet.id,
       });
@@ -241,14 +241,7 @@ for (const backend of backends) {
       );
       assert.equal((await db.federations.list({ includeDeleted: true })).length, 2);
 
-      const renamed = await db.federations.update(f.id, {
-        name: 'mnist digits',
-        settings: { ...SETTINGS, lambda: 1 },
-      });
-      assert.equal(renamed.name, 'mnist digits');
-      assert.equal((renamed.settings as { lambda: number }).lambda, 1);
       assert.equal(await db.federations.get('no-such-id'), null);
-      await rejectsWith(db.federations.update('no-such-id', { name: 'x' }), 'MUTUA_ERR_DB_NOT_FOUND');
       await rejectsWith(
         db.federations.create({ name: 'x', settings: {}, publicSetId: 'f'.repeat(64) }),
         'MUTUA_ERR_DB_NOT_FOUND',
@@ -339,21 +332,24 @@ for (const backend of backends) {
       });
       state.otherParticipantId = other.id;
 
-      assert.equal((await db.participants.findByResumeTokenHash(hashToken(state.resume.token)))?.id, p.id);
+      assert.equal(
+        (await db.participants.findManyByResumeTokenHashes([hashToken(state.resume.token)]))[0]?.id,
+        p.id,
+      );
       // Concurrent increments must all land (one UPDATE ... SET x = x + n each).
       await Promise.all(
         Array.from({ length: 20 }, () =>
-          db.participants.addTraffic(p.id, { bytesIn: 5_000_000_000, bytesOut: 3 }),
+          db.participants.addTrafficMany([{ id: p.id, bytesIn: 5_000_000_000, bytesOut: 3 }]),
         ),
       );
       const seen = new Date('2031-05-05T05:05:05.123Z');
-      assert.equal(await db.participants.touch(p.id, seen), true);
+      assert.equal(await db.participants.touchMany([p.id], seen), 1);
       const got = await db.participants.get(p.id);
       assert.equal(got?.bytesIn, 100_000_000_000, 'beyond 32 bits');
       assert.equal(got?.bytesOut, 60);
       assert.equal(got?.lastSeenAt.toISOString(), seen.toISOString());
-      await db.participants.addTraffic(other.id, { bytesIn: 1, bytesOut: 2 });
-      assert.equal(await db.participants.addTraffic('no-such-id', { bytesIn: 1, bytesOut: 1 }), false);
+      await db.participants.addTrafficMany([{ id: other.id, bytesIn: 1, bytesOut: 2 }]);
+      assert.equal(await db.participants.addTrafficMany([{ id: 'no-such-id', bytesIn: 1, bytesOut: 1 }]), 0);
       const flushedAt = new Date('2031-06-06T06:06:06.006Z');
       const updated = await db.participants.addTrafficMany([
         { id: other.id, bytesIn: 10, bytesOut: 20, seenAt: flushedAt },
@@ -377,7 +373,7 @@ for (const backend of backends) {
         bytesOut: 82,
         participants: 2,
       });
-      assert.equal(await db.participants.count(state.federationId), 2);
+      assert.equal((await db.participants.listForFederation(state.federationId)).length, 2);
 
       const ghost = await db.participants.create({
         federationId: state.federationId,
@@ -387,7 +383,6 @@ for (const backend of backends) {
       });
       const removed = await db.participants.remove(ghost.id);
       assert.ok(removed?.removedAt);
-      assert.equal(await db.participants.count(state.federationId), 2);
       assert.equal((await db.participants.listForFederation(state.federationId)).length, 2);
       assert.equal(
         (await db.participants.listForFederation(state.federationId, { includeRemoved: true })).length,
@@ -534,17 +529,7 @@ for (const backend of backends) {
         weight: 1,
       });
 
-      const latest = await db.submissions.latestPerParticipant(state.federationId, {
-        fromRound: 1,
-        withPayload: true,
-      });
-      const byParticipant = new Map(latest.map((s) => [s.participantId, s]));
       const racers = backend.name === 'postgres' ? 1 : 0;
-      assert.equal(byParticipant.size, 2 + racers);
-      assert.equal(byParticipant.get(state.participantId)?.roundNumber, 10);
-      assert.equal(byParticipant.get(state.otherParticipantId)?.roundNumber, 1);
-      assert.deepEqual(byParticipant.get(state.participantId)?.payload, base.payload);
-
       const recovery = await db.submissions.listForRecovery(state.federationId, {
         fromRound: 10,
         rounds: [1],
@@ -553,7 +538,12 @@ for (const backend of backends) {
         recovery.map((s) => s.roundNumber),
         [1, 1, 10],
       );
-      assert.equal((await db.submissions.listForRound(state.federationId, 3)).length, 1);
+      assert.equal(
+        (await db.submissions.listForRecovery(state.federationId, { fromRound: 3 })).filter(
+          (s) => s.roundNumber === 3,
+        ).length,
+        1,
+      );
 
       assert.equal(await db.submissions.prunePayloads(state.federationId, 3), 2 + racers);
       assert.equal(
@@ -562,7 +552,6 @@ for (const backend of backends) {
       );
       assert.equal((await db.submissions.get(state.otherParticipantId, 1))?.rows, 512, 'metadata stays');
       assert.equal(await db.submissions.prunePayloads(state.federationId, 3), 0);
-      assert.equal((await db.submissions.listForParticipant(state.participantId)).length, 3);
     });
 
     test('consensus: bytes round trip, latest, version counter, replay is a no-op', async () => {
@@ -607,11 +596,8 @@ for (const backend of backends) {
         sourceVersions: [],
         payload: bytes(1, 1),
       });
-      assert.deepEqual(
-        (await db.consensus.list(state.federationId)).map((c) => c.version),
-        [1_000, 2, 1],
-      );
-      assert.equal(await db.consensus.deleteBefore(state.federationId, 2), 1);
+      for (const version of [1_000, 2, 1])
+        assert.equal((await db.consensus.get(state.federationId, version))?.version, version);
       // A version stored late (below the newest) does not move the counter back.
       await db.consensus.save({
         federationId: state.federationId,
@@ -681,12 +667,16 @@ for (const backend of backends) {
       assert.equal(f?.consensusVersion, 1_000);
       assert.deepEqual(await db.publicSets.getData(state.publicSetId), state.publicSetData);
       assert.equal((await db.joinTokens.findByHash(state.joinToken.hash))?.label, 'lab A');
-      const p = await db.participants.findByResumeTokenHash(state.resume.hash);
+      const [p] = await db.participants.findManyByResumeTokenHashes([state.resume.hash]);
       assert.equal(p?.id, state.participantId);
       assert.equal(p?.bytesIn, 100_000_000_000);
       assert.deepEqual((await db.rounds.get(state.federationId, 1))?.batchIndices, state.indices);
       assert.equal((await db.rounds.get(state.federationId, 3))?.submissionCount, 2);
-      const round10 = await db.submissions.listForRound(state.federationId, 10, { withPayload: true });
+      const round10 = await db.submissions.listForRecovery(
+        state.federationId,
+        { fromRound: 10 },
+        { withPayload: true },
+      );
       assert.equal(round10.length, 1);
       assert.deepEqual((await db.consensus.get(state.federationId, 2))?.payload, state.consensus);
       const dup = await db.submissions.record({

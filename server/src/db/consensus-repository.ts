@@ -123,19 +123,6 @@ export class ConsensusRepository {
     });
   }
 
-  /** Newest first, without bytes. */
-  list(federationId: string, options: { limit?: number } = {}): Promise<ConsensusMeta[]> {
-    return this.ctx.unit(async (db) => {
-      const rows = await db.consensus.findMany({
-        where: { federationId },
-        orderBy: { version: 'desc' },
-        take: options.limit,
-        omit: { payload: true },
-      });
-      return rows.map(meta);
-    });
-  }
-
   /** The newest `limit` versions with their bytes, newest first (the global student's targets). */
   recent(federationId: string, limit: number): Promise<ConsensusRow[]> {
     return this.ctx.unit(async (db) => {
@@ -145,16 +132,6 @@ export class ConsensusRepository {
         take: limit,
       });
       return rows.map(toRow);
-    });
-  }
-
-  /** Deletes versions < beforeVersion (the latest is what recovery needs). Returns how many. */
-  deleteBefore(federationId: string, beforeVersion: number): Promise<number> {
-    return this.ctx.unit(async (db) => {
-      const { count } = await db.consensus.deleteMany({
-        where: { federationId, version: { lt: beforeVersion } },
-      });
-      return count;
     });
   }
 }

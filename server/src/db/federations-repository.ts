@@ -27,12 +27,6 @@ export interface CreateFederationInput {
   publicSetId?: string | null;
 }
 
-export interface UpdateFederationInput {
-  name?: string;
-  settings?: object;
-  publicSetId?: string | null;
-}
-
 function toRow(f: Federation): FederationRow {
   return {
     id: f.id,
@@ -94,20 +88,6 @@ export class FederationsRepository {
           : { status: { not: 'deleted' } };
       const rows = await db.federation.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       return rows.map(toRow);
-    });
-  }
-
-  update(id: string, patch: UpdateFederationInput): Promise<FederationRow> {
-    return this.ctx.unit(async (db) => {
-      const data: Prisma.FederationUncheckedUpdateInput = {};
-      if (patch.name !== undefined) data.name = patch.name;
-      if (patch.settings !== undefined) data.settings = json(patch.settings);
-      if (patch.publicSetId !== undefined) data.publicSetId = patch.publicSetId;
-      try {
-        return toRow(await db.federation.update({ where: { id }, data }));
-      } catch (e) {
-        return notFound(e, id);
-      }
     });
   }
 

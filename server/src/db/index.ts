@@ -13,7 +13,6 @@ export type {
   CreateFederationInput,
   FederationRow,
   FederationStatus,
-  UpdateFederationInput,
 } from './federations-repository.ts';
 export { FederationsRepository } from './federations-repository.ts';
 export type { CreateJoinTokenInput, JoinTokenRow } from './join-tokens-repository.ts';

@@ -54,10 +54,6 @@ export class PrismaLiveStore implements LiveStore {
     };
   }
 
-  countParticipants(federationId: string): Promise<number> {
-    return this.db.participants.count(federationId);
-  }
-
   async findParticipantsByResumeHashes(hashes: readonly string[]): Promise<Map<string, ParticipantRecord>> {
     const rows = await this.db.participants.findManyByResumeTokenHashes(hashes);
     const tokenIds = [...new Set(rows.map((p) => p.joinTokenId).filter((t): t is string => t !== null))];

@@ -89,45 +89,16 @@ export class ParticipantsRepository {
   }
 
   /**
-   * Creates the participant unless its federation already has `limit` participants (not
-   * removed), or its join token was used `tokenMaxUses` times; which one is said. Count and insert are one transaction, and on
-   * PostgreSQL the federation row is locked first, so concurrent joins cannot overshoot the
-   * limit (checked-then-inserted, 30 concurrent Hellos once admitted 12 of 5). On SQLite
-   * every unit runs alone, which serializes them already.
-   */
-  createWithinLimit(
-    input: CreateParticipantInput,
-    limit: number,
-    /** The join token's use limit: participants it ever registered, removed ones included. */
-    tokenMaxUses: number | null = null,
-  ): Promise<ParticipantRow | 'full' | 'used-up'> {
-    checkResumeHash(input.resumeTokenHash);
-    return this.ctx.unit((db) =>
-      db.$transaction(
-        async (tx) => {
-          if (this.ctx.provider === 'postgres')
-            await tx.$queryRaw(sql`SELECT id FROM "Federation" WHERE id = ${input.federationId} FOR UPDATE`);
-          if (tokenMaxUses !== null && input.joinTokenId) {
-            const uses = await tx.participant.count({ where: { joinTokenId: input.joinTokenId } });
-            if (uses >= tokenMaxUses) return 'used-up' as const;
-          }
-          const n = await tx.participant.count({
-            where: { federationId: input.federationId, removedAt: null },
-          });
-          if (n >= limit) return 'full' as const;
-          return insertParticipant(tx as unknown as PrismaDb, input);
-        },
-        // Joins of one federation queue on its row lock: wait for it rather than fail.
-        { maxWait: 15_000, timeout: 15_000 },
-      ),
-    );
-  }
-
-  /**
-   * createWithinLimit() for several joins of ONE federation in one transaction (a burst of
-   * Hellos is admitted in batches): the limits are applied in order, so the result is what
+   * Creates the participants of several joins of ONE federation in one transaction (a
+   * burst of Hellos is admitted in batches), each refused when the federation already has
+   * `limit` participants (not removed) or its join token was used its limit of times
+   * (`tokenMaxUses`: join token id → participants it may ever register, removed ones
+   * included); which one is said. The limits are applied in order, so the result is what
    * the same joins one after another would give, at the cost of one transaction (and one
-   * fsync) instead of one each. `tokenMaxUses` maps a join token id to its use limit.
+   * fsync) instead of one each. Count and insert are one transaction, and on PostgreSQL
+   * the federation row is locked first, so concurrent batches cannot overshoot the limit
+   * (checked-then-inserted, 30 concurrent Hellos once admitted 12 of 5). On SQLite every
+   * unit runs alone, which serializes them already.
    */
   createManyWithinLimit(
     inputs: readonly CreateParticipantInput[],
@@ -190,7 +161,10 @@ export class ParticipantsRepository {
     );
   }
 
-  /** findByResumeTokenHash() for many hashes in one query; unknown hashes are absent. */
+  /**
+   * Participants by resume-token hash, in one query; unknown hashes are absent. Whatever
+   * their state: a removed participant is returned with removedAt set.
+   */
   findManyByResumeTokenHashes(hashes: readonly string[]): Promise<ParticipantRow[]> {
     if (hashes.length === 0) return Promise.resolve([]);
     return this.ctx.unit(async (db) => {
@@ -199,7 +173,7 @@ export class ParticipantsRepository {
     });
   }
 
-  /** touch() for many participants in one statement. */
+  /** Sets lastSeenAt of many participants in one statement; returns how many exist. */
   touchMany(ids: readonly string[], at: Date = new Date()): Promise<number> {
     if (ids.length === 0) return Promise.resolve(0);
     return this.ctx.unit(async (db) => {
@@ -214,14 +188,6 @@ export class ParticipantsRepository {
   get(id: string): Promise<ParticipantRow | null> {
     return this.ctx.unit(async (db) => {
       const p = await db.participant.findUnique({ where: { id } });
-      return p ? toRow(p) : null;
-    });
-  }
-
-  /** Whatever its state: a removed participant is returned with removedAt set. */
-  findByResumeTokenHash(resumeTokenHash: string): Promise<ParticipantRow | null> {
-    return this.ctx.unit(async (db) => {
-      const p = await db.participant.findUnique({ where: { resumeTokenHash } });
       return p ? toRow(p) : null;
     });
   }
@@ -251,43 +217,12 @@ export class ParticipantsRepository {
     });
   }
 
-  /** Participants not removed (the participant limit counts these). */
-  count(federationId: string): Promise<number> {
-    return this.ctx.unit((db) => db.participant.count({ where: { federationId, removedAt: null } }));
-  }
-
-  /** Sets lastSeenAt. False when there is no such participant. */
-  touch(id: string, at: Date = new Date()): Promise<boolean> {
-    return this.ctx.unit(async (db) => {
-      const { count } = await db.participant.updateMany({ where: { id }, data: { lastSeenAt: at } });
-      return count > 0;
-    });
-  }
-
   /**
-   * Adds to the byte counters (and optionally sets lastSeenAt) in one statement, so
-   * concurrent calls never lose an increment. False when there is no such participant.
-   */
-  addTraffic(id: string, traffic: { bytesIn: number; bytesOut: number }, seenAt?: Date): Promise<boolean> {
-    const bytesIn = byteCount(traffic.bytesIn, 'bytesIn');
-    const bytesOut = byteCount(traffic.bytesOut, 'bytesOut');
-    return this.ctx.unit(async (db) => {
-      const { count } = await db.participant.updateMany({
-        where: { id },
-        data: {
-          bytesIn: { increment: bytesIn },
-          bytesOut: { increment: bytesOut },
-          ...(seenAt ? { lastSeenAt: seenAt } : {}),
-        },
-      });
-      return count > 0;
-    });
-  }
-
-  /**
-   * addTraffic() for many participants in ONE statement (a periodic flush of the counters
-   * the connections keep in memory): per-row Prisma updates would cost milliseconds each.
-   * Entries for the same id are summed. Returns how many participants were updated.
+   * Adds to the byte counters (and sets lastSeenAt when given) of many participants in ONE
+   * statement (a periodic flush of the counters the connections keep in memory): per-row
+   * Prisma updates would cost milliseconds each, and concurrent flushes never lose an
+   * increment (SET x = x + n). Entries for the same id are summed. Returns how many
+   * participants were updated (an unknown id counts for none).
    */
   addTrafficMany(
     entries: readonly { id: string; bytesIn: number; bytesOut: number; seenAt?: Date }[],

@@ -152,11 +152,4 @@ export class RoundsRepository {
       return toRow(r);
     });
   }
-
-  /** Round metadata update for aggregation time measured after close. */
-  setAggregationMs(federationId: string, number: number, aggregationMs: number): Promise<void> {
-    return this.ctx.unit(async (db) => {
-      await db.round.updateMany({ where: { federationId, number }, data: { aggregationMs } });
-    });
-  }
 }

@@ -126,7 +126,6 @@ export interface AdmissionDb {
 export interface LiveStore extends AdmissionDb {
   // ------------------------------------------------------------------ admission
   getFederation(id: string): Promise<FederationRecord | null>;
-  countParticipants(federationId: string): Promise<number>;
   /** Traffic counters (and last seen) of many participants at once, one statement per chunk. */
   addTrafficMany(entries: readonly { id: string; bytesIn: number; bytesOut: number }[]): Promise<void>;
 
@@ -156,8 +155,9 @@ export interface LiveStore extends AdmissionDb {
   participantsSeenSince(federationId: string, since: Date): Promise<string[]>;
   /**
    * Retention: drops the payload bytes of submissions to versions < beforeVersion that the
-   * latest consensus does not cover (their metadata stays, for the rounds API), and the
-   * stored consensus payloads older than the latest. Returns the submission payloads dropped.
+   * latest consensus does not cover (their metadata stays, for the rounds API). Stored
+   * consensus versions are kept (the global student reads the newest ones). Returns the
+   * submission payloads dropped.
    */
   prunePayloads(federationId: string, beforeVersion: number): Promise<number>;
 }

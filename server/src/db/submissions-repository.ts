@@ -14,11 +14,12 @@ export type PayloadKind = 'predictions' | 'weights';
 
 /**
  * An accepted contribution with the exact payload bytes received. On restart the
- * coordinator rebuilds its running sums from them: sync mode, listForRound(open round);
- * async mode, latestPerParticipant(fromRound = current - maxStaleness); each payload is
- * decoded with the core prediction codec (encoding, rows, classes, k) and added with its
- * stored weight (or a weight recomputed for the current version). prunePayloads() drops
- * the bytes of rounds no longer needed and keeps the metadata.
+ * coordinator rebuilds its running sums from them: listForRecovery() returns the versions
+ * the round policy still accepts (>= current - keepVersions) and those the latest
+ * consensus covers; each payload is decoded with the core prediction codec (encoding,
+ * rows, classes, k) and added with its stored weight (or a weight recomputed for the
+ * current version). prunePayloads() drops the bytes of rounds no longer needed and keeps
+ * the metadata (engine/payload-retention.ts decides which).
  */
 export interface SubmissionInput {
   federationId: string;
@@ -214,15 +215,6 @@ export class SubmissionsRepository {
     });
   }
 
-  /** In arrival order. */
-  listForRound(
-    federationId: string,
-    roundNumber: number,
-    options: { withPayload?: boolean } = {},
-  ): Promise<SubmissionRow[]> {
-    return this.list({ federationId, roundNumber }, options.withPayload);
-  }
-
   /**
    * Submissions of rounds >= fromRound plus those of `rounds` (e.g. the sources of the
    * latest consensus), in round then arrival order: what a restart needs.
@@ -235,33 +227,6 @@ export class SubmissionsRepository {
     const or: Prisma.SubmissionWhereInput[] = [{ roundNumber: { gte: selection.fromRound } }];
     if (selection.rounds?.length) or.push({ roundNumber: { in: [...selection.rounds] } });
     return this.list({ federationId, OR: or }, options.withPayload);
-  }
-
-  /** Each participant's most recent submission at or after fromRound (async recovery). */
-  async latestPerParticipant(
-    federationId: string,
-    options: { fromRound?: number; withPayload?: boolean } = {},
-  ): Promise<SubmissionRow[]> {
-    const rows = await this.list(
-      { federationId, roundNumber: { gte: options.fromRound ?? 0 } },
-      options.withPayload,
-      [{ roundNumber: 'desc' }, { receivedAt: 'desc' }],
-    );
-    const seen = new Set<string>();
-    return rows.filter((r) => !seen.has(r.participantId) && seen.add(r.participantId)).reverse();
-  }
-
-  /** Newest first: a participant's history for the admin API. */
-  listForParticipant(participantId: string, options: { limit?: number } = {}): Promise<SubmissionRow[]> {
-    return this.ctx.unit(async (db) => {
-      const rows = await db.submission.findMany({
-        where: { participantId },
-        orderBy: [{ roundNumber: 'desc' }],
-        take: options.limit,
-        omit: WITHOUT_PAYLOAD,
-      });
-      return rows.map(toRow);
-    });
   }
 
   /**
