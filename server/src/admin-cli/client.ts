@@ -94,7 +94,8 @@ export interface MetricRow {
   round: number;
   participantId: string;
   source: string;
-  metrics: Record<string, number>;
+  /** Numbers, and hasTestAccuracy as a boolean (proto/src/rest/rounds.ts). */
+  metrics: Record<string, number | boolean>;
   at: string;
 }
 

@@ -45,8 +45,16 @@ describe('admin CLI parts', () => {
         round: 1,
         participantId: 'b',
         source: 'report',
-        metrics: { valAccuracy: 0.8, testAccuracy: 0.7, hasTestAccuracy: 1 },
+        // The REST API reports the flag as a boolean (it was 1 before issue 10's fix).
+        metrics: { valAccuracy: 0.8, testAccuracy: 0.7, hasTestAccuracy: true },
         at: at(2),
+      },
+      {
+        round: 3,
+        participantId: 'a',
+        source: 'report',
+        metrics: { valAccuracy: 0.5, testAccuracy: 0.4, hasTestAccuracy: 1 },
+        at: at(4),
       },
       // Test accuracy without the flag is the protocol's default 0, not a measurement.
       {
@@ -60,6 +68,7 @@ describe('admin CLI parts', () => {
     assert.equal(acc.get(1)!.val, 0.7);
     assert.equal(acc.get(1)!.test, 0.7);
     assert.deepEqual(acc.get(2), { val: null, test: null });
+    assert.deepEqual(acc.get(3), { val: 0.5, test: 0.4 });
   });
 
   it('aligns table columns and shows empty cells as "-"', () => {

@@ -46,7 +46,8 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 
 /**
  * Per round, the mean over participants of their latest report for it. A participant's
- * metrics carry val/test accuracy as numbers; test accuracy counts only with hasTestAccuracy = 1.
+ * metrics carry val/test accuracy as numbers; test accuracy counts only when hasTestAccuracy is
+ * set (true since the REST API reports it as a boolean; 1 from coordinators before that).
  */
 export function accuracyByRound(
   rows: readonly MetricRow[],
@@ -64,7 +65,8 @@ export function accuracyByRound(
     const v = m.metrics.valAccuracy;
     if (typeof v === 'number') acc.val.push(v);
     const t = m.metrics.testAccuracy;
-    if (typeof t === 'number' && m.metrics.hasTestAccuracy === 1) acc.test.push(t);
+    const measured = m.metrics.hasTestAccuracy === true || m.metrics.hasTestAccuracy === 1;
+    if (typeof t === 'number' && measured) acc.test.push(t);
   }
   return new Map([...byRound].map(([n, a]) => [n, { val: mean(a.val), test: mean(a.test) }]));
 }
