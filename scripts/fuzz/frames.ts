@@ -7,7 +7,14 @@
  * (the coordinator's replies, and so the connection states, may still differ in timing).
  */
 import { deflateRawSync } from 'node:zlib';
-import { Envelope, type EnvelopeInit, encodeEnvelope } from '@mutua/proto';
+import {
+  type BodyName,
+  COORDINATOR_BODIES,
+  Envelope,
+  type EnvelopeInit,
+  encodeEnvelope,
+  PARTICIPANT_BODIES,
+} from '@mutua/proto';
 import protobuf from 'protobufjs/minimal.js';
 import type { Rng } from './rng.ts';
 
@@ -39,17 +46,9 @@ export interface Frame {
   unfinished?: boolean;
 }
 
-/** Bodies a participant sends, then the coordinator's own ones (wrong direction). */
-export const CLIENT_BODIES = [
-  'hello',
-  'predictions',
-  'weights',
-  'metrics',
-  'taskRequest',
-  'leave',
-  'heartbeat',
-] as const;
-const SERVER_BODIES = ['welcome', 'task', 'targets', 'ack', 'roundClosed', 'error'] as const;
+/** Bodies a participant sends, then the coordinator's own ones (wrong direction), from @mutua/proto's lists. */
+export const CLIENT_BODIES: readonly BodyName[] = [...PARTICIPANT_BODIES];
+const SERVER_BODIES: readonly BodyName[] = [...COORDINATOR_BODIES].filter((b) => !PARTICIPANT_BODIES.has(b));
 /** Envelope field numbers of the oneof bodies. */
 const BODY_FIELD: Record<string, number> = {
   hello: 10,
