@@ -2,12 +2,12 @@
 // one line `mutua-server: …` naming the problem and the fix, exit code 2, no stack trace,
 // and none hangs (a recursive mkdir of /proc/nope used to spin for minutes).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { runServer, type SpawnOptions } from './child-server.ts';
+import { runServer, SERVER_BIN, type SpawnOptions } from './child-server.ts';
 import { ADMIN_TOKEN } from './helper.ts';
 
 function tempDir(t: TestContext): string {
@@ -86,6 +86,11 @@ describe('mutua-server start failures: one line, exit 2', () => {
     chmodSync(root, 0o755);
     const asRoot = process.getuid?.() === 0;
     // As root, run the coordinator as nobody (root writes anywhere); otherwise take the write bit away.
+    // nobody must be able to reach the checkout (a clone under a 0700 mktemp directory is not).
+    if (asRoot && !othersCanRead(SERVER_BIN)) {
+      t.skip(`${SERVER_BIN} is not readable by other users, so the coordinator cannot run as nobody`);
+      return;
+    }
     if (!asRoot) {
       chmodSync(data, 0o555);
       t.after(() => chmodSync(data, 0o755));
@@ -96,3 +101,12 @@ describe('mutua-server start failures: one line, exit 2', () => {
     );
   });
 });
+
+/** Whether a user who is neither owner nor group can read `file`: o+r on it, o+x on every directory above. */
+function othersCanRead(file: string): boolean {
+  if (!(statSync(file).mode & 0o004)) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (!(statSync(dir).mode & 0o001)) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
