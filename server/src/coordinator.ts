@@ -77,6 +77,18 @@ export class Coordinator {
     return this.runtimes.loaded(federationId);
   }
 
+  /**
+   * The runtime the admin API reads live state from. On a cluster replica a federation none
+   * of whose participants is connected here is loaded on demand (as a follower), so every
+   * replica answers with the same round and online count; single-process, only loaded ones.
+   */
+  async liveRuntime(federationId: string): Promise<FederationRuntime | undefined> {
+    const loaded = this.runtimes.loaded(federationId);
+    if (loaded || !this.o.cluster) return loaded;
+    const record = await this.federationRecord(federationId);
+    return record && record.status !== 'deleted' ? this.runtime(record) : undefined;
+  }
+
   isOnline(participantId: string): boolean {
     return this.connections.isOnline(participantId);
   }

@@ -116,6 +116,21 @@ describe('coordinator cluster: three replicas behind HAProxy on PostgreSQL and N
       async () => progress(sync) >= 2 && progress(async_) >= 2,
       120_000,
     );
+    // Every replica reports the cluster-wide online count (the owner's), not its own
+    // sockets': HAProxy spread the six participants over the three replicas.
+    const onlineAt = (r: Replica, id: string) =>
+      fetch(`http://127.0.0.1:${r.port}/v1/federations/${id}`, { headers: auth })
+        .then((res) => res.json() as Promise<{ participantsOnline: number }>)
+        .then((v) => v.participantsOnline);
+    const counts = await waitFor(
+      'every replica to report three online per federation',
+      async () => {
+        const all = await Promise.all(replicas.flatMap((r) => [sync, async_].map((f) => onlineAt(r, f.id))));
+        return all.every((n) => n === 3) ? all : null;
+      },
+      10_000,
+    ).catch(async () => Promise.all(replicas.flatMap((r) => [sync, async_].map((f) => onlineAt(r, f.id)))));
+    assert.deepEqual(counts, [3, 3, 3, 3, 3, 3], `participantsOnline per replica × federation: ${counts}`);
     const idle = replicas.find((r) => ![...initial.values()].includes(r.name))!;
     idle.server!.child.kill('SIGKILL');
     await idle.server!.exited;

@@ -63,6 +63,14 @@ export class Cluster {
         o.log.warn({ replica: gone }, 'replica gone');
         for (const l of this.links.values()) l.replicaGone(gone);
       },
+      () => {
+        const online: Record<string, number> = {};
+        for (const id of this.owned()) {
+          const n = this.links.get(id)?.onlineEverywhere();
+          if (n !== undefined) online[id] = n;
+        }
+        return online;
+      },
     );
   }
 
@@ -89,6 +97,14 @@ export class Cluster {
     this.coordinator = coordinator;
     const kv = await this.bus.leases(`${this.o.name}-leases`, this.o.leaseMs);
     this.directory.start();
+    this.bus.onReconnect(() => {
+      this.o.log.warn(
+        { replica: this.replicaId },
+        'cluster bus reconnected; resynchronising from the database',
+      );
+      for (const [id, l] of this.links)
+        l.resync().catch((err) => this.o.log.warn({ err, federation: id }, 'resync failed'));
+    });
     this.bus.subscribe(this.adminFederation, (data) => {
       const m = JSON.parse(new TextDecoder().decode(data)) as { id: string; r: string };
       if (m.r !== this.replicaId) void this.applyFederationChange(m.id);
@@ -118,6 +134,13 @@ export class Cluster {
           this.o.log.info({ federation: id, replica: this.replicaId, why }, 'no longer owning federation');
           await this.links.get(id)?.stepDown();
         },
+        revalidated: (id) => {
+          this.o.log.warn(
+            { federation: id, replica: this.replicaId },
+            'lease confirmed late; deciding again',
+          );
+          this.links.get(id)?.revalidated();
+        },
       },
       this.o.leaseMs,
       (msg, err) => this.o.log.warn({ err }, msg),
@@ -146,8 +169,13 @@ export class Cluster {
   private link(federationId: string): FederationLink {
     let l = this.links.get(federationId);
     if (!l) {
-      l = new FederationLink(this.bus, `${this.o.name}`, federationId, this.replicaId, () =>
-        this.leases ? this.leases.owns(federationId) : false,
+      l = new FederationLink(
+        this.bus,
+        `${this.o.name}`,
+        federationId,
+        this.replicaId,
+        () => (this.leases ? this.leases.owns(federationId) : false),
+        () => this.directory.onlineReported(federationId),
       );
       this.links.set(federationId, l);
     }

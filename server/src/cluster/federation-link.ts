@@ -35,6 +35,7 @@ export class FederationLink implements ClusterPort {
     private readonly federationId: string,
     private readonly self: string,
     private readonly isOwner: () => boolean,
+    private readonly reportedOnline: () => number | undefined,
   ) {}
 
   private subject(kind: string): string {
@@ -62,6 +63,15 @@ export class FederationLink implements ClusterPort {
 
   announce(a: StateAnnouncement): void {
     this.bus.publish(this.subject('state'), encodeState(a));
+  }
+
+  ownerOnline(): number | undefined {
+    return this.reportedOnline();
+  }
+
+  /** Owner: participants online across the cluster, for this replica's heartbeat. */
+  onlineEverywhere(): number | undefined {
+    return this.runtime?.onlineCount;
   }
 
   // ---------------------------------------------------------------- wiring
@@ -110,6 +120,32 @@ export class FederationLink implements ClusterPort {
     for (const s of this.ownerSubs) s.unsubscribe();
     this.ownerSubs = [];
     await this.runtime?.replica.releaseOwnership();
+  }
+
+  /**
+   * The bus reconnected: uploads, presence and decisions announced meanwhile may be lost.
+   * The owner asks every replica for its participants again and records the uploads of its
+   * open versions that the database holds and it lacks; a follower reloads the owner's
+   * decisions from the database and re-sends its whole participant list.
+   */
+  async resync(): Promise<void> {
+    const rt = this.runtime;
+    if (!rt) return;
+    if (this.isOwner()) {
+      // Each answer replaces that replica's list; the view is not cleared first, so the
+      // publish rules never see the others' participants vanish meanwhile.
+      this.bus.publish(this.subject('presence-sync'), JSON.stringify({ r: this.self }));
+      await rt.replica.reconcile();
+      return;
+    }
+    const list: Presence = { r: this.self, ids: rt.replica.local() };
+    this.bus.publish(this.subject('presence'), JSON.stringify(list));
+    await rt.replica.resync();
+  }
+
+  /** The lease was confirmed again after a stall: re-check what waited on the owner meanwhile. */
+  revalidated(): void {
+    this.runtime?.replica.reevaluate();
   }
 
   /** A replica is gone: its participants are offline (until they reconnect somewhere). */

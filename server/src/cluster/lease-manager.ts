@@ -8,6 +8,12 @@
  * share, ceil(federations / live replicas), so ownership spreads; one owning more than
  * that while another owns less hands one over (after holding it a while, so ownership does
  * not flap). A federation left free for three lease periods is taken whatever the counts.
+ *
+ * Self-fencing: a lease counts as held only until `VALID_FRACTION` of leaseMs after the
+ * renewal that confirmed it was sent (the server's time-to-live starts no earlier). A
+ * replica whose event loop or NATS link stalls therefore stops deciding before its entry
+ * can expire and another replica create it, instead of overlapping with its successor;
+ * once a late renewal succeeds (nobody took the entry meanwhile) it decides again.
  */
 import type { KV } from '@nats-io/kv';
 import type { ReplicaDirectory } from './replica-directory.ts';
@@ -18,14 +24,18 @@ export interface LeaseEvents {
   acquired(federationId: string): Promise<void>;
   /** Lost (renewal failed) or handed over: stop deciding. Resolves once stopped. */
   released(federationId: string, why: 'lost' | 'handover' | 'shutdown'): Promise<void>;
+  /** A late renewal succeeded after the lease had stopped counting as held: decide again. */
+  revalidated(federationId: string): void;
 }
 
 const keyOf = (federationId: string) => `fed-${federationId}`;
+/** Part of the lease, from the confirming write's send time, during which this replica decides. */
+export const VALID_FRACTION = 0.8;
 const idOf = (key: string) => key.slice(4);
 
 export class LeaseManager {
-  /** Owned federations and the revision of their lease entry. */
-  private readonly owned = new Map<string, { revision: number; since: number }>();
+  /** Owned federations, the revision of their lease entry, and until when (performance.now()) it counts. */
+  private readonly owned = new Map<string, { revision: number; since: number; validUntil: number }>();
   private readonly freeSince = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
@@ -39,8 +49,10 @@ export class LeaseManager {
     private readonly log: (msg: string, err?: unknown) => void,
   ) {}
 
+  /** Holds the lease and its last confirmation is recent enough to decide on (self-fencing). */
   owns(federationId: string): boolean {
-    return this.owned.has(federationId);
+    const o = this.owned.get(federationId);
+    return o !== undefined && performance.now() < o.validUntil;
   }
 
   get count(): number {
@@ -104,8 +116,12 @@ export class LeaseManager {
 
   private async renew(): Promise<void> {
     for (const [id, o] of [...this.owned]) {
+      const sent = performance.now();
       try {
         o.revision = await this.kv.update(keyOf(id), this.directory.self, o.revision);
+        const lapsed = performance.now() >= o.validUntil;
+        o.validUntil = sent + VALID_FRACTION * this.leaseMs;
+        if (lapsed && performance.now() < o.validUntil) this.events.revalidated(id);
       } catch (err) {
         this.log(`lease on ${id} lost`, err);
         this.owned.delete(id);
@@ -116,12 +132,13 @@ export class LeaseManager {
 
   private async acquire(id: string): Promise<boolean> {
     let revision: number;
+    const sent = performance.now();
     try {
       revision = await this.kv.create(keyOf(id), this.directory.self);
     } catch {
       return false; // someone else was faster
     }
-    this.owned.set(id, { revision, since: Date.now() });
+    this.owned.set(id, { revision, since: Date.now(), validUntil: sent + VALID_FRACTION * this.leaseMs });
     this.freeSince.delete(id);
     try {
       await this.events.acquired(id);

@@ -11,6 +11,7 @@ export class NatsBus {
   bytesOut = 0;
   bytesIn = 0;
   private connected = true;
+  private readonly reconnected: (() => void)[] = [];
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -19,7 +20,10 @@ export class NatsBus {
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === 'disconnect' || s.type === 'staleConnection') this.connected = false;
-        if (s.type === 'reconnect') this.connected = true;
+        if (s.type === 'reconnect') {
+          this.connected = true;
+          for (const fn of this.reconnected) fn();
+        }
       }
     })().catch(() => undefined);
   }
@@ -32,6 +36,19 @@ export class NatsBus {
       reconnectTimeWait: 500,
     });
     return new NatsBus(nc, onError);
+  }
+
+  /**
+   * Core subjects deliver at most once: what was published while this connection was down
+   * is gone. `fn` runs after each reconnect, to resynchronise from the database.
+   */
+  onReconnect(fn: () => void): void {
+    this.reconnected.push(fn);
+  }
+
+  /** Drops and re-establishes the connection (tests; what a NATS server restart does). */
+  forceReconnect(): Promise<void> {
+    return this.nc.reconnect();
   }
 
   /** Connected to NATS now (readiness). */

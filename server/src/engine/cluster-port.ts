@@ -52,4 +52,10 @@ export interface ClusterPort {
   presence(participantId: string, online: boolean): void;
   /** Owner only: a decision, already stored, for every replica. */
   announce(a: StateAnnouncement): void;
+  /**
+   * Not owning: how many participants the owner last reported online across the cluster
+   * (its union of every replica's), or undefined when no report is fresh. The admin API
+   * and the join page then show the same count whichever replica answers.
+   */
+  ownerOnline(): number | undefined;
 }

@@ -89,8 +89,11 @@ export class FederationRuntime extends FederationRuntimeCore {
   get minParticipants(): number {
     return this.gate.required;
   }
+  /** Online in the federation: here and, in a cluster, on every replica (as the owner counts them). */
   get onlineCount(): number {
-    return this.roster.size;
+    const c = this.cluster;
+    if (c && !c.owning()) return c.ownerOnline() ?? this.roster.size;
+    return this.online.size;
   }
   get consensusVersion(): number {
     return this.consensus?.version ?? 0;

@@ -61,9 +61,32 @@ export class ReplicaSide {
     });
   }
 
+  /**
+   * Owner: the bus reconnected, so uploads other replicas announced meanwhile may be lost
+   * (core NATS delivers at most once). Every acknowledged upload is in the store: record
+   * those of the open versions this owner does not hold yet.
+   */
+  reconcile(): Promise<void> {
+    const h = this.host;
+    return h.enqueue(async () => {
+      if (!h.owner()) return;
+      const open = [...h.versions.all()].filter((v) => v.open).map((v) => v.version);
+      if (open.length === 0) return;
+      const state = await h.store.loadState(h.federationId, Math.min(...open));
+      for (const s of state.submissions)
+        if (open.includes(s.version) && !h.versions.get(s.version)?.contributions.has(s.participantId))
+          this.upload(s);
+    });
+  }
+
   /** Who is online elsewhere changed: `update` edits the view and returns the participants new to it. */
   presence(update: (view: OnlineView) => readonly string[]): void {
     for (const id of update(this.host.online)) this.host.arrived(id);
+    void this.host.enqueue(() => (this.host.owner() ? this.host.reevaluate() : undefined));
+  }
+
+  /** Owner: re-checks opening and publishing (the lease was confirmed again after a stall). */
+  reevaluate(): void {
     void this.host.enqueue(() => (this.host.owner() ? this.host.reevaluate() : undefined));
   }
 
@@ -75,6 +98,11 @@ export class ReplicaSide {
   /** Follower: the owner's decision (ignored while owning). */
   announced(a: StateAnnouncement): void {
     void this.host.enqueue(() => (this.host.owner() ? undefined : this.mirror.apply(a)));
+  }
+
+  /** Follower: announcements may have been lost (the bus reconnected); reload the decisions from the store. */
+  resync(): Promise<void> {
+    return this.host.enqueue(() => (this.host.owner() ? undefined : this.mirror.reload()));
   }
 
   /** Follower: adds the stored uploads the consensus lacks for these participants' targets. */

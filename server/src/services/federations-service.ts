@@ -212,7 +212,7 @@ export class FederationsService {
 
   /** The live counters when the federation's runtime is loaded (a runtime that failed to load has none). */
   private async live(id: string): Promise<LiveCounters | undefined> {
-    return this.coordinator.loadedRuntime(id)?.catch(() => undefined);
+    return this.coordinator.liveRuntime(id).catch(() => undefined);
   }
 
   /** Tells the live side about a status change the database now holds. */

@@ -28,7 +28,7 @@ export class JoinService {
   async info(token: string): Promise<JoinInfo> {
     const f = await this.federationFor(token);
     const s = resolveSettings(f.settings as SettingsInput);
-    const rt = await this.coordinator.loadedRuntime(f.id)?.catch(() => undefined);
+    const rt = await this.coordinator.liveRuntime(f.id).catch(() => undefined);
     const demo = await this.demoSource(f);
     const online = rt?.onlineCount ?? 0;
     // As the admin view says it (services/views.ts): the join page shows the same wait.
