@@ -41,7 +41,9 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const rng = new Rng(o.seed);
-  const target: Target = o.coordinator ? externalTarget(o.coordinator, o.adminToken!) : await startTarget();
+  const target: Target = o.coordinator
+    ? externalTarget(o.coordinator, o.adminToken!)
+    : await startTarget([], o.nodeOptions);
   if (o.coordinatorPid) target.pid = o.coordinatorPid;
   try {
     const fed = await createFederation(target, rng, o.legit);

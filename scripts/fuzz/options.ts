@@ -12,6 +12,8 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --coordinator URL       fuzz a running coordinator instead of starting one (needs --admin-token)
   --admin-token T         its admin token
   --coordinator-pid PID   its process id, to read RSS (local only)
+  --node-options "..."    NODE_OPTIONS of the coordinator started here (e.g. a V8 heap limit,
+                          "--max-old-space-size=96", as a container would set one)
   --mutations a,b         only these mutations (default all: valid, bitflip, truncate, wrongOneof,
                           wrongDirection, wireType, badRound, nanPayload, shapeLie, hugeRepeated,
                           oversized, deflateBomb, badText, random, empty, text, seqReplay,
@@ -34,6 +36,8 @@ export interface FuzzOptions {
   coordinator: string | null;
   adminToken: string | null;
   coordinatorPid: number | null;
+  /** NODE_OPTIONS for the coordinator started here ('' = none; the caller's are never passed on). */
+  nodeOptions: string;
   /** null: every mutation. */
   mutations: Mutation[] | null;
   floods: boolean;
@@ -61,6 +65,7 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
     coordinator: null,
     adminToken: null,
     coordinatorPid: null,
+    nodeOptions: '',
     mutations: null,
     floods: true,
     quiet: false,
@@ -102,6 +107,13 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
       case '--coordinator-pid':
         o.coordinatorPid = int(flag, value(), 1, 2 ** 31);
         break;
+      case '--node-options':
+        o.nodeOptions = value() ?? '';
+        if (!o.nodeOptions.startsWith('--'))
+          throw new OptionError(
+            `--node-options needs node flags such as "--max-old-space-size=96", got ${o.nodeOptions || 'nothing'}`,
+          );
+        break;
       case '--mutations': {
         const names = (value() ?? '').split(',').filter(Boolean);
         const bad = names.filter((n) => !(MUTATIONS as readonly string[]).includes(n));
@@ -129,6 +141,8 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
   if (o.coordinator && !o.adminToken) throw new OptionError('--coordinator needs --admin-token');
   if (!o.coordinator && (o.adminToken || o.coordinatorPid))
     throw new OptionError('--admin-token and --coordinator-pid go with --coordinator');
+  if (o.coordinator && o.nodeOptions)
+    throw new OptionError('--node-options applies to the coordinator started here, not to --coordinator');
   if (o.preAuth + o.postAuth === 0)
     throw new OptionError('--pre-auth and --post-auth are both 0: nothing fuzzes');
   return o;

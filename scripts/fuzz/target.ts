@@ -31,7 +31,7 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function startTarget(extraArgs: string[] = []): Promise<Target> {
+export async function startTarget(extraArgs: string[] = [], nodeOptions = ''): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mutua-fuzz-'));
   const adminToken = randomBytes(24).toString('base64url');
   const env: NodeJS.ProcessEnv = {};
@@ -52,7 +52,12 @@ export async function startTarget(extraArgs: string[] = []): Promise<Target> {
     ],
     {
       cwd: REPO_ROOT,
-      env: { ...env, LOG_LEVEL: 'warn', MUTUA_LOG_FORMAT: 'json' },
+      env: {
+        ...env,
+        LOG_LEVEL: 'warn',
+        MUTUA_LOG_FORMAT: 'json',
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
