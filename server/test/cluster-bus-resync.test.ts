@@ -30,7 +30,7 @@ async function twoReplicas(t: TestContext) {
       natsUrl: NATS_URL,
       clusterName,
       replicaId: id,
-      leaseMs: 1000,
+      leaseMs: 3000,
     });
   const r1 = await replica('r1');
   const r2 = await replica('r2');
@@ -77,6 +77,8 @@ describe('cluster: announcements lost on the bus', () => {
     };
     assert.equal((await a.reply(a.upload(ta.round, ta.predictIndices.length, { label: 1 }))).body, 'ack');
     assert.equal((await b.reply(b.upload(tb.round, tb.predictIndices.length, { label: 2 }))).body, 'ack');
+    // Announced once durable, which may be just after the Ack left.
+    for (let i = 0; i < 50 && dropped === 0; i++) await sleep(100);
     assert.equal(dropped, 1, "b's upload announcement was dropped");
     // The owner waits for b, whose upload it never heard of.
     await assert.rejects(
@@ -126,5 +128,25 @@ describe('cluster: announcements lost on the bus', () => {
     const next = await b.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > tb.round, 15_000);
     assert.equal(Number(next.envelope.task!.round), tb.round + 1);
     assert.equal(next.envelope.task!.targets?.contributors, 1, "b's targets are a's upload");
+  });
+
+  it('lists participants online and their trust as the owner sees them, whichever replica answers', {
+    timeout: 60_000,
+  }, async (t) => {
+    const { fed, owner, follower } = await twoReplicas(t);
+    for (const s of [owner, follower]) {
+      const res = await s.app.inject({
+        method: 'GET',
+        url: `/v1/federations/${fed.id}/participants`,
+        headers: auth,
+      });
+      assert.equal(res.statusCode, 200);
+      const list = res.json() as { name: string; online: boolean }[];
+      assert.deepEqual(
+        list.map((p) => `${p.name}:${p.online}`).sort(),
+        ['a:true', 'b:true'],
+        `${s === owner ? 'owner' : 'follower'} lists both participants online`,
+      );
+    }
   });
 });

@@ -6,10 +6,11 @@
  *   <cluster>.state.<id>          the owner's decisions (versions opened, consensus published), for all
  *   <cluster>.presence.<id>       participants joining/leaving other replicas, for the owner
  *   <cluster>.presence-sync.<id>  a new owner asks every replica for its participants
+ *   <cluster>.roster.<id>         request to the owner: which participants are online, their trust
  */
 import type { Subscription } from '@nats-io/transport-node';
 import type { StoredSubmission } from '../db/store.ts';
-import type { ClusterPort, StateAnnouncement } from '../engine/cluster-port.ts';
+import type { ClusterPort, RosterAnswer, StateAnnouncement } from '../engine/cluster-port.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
 import { decodeState, decodeUpload, encodeState, encodeUpload } from './bus-codec.ts';
 import type { NatsBus } from './nats-bus.ts';
@@ -69,6 +70,16 @@ export class FederationLink implements ClusterPort {
     return this.reportedOnline();
   }
 
+  async ownerRoster(ids: readonly string[]): Promise<RosterAnswer | null> {
+    try {
+      const data = await this.bus.request(this.subject('roster'), JSON.stringify({ ids }), 1000);
+      const a = JSON.parse(text(data)) as RosterAnswer;
+      return Array.isArray(a.online) && a.online.length === ids.length ? a : null;
+    } catch {
+      return null; // no owner right now (failover) or it did not answer in time
+    }
+  }
+
   /** Owner: participants online across the cluster, for this replica's heartbeat. */
   onlineEverywhere(): number | undefined {
     return this.runtime?.onlineCount;
@@ -98,6 +109,11 @@ export class FederationLink implements ClusterPort {
       this.bus.subscribe(this.subject('up'), (data) => {
         const { stored, signature } = decodeUpload(data);
         rt.replica.upload(stored, signature);
+      }),
+      this.bus.serve(this.subject('roster'), (data) => {
+        const ask = JSON.parse(text(data)) as { ids?: unknown };
+        const ids = Array.isArray(ask.ids) ? ask.ids.filter((x): x is string => typeof x === 'string') : [];
+        return JSON.stringify(rt.decidersRoster(ids));
       }),
       this.bus.subscribe(this.subject('presence'), (data) => {
         const m = JSON.parse(text(data)) as Presence;

@@ -82,6 +82,34 @@ export class NatsBus {
     return sub;
   }
 
+  /** Answers requests on `subject` with what `handler` returns (a handler that throws sends no answer). */
+  serve(subject: string, handler: (data: Uint8Array) => Uint8Array | string): Subscription {
+    const sub = this.nc.subscribe(subject);
+    void (async () => {
+      for await (const m of sub) {
+        this.bytesIn += m.data.byteLength;
+        try {
+          const out = handler(m.data);
+          const bytes = typeof out === 'string' ? new TextEncoder().encode(out) : out;
+          this.bytesOut += bytes.byteLength;
+          m.respond(bytes);
+        } catch (err) {
+          this.onError(err, `request on ${subject}`);
+        }
+      }
+    })();
+    return sub;
+  }
+
+  /** One request, answered by whichever replica serves `subject`; rejects after `timeoutMs`. */
+  async request(subject: string, data: string, timeoutMs: number): Promise<Uint8Array> {
+    const bytes = new TextEncoder().encode(data);
+    this.bytesOut += bytes.byteLength;
+    const m = await this.nc.request(subject, bytes, { timeout: timeoutMs });
+    this.bytesIn += m.data.byteLength;
+    return m.data;
+  }
+
   /** The leases bucket: an entry lives `ttlMs` after its last write (JetStream KV, max age). */
   async leases(bucket: string, ttlMs: number): Promise<KV> {
     return new Kvm(this.nc).create(bucket, { ttl: ttlMs, history: 1 });

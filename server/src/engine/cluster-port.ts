@@ -58,4 +58,15 @@ export interface ClusterPort {
    * and the join page then show the same count whichever replica answers.
    */
   ownerOnline(): number | undefined;
+  /**
+   * Not owning: whether each of these participants is online anywhere in the cluster and
+   * its trust weight, as the owner holds them (null when the owner does not answer).
+   */
+  ownerRoster(ids: readonly string[]): Promise<RosterAnswer | null>;
+}
+
+/** Per participant asked about, in the order asked. */
+export interface RosterAnswer {
+  online: boolean[];
+  trust: (number | null)[];
 }

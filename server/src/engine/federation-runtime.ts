@@ -12,6 +12,7 @@
  */
 
 import { activeCount } from './active-rows.ts';
+import type { RosterAnswer } from './cluster-port.ts';
 import { FederationRuntimeCore } from './federation-runtime-core.ts';
 import { ReplicaSide } from './replica-side.ts';
 import type { AckView, RuntimeOptions, SessionPort, Submission } from './runtime-types.ts';
@@ -112,6 +113,24 @@ export class FederationRuntime extends FederationRuntimeCore {
   /** fedavg: parameter count and model signature, learned from the first accepted upload. */
   get modelShape(): { count: number; signature: string } | null {
     return this.fedavgShape;
+  }
+  /**
+   * Online anywhere (in a cluster: on any replica) and trust weight of these participants,
+   * as the replica that decides holds them: this one when it decides, else asked of the
+   * owner; when the owner does not answer, online here and no trust.
+   */
+  async participantsView(ids: readonly string[]): Promise<RosterAnswer> {
+    const c = this.cluster;
+    if (c && !c.owning()) {
+      const answer = await c.ownerRoster(ids);
+      if (answer) return answer;
+      return { online: ids.map((id) => this.roster.has(id)), trust: ids.map(() => null) };
+    }
+    return this.decidersRoster(ids);
+  }
+  /** What this replica answers as the decider (participantsView()). */
+  decidersRoster(ids: readonly string[]): RosterAnswer {
+    return { online: ids.map((id) => this.online.has(id)), trust: ids.map((id) => this.trust.of(id)) };
   }
   isOnline(participantId: string): boolean {
     return this.roster.has(participantId);

@@ -146,9 +146,12 @@ export class FederationsService {
     await this.federation(federationId);
     // Traffic is counted in memory and written periodically: write it now so the figures are current.
     await this.coordinator.flushTraffic();
-    const runtime = await this.coordinator.loadedRuntime(federationId);
-    return (await this.db.participants.listForFederation(federationId)).map((p) =>
-      participantView(p, this.coordinator.isOnline(p.id), runtime?.trust.of(p.id) ?? null),
+    const runtime = await this.coordinator.liveRuntime(federationId).catch(() => undefined);
+    const rows = await this.db.participants.listForFederation(federationId);
+    // Online and trust as the deciding replica holds them (in a cluster, the owner's view).
+    const view = await runtime?.participantsView(rows.map((p) => p.id));
+    return rows.map((p, i) =>
+      participantView(p, view?.online[i] ?? this.coordinator.isOnline(p.id), view?.trust[i] ?? null),
     );
   }
 
