@@ -149,7 +149,7 @@ describe('combining runs on one split', () => {
     const svg = encodingsPlot(combined, false);
     assert.equal(svg.match(/<polyline/g)?.length, 4);
     assert.equal(svg.match(/stroke-dasharray/g)?.length ?? 0, 2 * 2, 'FedAvg dashed (line and legend)');
-    assert.match(svg, /mutual-sync soft1\+deflate\+delta/);
+    assert.match(svg, />soft1\+deflate\+delta<\/text>/, 'mutual-sync named by its encoding');
     assert.match(encodingsPlot(combined, true), /public-set download/);
   });
 

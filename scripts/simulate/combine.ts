@@ -147,7 +147,9 @@ export function encodingsPlot(report: SimulationReport, withPublicSet: boolean, 
   for (const r of report.results) {
     if (r.skipped || r.timeline.length === 0 || isLocal(r.method)) continue;
     const fed = isFedAvg(r.method);
-    const name = fed ? encodingLabel(r) : `${r.method} ${r.variant ?? encodingLabel(r)}`;
+    // mutual-sync's curves are named by their encoding alone, to fit the legend.
+    const label = r.variant ?? encodingLabel(r);
+    const name = fed ? encodingLabel(r) : r.method === 'mutual-sync' ? label : `${r.method} ${label}`;
     if (seen.has(name)) continue;
     seen.add(name);
     const extra = withPublicSet ? (r.summary?.publicSetBytes ?? 0) : 0;
