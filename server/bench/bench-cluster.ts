@@ -144,17 +144,20 @@ async function failover(
     const ownerId = held?.operation === 'PUT' ? held.string() : '';
     const owner = replicas.find((r) => ownerId.startsWith(`${r.name}-`));
     if (!owner) throw new Error(`no owner in the lease bucket (${ownerId})`);
+    owner.server!.child.kill('SIGKILL');
+    await owner.server!.exited;
+    // Versions from here on are the new owner's: the old one can store nothing once dead
+    // (one whose write was in flight at the kill has a creation time before this).
+    const killedAt = new Date();
     const before = await sql.query(
       'SELECT coalesce(max(version), 0) AS v FROM "Consensus" WHERE "federationId" = $1',
       [federationId],
     );
-    owner.server!.child.kill('SIGKILL');
-    await owner.server!.exited;
     // No renewal after the kill: the entry read now is the dead owner's last one.
+    // (Were it gone already, the one read before the kill: an expiry up to a renewal early.)
     const last = await kv.get(key);
-    const expiry =
-      last?.operation === 'PUT' && last.string() === ownerId ? last.created.getTime() + LEASE_MS : null;
-    if (expiry === null) throw new Error('the lease changed hands before the kill took effect');
+    const final = last?.operation === 'PUT' && last.string() === ownerId ? last : held!;
+    const expiry = final.created.getTime() + LEASE_MS;
     let leaseTakenSeconds: number | null = null;
     for (let i = 0; i < 300; i++) {
       await sleep(100);
@@ -162,8 +165,8 @@ async function failover(
       if (leaseTakenSeconds === null && e?.operation === 'PUT' && e.string() !== ownerId)
         leaseTakenSeconds = r1((e.created.getTime() - expiry) / 1000);
       const { rows } = await sql.query(
-        'SELECT min("createdAt") AS at FROM "Consensus" WHERE "federationId" = $1 AND version > $2',
-        [federationId, before.rows[0].v],
+        'SELECT min("createdAt") AS at FROM "Consensus" WHERE "federationId" = $1 AND version > $2 AND "createdAt" > $3',
+        [federationId, before.rows[0].v, killedAt],
       );
       if (rows[0]?.at)
         return { failoverSeconds: r1((new Date(rows[0].at).getTime() - expiry) / 1000), leaseTakenSeconds };
