@@ -1,16 +1,20 @@
 /**
- * npm run bench:cluster [-- --json] [--connections N] [--seconds S]
+ * npm run bench:cluster [-- --json] [--connections N] [--seconds S] [--replicas 1,2,3]
  *
  * The coordinator cluster under load, for 1, 2 and 3 replicas side by side: each run
  * gets a fresh PostgreSQL database (MUTUA_TEST_POSTGRES_URL's server), the NATS server at
  * MUTUA_TEST_NATS_URL, HAProxy with deploy/haproxy/mutua-cluster.cfg, one async federation,
  * and the load generators of bench:server (load-generator.ts: protocol-level participants
  * answering every Task with a 512x10 uint8 upload, no training) connected through HAProxy.
- * Then, with fresh load, the federation's owner is killed with SIGKILL (2+ replicas).
+ * Then (2+ replicas), under FAILOVER_CONNECTIONS fresh participants that reconnect with
+ * their resume tokens when their replica dies (as mutua-client does), the federation's
+ * owner is killed with SIGKILL.
  *
  * Fields per replica count: replicas, connections, submissionsPerSec, ackP50Ms, ackP99Ms,
- * failoverSeconds (from the lease's expiry, taken as kill time + lease, to the first
- * consensus version stored by the new owner; null for 1 replica), cpuMsPerSubmission
+ * failoverSeconds (from the lease's expiry, the dead owner's last renewal in the KV bucket
+ * + the lease, to the first consensus version stored after the kill, by the new owner;
+ * null for 1 replica, or if none came within 30 s), leaseTakenSeconds (expiry to the new
+ * owner's lease entry; both on the NATS server's clock), cpuMsPerSubmission
  * (CPU of every replica together per acknowledged upload) and natsBytesPerSubmission
  * (bytes the replicas published on NATS per acknowledged upload). Load generators, HAProxy,
  * PostgreSQL and NATS share the machine with the replicas.
@@ -20,18 +24,26 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { findHaproxy, owners, type Replica, startHaproxy, startReplicas } from '../test/cluster-harness.ts';
+import { findHaproxy, NATS_URL, type Replica, startHaproxy, startReplicas } from '../test/cluster-harness.ts';
 import { ADMIN_TOKEN } from '../test/helper.ts';
 import { createPostgresDatabase } from '../test/postgres.ts';
 import type { ChildMessage, LoadConfig, ParentMessage, Report } from './load-generator.ts';
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean' }, connections: { type: 'string' }, seconds: { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    connections: { type: 'string' },
+    seconds: { type: 'string' },
+    replicas: { type: 'string' },
+  },
 });
 const CONNECTIONS = Number(values.connections ?? 200);
 const SECONDS = Number(values.seconds ?? 10);
 const LEASE_MS = 2000;
+const FAILOVER_CONNECTIONS = 60;
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`bench:cluster: ${s}\n`);
@@ -63,7 +75,13 @@ interface Loader {
   report(): Promise<Report>;
 }
 
-function loader(wsUrl: string, joinToken: string, prefix: string, connections: number): Loader {
+function loader(
+  wsUrl: string,
+  joinToken: string,
+  prefix: string,
+  connections: number,
+  reconnectMs?: number,
+): Loader {
   const child = fork(join(here, 'load-generator.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -76,6 +94,7 @@ function loader(wsUrl: string, joinToken: string, prefix: string, connections: n
     submitters: connections,
     concurrency: 20,
     thinkMs: 50,
+    ...(reconnectMs === undefined ? {} : { reconnectMs }),
   };
   child.send({ type: 'config', config } satisfies ParentMessage);
   const connected = new Promise<void>((resolve, reject) => {
@@ -101,13 +120,73 @@ const pct = (s: number[], p: number) =>
   s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * SIGKILLs the federation's owner under fresh load and times the takeover: from the dead
+ * owner's lease expiring (its last renewal + the lease, on the NATS server's clock) to the
+ * new owner's entry, and to the first consensus version stored after the kill.
+ */
+async function failover(
+  replicas: Replica[],
+  cluster: string,
+  federationId: string,
+  dbUrl: string,
+  startLoad: () => Promise<() => void>,
+): Promise<{ failoverSeconds: number | null; leaseTakenSeconds: number | null }> {
+  const nc = await connect({ servers: NATS_URL.replace(/^nats:\/\//, '') });
+  const kv = await new Kvm(nc).open(`${cluster}-leases`);
+  const key = `fed-${federationId}`;
+  const sql = new pg.Client({ connectionString: dbUrl });
+  await sql.connect();
+  const stopLoad = await startLoad();
+  try {
+    await sleep(2000);
+    const held = await kv.get(key);
+    const ownerId = held?.operation === 'PUT' ? held.string() : '';
+    const owner = replicas.find((r) => ownerId.startsWith(`${r.name}-`));
+    if (!owner) throw new Error(`no owner in the lease bucket (${ownerId})`);
+    owner.server!.child.kill('SIGKILL');
+    await owner.server!.exited;
+    // Versions from here on are the new owner's: the old one can store nothing once dead
+    // (one whose write was in flight at the kill has a creation time before this).
+    const killedAt = new Date();
+    const before = await sql.query(
+      'SELECT coalesce(max(version), 0) AS v FROM "Consensus" WHERE "federationId" = $1',
+      [federationId],
+    );
+    // No renewal after the kill: the entry read now is the dead owner's last one.
+    // (Were it gone already, the one read before the kill: an expiry up to a renewal early.)
+    const last = await kv.get(key);
+    const final = last?.operation === 'PUT' && last.string() === ownerId ? last : held!;
+    const expiry = final.created.getTime() + LEASE_MS;
+    let leaseTakenSeconds: number | null = null;
+    for (let i = 0; i < 300; i++) {
+      await sleep(100);
+      const e = await kv.get(key);
+      if (leaseTakenSeconds === null && e?.operation === 'PUT' && e.string() !== ownerId)
+        leaseTakenSeconds = r1((e.created.getTime() - expiry) / 1000);
+      const { rows } = await sql.query(
+        'SELECT min("createdAt") AS at FROM "Consensus" WHERE "federationId" = $1 AND version > $2 AND "createdAt" > $3',
+        [federationId, before.rows[0].v, killedAt],
+      );
+      if (rows[0]?.at)
+        return { failoverSeconds: r1((new Date(rows[0].at).getTime() - expiry) / 1000), leaseTakenSeconds };
+    }
+    return { failoverSeconds: null, leaseTakenSeconds };
+  } finally {
+    stopLoad();
+    await sql.end();
+    await nc.close();
+  }
+}
+
 async function runOnce(replicaCount: number, haproxy: string) {
   const db = await createPostgresDatabase();
+  const cluster = `bench${process.pid}r${replicaCount}`;
   const replicas = await startReplicas(null, {
     replicas: replicaCount,
     databaseUrl: db.url,
     leaseMs: LEASE_MS,
-    env: { MUTUA_MAX_MESSAGES_PER_SECOND: '1000' },
+    env: { MUTUA_MAX_MESSAGES_PER_SECOND: '1000', MUTUA_CLUSTER_NAME: cluster },
   });
   const lb = await startHaproxy(null, haproxy, replicas);
   const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -149,29 +228,15 @@ async function runOnce(replicaCount: number, haproxy: string) {
   for (const l of loaders) l.child.kill();
   const acks = reports.reduce((a, r) => a + r.acks, 0);
   const lat = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  let failoverSeconds: number | null = null;
-  if (replicaCount > 1) {
-    const fresh = [0].map((w) => loader(wsUrl, token, `f${w}`, 50));
-    await Promise.all(fresh.map((l) => l.connected));
-    for (const l of fresh) l.child.send({ type: 'start' } satisfies ParentMessage);
-    await sleep(2000);
-    const ownerName = (await owners(replicas)).get(fed.id);
-    const owner = replicas.find((r) => r.name === ownerName)!;
-    const killedAt = Date.now();
-    owner.server!.child.kill('SIGKILL');
-    const sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    for (let i = 0; i < 150 && failoverSeconds === null; i++) {
-      await sleep(200);
-      const { rows } = await sql.query(
-        'SELECT min("createdAt") AS at FROM "Consensus" WHERE "federationId" = $1 AND "createdAt" > $2',
-        [fed.id, new Date(killedAt)],
-      );
-      if (rows[0]?.at) failoverSeconds = r1((new Date(rows[0].at).getTime() - (killedAt + LEASE_MS)) / 1000);
-    }
-    await sql.end();
-    for (const l of fresh) l.child.kill();
-  }
+  const probe =
+    replicaCount > 1
+      ? await failover(replicas, cluster, fed.id, db.url, async () => {
+          const fresh = loader(wsUrl, token, 'f0', FAILOVER_CONNECTIONS, 250);
+          await fresh.connected;
+          fresh.child.send({ type: 'start' } satisfies ParentMessage);
+          return () => fresh.child.kill();
+        })
+      : { failoverSeconds: null, leaseTakenSeconds: null };
   lb.stop();
   for (const r of replicas) r.server?.child.kill('SIGKILL');
   await sleep(500);
@@ -182,7 +247,7 @@ async function runOnce(replicaCount: number, haproxy: string) {
     submissionsPerSec: Math.round(acks / window),
     ackP50Ms: r1(pct(lat, 50)),
     ackP99Ms: r1(pct(lat, 99)),
-    failoverSeconds,
+    ...probe,
     cpuMsPerSubmission: acks ? Math.round(((cpu1 - cpu0) * 1000 * 100) / acks) / 100 : null,
     natsBytesPerSubmission: acks ? Math.round((bus1 - bus0) / acks) : null,
   };
@@ -191,7 +256,7 @@ async function runOnce(replicaCount: number, haproxy: string) {
 const haproxy = findHaproxy();
 if (!haproxy) throw new Error('bench:cluster needs haproxy (apt-get install -y haproxy)');
 const results = [];
-for (const n of [1, 2, 3]) {
+for (const n of (values.replicas ?? '1,2,3').split(',').map(Number)) {
   log(`${n} replica(s)…`);
   results.push(await runOnce(n, haproxy));
 }

@@ -26,6 +26,12 @@ export interface LoadConfig {
   concurrency: number;
   /** Uniform random delay in [0, 2*thinkMs] between a Task and its upload. */
   thinkMs: number;
+  /**
+   * When set, a participant whose connection closes while the load runs reconnects with its
+   * resume token after this delay (plus up to as much jitter), as mutua-client does when its
+   * coordinator replica dies; retried until it is back or the load stops.
+   */
+  reconnectMs?: number;
 }
 
 export type ParentMessage =
@@ -58,6 +64,8 @@ export interface Report {
   errors: Record<string, number>;
   tasks: number;
   bytesReceived: number;
+  /** Participants back after their connection closed (cfg.reconnectMs). */
+  reconnects: number;
 }
 
 export type ChildMessage =
@@ -249,7 +257,10 @@ function connectOne(
     const timeout = setTimeout(() => done(false, 'timeout'), opts.timeoutMs ?? 60_000);
     ws.binaryType = 'nodebuffer';
     ws.on('error', (err) => done(false, (err as NodeJS.ErrnoException).code ?? err.message));
-    ws.on('close', (code) => done(false, `close ${code}`));
+    ws.on('close', (code) => {
+      if (settled) reconnectLater(i);
+      else done(false, `close ${code}`);
+    });
     ws.on('open', () => {
       const who = opts.resumeToken ? { resumeToken: opts.resumeToken } : { joinToken: cfg.joinToken };
       ws.send(
@@ -287,6 +298,22 @@ function connectOne(
       submitter?.onFrame(data);
     });
   });
+}
+
+let reconnects = 0;
+
+/** An established participant lost its connection: back with its resume token (cfg.reconnectMs). */
+function reconnectLater(i: number): void {
+  const base = cfg.reconnectMs;
+  if (base === undefined || !running || stopped || !resumeTokens[i]) return;
+  setTimeout(
+    async () => {
+      if (!running || stopped) return;
+      if (await connectOne(i, { resumeToken: resumeTokens[i], timeoutMs: 10_000 })) reconnects++;
+      else reconnectLater(i);
+    },
+    base * (1 + Math.random()),
+  );
 }
 
 /** Every participant that has a resume token reconnects at once (a storm after a restart). */
@@ -366,6 +393,7 @@ process.on('message', (m: ParentMessage) => {
         errors,
         tasks,
         bytesReceived,
+        reconnects,
       });
       return;
     case 'drop':
@@ -378,6 +406,7 @@ process.on('message', (m: ParentMessage) => {
       resumeAll(m.timeoutMs).then(send, (e: unknown) => send({ type: 'fatal', message: String(e) }));
       return;
     case 'close':
+      stopped = true;
       clearInterval(progress);
       for (const ws of sockets) ws.terminate();
       setTimeout(() => process.exit(0), 100).unref();

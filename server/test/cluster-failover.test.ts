@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { ClientProcess } from '../../client-node/test/client-process.ts';
+import { AdminClient } from '../src/admin-cli/client.ts';
 import {
   findHaproxy,
   NATS_URL,
@@ -29,6 +30,40 @@ const ASYNC_ROUNDS = 10;
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const haproxy = findHaproxy();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Admin reads through the load balancer, every 100 ms, while replicas die: with the `mutua`
+ * command's client (which sends a GET again after a 502/503/504 or a cut connection), and
+ * counting what a bare fetch saw on its first attempt (HAProxy's own retries only).
+ */
+function adminReader(url: string, federationId: string) {
+  const cli = new AdminClient(url, ADMIN_TOKEN);
+  const failures: string[] = [];
+  const firstAttempt: string[] = [];
+  let reads = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      await cli.getFederation(federationId).then(
+        () => reads++,
+        (err: Error) => failures.push(err.message),
+      );
+      await fetch(`${url}/v1/federations/${federationId}`, { headers: auth }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          if (!res.ok) firstAttempt.push(String(res.status));
+        },
+        (err: Error & { cause?: { code?: string } }) => firstAttempt.push(err.cause?.code ?? err.message),
+      );
+      await sleep(100);
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    return { reads, failures, firstAttempt };
+  };
+}
 
 async function waitFor<T>(
   what: string,
@@ -141,6 +176,7 @@ describe('coordinator cluster: three replicas behind HAProxy on PostgreSQL and N
     // 2. The owner of each federation dies in the middle of a run; a replica with no
     //    federation (a restarted one) takes over within the lease + 5 s.
     const takeovers: number[] = [];
+    const stopReading = adminReader(lb.url, sync.id);
     for (const f of [sync, async_]) {
       const ownerName = (await owners(replicas)).get(f.id)!;
       const owner = replicas.find((r) => r.name === ownerName)!;
@@ -157,6 +193,17 @@ describe('coordinator cluster: three replicas behind HAProxy on PostgreSQL and N
       assert.notEqual(next, ownerName);
       await owner.start();
     }
+    // Admin reads through HAProxy kept succeeding while the owners died.
+    const reading = await stopReading();
+    assert.deepEqual(
+      reading.failures,
+      [],
+      `admin GETs failed during the SIGKILLs (${reading.reads} succeeded)`,
+    );
+    assert.ok(reading.reads > 0);
+    t.diagnostic(
+      `admin GETs through HAProxy during the owner kills: ${reading.reads} ok; a bare fetch failed ${reading.firstAttempt.length} times (${reading.firstAttempt.join(', ')})`,
+    );
     // Restarted replicas rejoined and own a share again (2 federations over 3 replicas: 1 each at most).
     const final = await waitFor('ownership spread after the restarts', async () => {
       const o = await owners(replicas);

@@ -7,6 +7,16 @@ import { CliError } from './errors.ts';
 
 export const DEFAULT_COORDINATOR = 'http://127.0.0.1:8080';
 const TIMEOUT_MS = 30_000;
+/**
+ * A GET that meets a coordinator replica dying behind a load balancer (a 502/503/504, or the
+ * connection cut before the answer) is sent again after these pauses: reading twice is
+ * harmless. Other methods are never repeated (the first attempt may have taken effect), nor
+ * is a refused connection or an unknown host (nothing listens there: say so at once).
+ */
+export const GET_RETRY_DELAYS_MS = [250, 750, 1500];
+const RETRY_STATUS = new Set([502, 503, 504]);
+const RETRY_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Federation {
   id: string;
@@ -136,17 +146,12 @@ export class AdminClient {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: payload,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw unreachable(this.baseUrl, err);
-    }
+    const res = await this.send(method, path, () => ({
+      method,
+      headers,
+      body: payload,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    }));
     const text = await res.text().catch(() => '');
     if (!res.ok) throw httpError(this.baseUrl, method, path, res.status, text);
     if (!text) return undefined as T;
@@ -194,14 +199,25 @@ export class AdminClient {
 
   /** The bytes at `path` (a public set: no token needed; fetch undoes gzip/br). */
   async download(path: string): Promise<Uint8Array> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(TIMEOUT_MS * 4) });
-    } catch (err) {
-      throw unreachable(this.baseUrl, err);
-    }
+    const res = await this.send('GET', path, () => ({ signal: AbortSignal.timeout(TIMEOUT_MS * 4) }));
     if (!res.ok) throw httpError(this.baseUrl, 'GET', path, res.status, await res.text().catch(() => ''));
     return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** fetch, with a GET sent again while it meets a dying replica (GET_RETRY_DELAYS_MS). */
+  private async send(method: string, path: string, init: () => RequestInit): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const again = method === 'GET' && attempt < GET_RETRY_DELAYS_MS.length;
+      try {
+        const res = await fetch(`${this.baseUrl}${path}`, init());
+        if (!again || !RETRY_STATUS.has(res.status)) return res;
+        await res.body?.cancel().catch(() => undefined);
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code ?? '';
+        if (!again || !RETRY_ERRORS.has(code)) throw unreachable(this.baseUrl, err);
+      }
+      await sleep(GET_RETRY_DELAYS_MS[attempt]!);
+    }
   }
 
   /**

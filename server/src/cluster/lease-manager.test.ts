@@ -24,11 +24,24 @@ class FakeKv {
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }
-  async keys(): Promise<AsyncIterable<string>> {
+  /** Listings still to stall: counted entries that never arrive (one expired in between). */
+  stallListings = 0;
+  stoppedListings = 0;
+  async keys(): Promise<AsyncIterable<string> & { stop(): void }> {
     const ks = [...this.entries.keys()];
-    return (async function* () {
-      yield* ks;
-    })();
+    const stall = this.stallListings > 0;
+    if (stall) this.stallListings--;
+    let stopped = false;
+    return {
+      stop: () => {
+        if (!stopped && stall) this.stoppedListings++;
+        stopped = true;
+      },
+      [Symbol.asyncIterator]: async function* () {
+        if (stall) await new Promise(() => {}); // nats.js waits for the 30 s idle heartbeat
+        yield* ks;
+      },
+    };
   }
   /** Another replica took the entry over (after it expired). */
   stolen(key: string): void {
@@ -47,13 +60,13 @@ async function until(what: string, ok: () => boolean, ms = 3000): Promise<void> 
   }
 }
 
-function manager(kv: FakeKv, leaseMs: number) {
+function manager(kv: FakeKv, leaseMs: number, federations = ['f1']) {
   const events: string[] = [];
   const m = new LeaseManager(
     kv as unknown as KV,
     directory,
     {
-      federations: async () => ['f1'],
+      federations: async () => federations,
       acquired: async (id) => void events.push(`acquired ${id}`),
       released: async (id, why) => void events.push(`released ${id} ${why}`),
       revalidated: (id) => void events.push(`revalidated ${id}`),
@@ -100,6 +113,43 @@ describe('LeaseManager self-fencing', () => {
       kv.stolen('fed-f1');
       await until('the lease to be lost', () => events.includes('released f1 lost'));
       assert.equal(m.owns('f1'), false);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('keeps renewing the leases it holds while listing the bucket stalls', async () => {
+    const kv = new FakeKv();
+    const leaseMs = 300;
+    const { m } = manager(kv, leaseMs);
+    m.start();
+    try {
+      await until('the lease', () => m.owns('f1'));
+      kv.stallListings = 1_000;
+      const revision = kv.entries.get('fed-f1')!;
+      const end = performance.now() + 5 * leaseMs;
+      while (performance.now() < end) {
+        assert.ok(m.owns('f1'), 'the lease stopped counting while a listing was stalled');
+        await sleep(10);
+      }
+      assert.ok(kv.entries.get('fed-f1')! >= revision + 5, 'renewed about every leaseMs/3');
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('takes a free federation after a listing that never ends (an entry expired mid-listing)', async () => {
+    const kv = new FakeKv();
+    const leaseMs = 300;
+    kv.stallListings = 1;
+    const { m, events } = manager(kv, leaseMs);
+    const began = performance.now();
+    m.start();
+    try {
+      await until('the lease', () => m.owns('f1'), 3 * leaseMs);
+      assert.ok(performance.now() - began < 3 * leaseMs, 'within a few ticks, not after the stall');
+      assert.equal(kv.stoppedListings, 1, 'the stalled listing was stopped');
+      assert.deepEqual(events, ['acquired f1']);
     } finally {
       await m.stop();
     }

@@ -14,6 +14,13 @@
  * replica whose event loop or NATS link stalls therefore stops deciding before its entry
  * can expire and another replica create it, instead of overlapping with its successor;
  * once a late renewal succeeds (nobody took the entry meanwhile) it decides again.
+ *
+ * Renewals run on their own, never behind the balancing pass (listing the bucket, taking
+ * over a federation, which rebuilds it from the database): a slow takeover or listing must
+ * not let the leases already held lapse. The listing is bounded (LIST_FRACTION of leaseMs):
+ * nats.js's `kv.keys()` counts the entries, then waits for each one, and an entry that
+ * expires in between (what a dead owner's lease does) leaves it waiting for the consumer's
+ * idle heartbeat, 30 s; that pass is abandoned and the next one lists again.
  */
 import type { KV } from '@nats-io/kv';
 import type { ReplicaDirectory } from './replica-directory.ts';
@@ -31,6 +38,8 @@ export interface LeaseEvents {
 const keyOf = (federationId: string) => `fed-${federationId}`;
 /** Part of the lease, from the confirming write's send time, during which this replica decides. */
 export const VALID_FRACTION = 0.8;
+/** Longest a listing of the bucket may take, as a part of leaseMs, before the pass gives up. */
+export const LIST_FRACTION = 0.5;
 const idOf = (key: string) => key.slice(4);
 
 export class LeaseManager {
@@ -38,7 +47,9 @@ export class LeaseManager {
   private readonly owned = new Map<string, { revision: number; since: number; validUntil: number }>();
   private readonly freeSince = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
-  private ticking = false;
+  private balancing = false;
+  /** The renewal pass in progress, if any (a release waits for it: see release()). */
+  private renewal: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
@@ -65,12 +76,19 @@ export class LeaseManager {
 
   start(): void {
     const tick = () => {
-      if (this.ticking || this.stopped) return;
-      this.ticking = true;
-      this.tick()
+      if (this.stopped) return;
+      if (!this.renewal)
+        this.renewal = this.renew()
+          .catch((err) => this.log('lease renewal failed', err))
+          .finally(() => {
+            this.renewal = null;
+          });
+      if (this.balancing) return;
+      this.balancing = true;
+      this.balance()
         .catch((err) => this.log('lease tick failed', err))
         .finally(() => {
-          this.ticking = false;
+          this.balancing = false;
         });
     };
     this.timer = setInterval(tick, Math.max(100, Math.floor(this.leaseMs / 3)));
@@ -84,11 +102,43 @@ export class LeaseManager {
     for (const id of [...this.owned.keys()]) await this.release(id, 'shutdown');
   }
 
-  private async tick(): Promise<void> {
-    await this.renew();
-    const federations = await this.events.federations();
+  /** The keys in the bucket, or null when listing them took longer than LIST_FRACTION of leaseMs. */
+  private async listHeld(): Promise<Set<string> | null> {
     const held = new Set<string>();
-    for await (const k of await this.kv.keys()) held.add(idOf(k));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(100, LIST_FRACTION * this.leaseMs));
+    });
+    const listing = this.kv.keys();
+    try {
+      const keys = await Promise.race([listing, timeout]);
+      if (keys === 'timeout') {
+        listing.then((k) => k.stop()).catch(() => undefined);
+        return null;
+      }
+      try {
+        const it = keys[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await Promise.race([it.next(), timeout]);
+          if (next === 'timeout') return null;
+          if (next.done) return held;
+          held.add(idOf(next.value));
+        }
+      } finally {
+        keys.stop(); // ends the consumer behind an abandoned listing; a no-op once it ended
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async balance(): Promise<void> {
+    const federations = await this.events.federations();
+    const held = await this.listHeld();
+    if (!held) {
+      this.log('listing the leases timed out; listing again at the next tick');
+      return;
+    }
     const now = Date.now();
     const share = Math.ceil(federations.length / this.directory.live);
     for (const id of [...this.owned.keys()])
@@ -116,13 +166,16 @@ export class LeaseManager {
 
   private async renew(): Promise<void> {
     for (const [id, o] of [...this.owned]) {
+      if (this.owned.get(id) !== o) continue; // released meanwhile
       const sent = performance.now();
       try {
         o.revision = await this.kv.update(keyOf(id), this.directory.self, o.revision);
+        if (this.owned.get(id) !== o) continue;
         const lapsed = performance.now() >= o.validUntil;
         o.validUntil = sent + VALID_FRACTION * this.leaseMs;
         if (lapsed && performance.now() < o.validUntil) this.events.revalidated(id);
       } catch (err) {
+        if (this.owned.get(id) !== o) continue;
         this.log(`lease on ${id} lost`, err);
         this.owned.delete(id);
         await this.events.released(id, 'lost');
@@ -155,6 +208,8 @@ export class LeaseManager {
     if (!o) return;
     this.owned.delete(id);
     await this.events.released(id, why).catch((err) => this.log(`releasing ${id}`, err));
+    // A renewal in flight moves the revision: delete the entry at the one it leaves.
+    await this.renewal;
     // Deleted only once this replica stopped deciding: the next owner starts from the store.
     await this.kv.delete(keyOf(id), { previousSeq: o.revision }).catch(() => undefined);
   }
