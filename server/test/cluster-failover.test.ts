@@ -5,7 +5,7 @@
 // rounds, round numbers stay continuous, and every upload a participant recorded as
 // acknowledged (its --metrics-out) is in the database.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -122,6 +122,7 @@ describe('coordinator cluster: three replicas behind HAProxy on PostgreSQL and N
     });
 
     const dir = mkdtempSync(join(tmpdir(), 'mutua-cluster-clients-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const clients = [sync, sync, sync, async_, async_, async_].map((f, i) => {
       const rounds = f === sync ? SYNC_ROUNDS : ASYNC_ROUNDS;
       const out = join(dir, `p${i}.jsonl`);

@@ -6,7 +6,7 @@
  * load balancer finds them again.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,7 @@ export async function startReplicas(t: TestContext | null, o: ClusterOptions): P
   for (let i = 1; i <= o.replicas; i++) {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), `mutua-replica-${i}-`));
+    t?.after(() => rmSync(dataDir, { recursive: true, force: true }));
     let generation = 0;
     const r: Replica = {
       name: `r${i}`,
