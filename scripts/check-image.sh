@@ -13,17 +13,32 @@
 #   3. docker-compose.yml with PostgreSQL: `ps` and `config` work with MUTUA_ADMIN_TOKEN
 #      unset, the schema migrated (every migration applied), a federation created, and
 #      after `down` + `up` (volumes kept) the token and the federation are still there;
-#      `down -v` removes everything.
+#      `down -v` removes everything;
+#   4. with --cluster: the compose file's "cluster" profile (PostgreSQL, NATS JetStream, three
+#      replicas, HAProxy): the replicas healthy, /readyz through HAProxy, a federation created
+#      through it, two mutua-client participants from this host through it, the replica that
+#      owns the federation killed (`docker kill`) and both participants carrying on.
+#      --cluster-only: steps 1 and 4.
 #
 # Needs: a Docker engine (DOCKER_HOST), curl, port 8080 free (the compose file publishes
-# it) and CHECK_PORT (default 18080). Without a registry, make the base images first:
-# scripts/container-base-images.sh. Everything this script starts is removed at its end.
+# it; MUTUA_HOST_PORT picks another) and CHECK_PORT (default 18080); for --cluster also this
+# checkout built (node scripts/build.mjs: the admin CLI and mutua-client run on the host).
+# Without a registry, make the base images first: scripts/container-base-images.sh
+# [--cluster]. Everything this script starts is removed at its end.
 #
 # Environment: DOCKER (default: docker; an absolute path is also the CLI compose builds with), COMPOSE (default: docker-compose, else
 # "docker compose"), IMAGE (default: mutua), CHECK_PORT, BUILD_FLAGS (default: --network
 # host, as the engine here has no outbound NAT for build containers).
 set -eu
 cd "$(dirname "$0")/.."
+CLUSTER=
+SINGLE=1
+case "${1:-}" in
+'') ;;
+--cluster) CLUSTER=1 ;;
+--cluster-only) CLUSTER=1 SINGLE= ;;
+*) echo "usage: $0 [--cluster | --cluster-only]" >&2; exit 2 ;;
+esac
 
 DOCKER=${DOCKER:-docker}
 if [ -z "${COMPOSE:-}" ]; then
@@ -127,6 +142,7 @@ absent=$($DOCKER run --rm --entrypoint sh "$IMAGE" 2>/dev/null -c '
 ok "no compiler or make/python3, no typescript, prisma, @prisma, effect, @tensorflow, esbuild, vite, tsx, @types"
 ok "no '# syntax=' line: $(head -n 40 Dockerfile | grep -c '^# *syntax=' || true) (builds offline)"
 
+if [ -n "$SINGLE" ]; then
 # ---------------------------------------------------------------- 2. docker run, SQLite
 step "docker run (SQLite, the default): $DOCKER run -d -p 127.0.0.1:$PORT:8080 -v $VOLUME:/data $IMAGE"
 URL=http://127.0.0.1:$PORT
@@ -189,8 +205,8 @@ ok "exit 2, one line, no stack trace"
 
 # ---------------------------------------------------------------- 3. compose, PostgreSQL
 step "docker-compose.yml with PostgreSQL ($($COMPOSE version 2>/dev/null | head -n 1)), project $PROJECT"
-URL=http://127.0.0.1:8080
-if curl -s -o /dev/null "$URL/" 2>/dev/null; then fail "port 8080 is in use (the compose file publishes it)"; fi
+URL=http://127.0.0.1:${MUTUA_HOST_PORT:-8080}
+if curl -s -o /dev/null "$URL/" 2>/dev/null; then fail "port ${MUTUA_HOST_PORT:-8080} is in use (the compose file publishes it; set MUTUA_HOST_PORT)"; fi
 compose config -q || fail "compose config rejects the file"
 compose ps >/dev/null || fail "compose ps fails without MUTUA_ADMIN_TOKEN"
 ok "compose config and ps work with MUTUA_ADMIN_TOKEN unset"
@@ -230,5 +246,123 @@ compose down -v >/dev/null 2>&1 || fail "compose down -v fails without MUTUA_ADM
 left=$($DOCKER volume ls -q | grep -c "^${PROJECT}_" || true)
 [ "$left" = 0 ] || fail "$left volume(s) left after down -v"
 ok "compose down -v: containers and volumes removed"
+fi
+
+# ---------------------------------------------------------------- 4. compose, cluster profile
+[ -n "$CLUSTER" ] || { step "all checks passed (the cluster profile: --cluster)"; exit 0; }
+CPROJECT=mutua-cluster
+CURL=http://127.0.0.1:${MUTUA_HOST_PORT:-8080}
+CLIENTS_DIR=$(mktemp -d)
+CLUSTER_ADMIN=$(node -e 'console.log(require("node:crypto").randomBytes(18).toString("base64url"))')
+ccompose() { MUTUA_ADMIN_TOKEN=$CLUSTER_ADMIN $COMPOSE -p "$CPROJECT" -f docker-compose.yml --profile cluster "$@"; }
+cluster_cleanup() {
+  for p in $CLIENT_PIDS; do kill "$p" 2>/dev/null || true; done
+  ccompose down -v --remove-orphans >/dev/null 2>&1 || true
+  rm -rf "$CLIENTS_DIR"
+  cleanup
+}
+CLIENT_PIDS=
+trap cluster_cleanup EXIT
+mutua() { node server/bin/mutua.js --coordinator "$CURL" --admin-token "$CLUSTER_ADMIN" "$@"; }
+# Acknowledged rounds in a participant's --metrics-out file (event lines left out).
+acked() { [ -f "$1" ] && grep -vc '"event"' "$1" || echo 0; }
+# Fails if a participant has already exited (before its --max-rounds).
+clients_alive() {
+  for p in $CLIENT_PIDS; do
+    kill -0 "$p" 2>/dev/null || { cat "$CLIENTS_DIR"/p*.out; fail "a participant exited early"; }
+  done
+}
+# "replica-id owned,federations" from inside a replica's container.
+replica_state() {
+  $DOCKER exec "$1" node -e "fetch('http://127.0.0.1:8080/readyz').then((r) => r.json()).then((j) => console.log(j.replica + ' ' + j.owns.join(',')), () => console.log('- -'))"
+}
+
+step "cluster profile ($($COMPOSE version 2>/dev/null | head -n 1)): PostgreSQL, NATS JetStream, 3 replicas, HAProxy on $CURL"
+curl -s -o /dev/null "$CURL/" 2>/dev/null && fail "port ${MUTUA_HOST_PORT:-8080} is in use (set MUTUA_HOST_PORT)"
+ccompose config -q || fail "compose --profile cluster config rejects the file"
+node scripts/build.mjs --quiet || fail "the build of the client and admin CLI failed"
+say "      MUTUA_ADMIN_TOKEN=… $COMPOSE -p $CPROJECT --profile cluster up -d --build --scale coordinator=0"
+start=$(date +%s)
+ccompose up -d --build --scale coordinator=0 >/tmp/mutua-check-cluster.log 2>&1 || {
+  tail -n 30 /tmp/mutua-check-cluster.log
+  fail "compose up (cluster) failed"
+}
+for r in replica1 replica2 replica3; do
+  cid=$(ccompose ps -q "$r")
+  i=0
+  until [ "$($DOCKER inspect --format '{{.State.Health.Status}}' "$cid")" = healthy ]; do
+    i=$((i + 1))
+    [ "$i" -le 180 ] || { ccompose logs --tail 20 "$r"; fail "$r not healthy (its /readyz) within 180 s"; }
+    sleep 1
+  done
+done
+ok "replica1..3 healthy (Docker's check of /readyz) $(($(date +%s) - start)) s after up"
+for r in replica1 replica2 replica3; do
+  say "      $r: $(ccompose logs --no-color "$r" 2>&1 | grep -o 'mutua-server listening on.*' | head -n 1)"
+done
+i=0
+until curl -fsS -o /dev/null "$CURL/readyz" 2>/dev/null; do
+  i=$((i + 1))
+  [ "$i" -le 30 ] || fail "no 200 from $CURL/readyz through HAProxy"
+  sleep 1
+done
+seen=$(for _ in 1 2 3 4 5 6; do curl -fsS "$CURL/readyz" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).replica))'; done | sort | uniq -c | tr -s ' \n' ' ')
+ok "GET $CURL/readyz through HAProxy -> 200; six requests answered by:$seen"
+
+out=$(mutua federation create cluster-check --public-set builtin:mnist --public-size 200 --batch-size 50 \
+  --set sync.minParticipants=2 --json) || fail "mutua federation create through HAProxy: $out"
+ok "mutua federation create cluster-check (through HAProxy)"
+for p in p1 p2; do
+  tok=$(mutua token create cluster-check --label "$p" --json |
+    node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).token))') ||
+    fail "mutua token create"
+  node client-node/bin/mutua-client.js --coordinator "$CURL" --token "$tok" --name "$p" --data builtin:mnist \
+    --limit 300 --model mlp --epochs 1 --max-rounds 24 --metrics-out "$CLIENTS_DIR/$p.jsonl" \
+    --checkpoint-dir "$CLIENTS_DIR/$p" --cache-dir "$CLIENTS_DIR/cache" --connect-attempts 30 --quiet \
+    >"$CLIENTS_DIR/$p.out" 2>&1 &
+  CLIENT_PIDS="$CLIENT_PIDS $!"
+done
+ok "two mutua-client participants from the host, --coordinator $CURL, --max-rounds 24"
+i=0
+until [ "$(acked "$CLIENTS_DIR/p1.jsonl")" -ge 3 ] && [ "$(acked "$CLIENTS_DIR/p2.jsonl")" -ge 3 ]; do
+  i=$((i + 1))
+  [ "$i" -le 240 ] || { cat "$CLIENTS_DIR"/p*.out; fail "not 3 acknowledged rounds each within 240 s"; }
+  clients_alive
+  sleep 1
+done
+victim=
+for r in replica1 replica2 replica3; do
+  state=$(replica_state "$(ccompose ps -q "$r")")
+  say "      $r /readyz: replica ${state% *}, owns [${state#* }]"
+  [ -n "${state#* }" ] && [ "${state#* }" != - ] && victim=$r
+done
+[ -n "$victim" ] || fail "no replica owns the federation"
+before1=$(acked "$CLIENTS_DIR/p1.jsonl")
+before2=$(acked "$CLIENTS_DIR/p2.jsonl")
+killed=$(date +%s)
+$DOCKER kill "$(ccompose ps -q "$victim")" >/dev/null
+ok "docker kill $victim (the federation's owner) after $before1 and $before2 acknowledged rounds"
+i=0
+until [ "$(acked "$CLIENTS_DIR/p1.jsonl")" -gt "$before1" ] && [ "$(acked "$CLIENTS_DIR/p2.jsonl")" -gt "$before2" ]; do
+  i=$((i + 1))
+  [ "$i" -le 120 ] || { cat "$CLIENTS_DIR"/p*.out; fail "no participant round acknowledged within 120 s of the kill"; }
+  clients_alive
+  sleep 1
+done
+ok "both participants had a further round acknowledged $(($(date +%s) - killed)) s after the kill"
+for r in replica1 replica2 replica3; do
+  [ "$r" = "$victim" ] && continue
+  state=$(replica_state "$(ccompose ps -q "$r")")
+  say "      $r /readyz: owns [${state#* }]"
+done
+for p in $CLIENT_PIDS; do
+  wait "$p" || { cat "$CLIENTS_DIR"/p*.out; fail "a participant exited with status $?"; }
+done
+CLIENT_PIDS=
+ok "both participants left cleanly (exit 0) after 24 rounds: p1 $(acked "$CLIENTS_DIR/p1.jsonl"), p2 $(acked "$CLIENTS_DIR/p2.jsonl") acknowledged"
+say "      $(mutua rounds cluster-check --last 3 2>&1 | tail -n 4 | sed '2,$s/^/      /')"
+say "      $victim after docker kill: $($DOCKER inspect --format '{{.State.Status}} (restarts: {{.RestartCount}})' "$(ccompose ps -q "$victim")")"
+ccompose down -v >/dev/null 2>&1 || fail "compose --profile cluster down -v failed"
+ok "compose --profile cluster down -v: containers and volumes removed"
 
 step "all checks passed"

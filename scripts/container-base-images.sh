@@ -13,17 +13,38 @@
 #   postgres:16            that, plus Debian's postgresql-15 (bookworm has no 16) and a
 #                          small entrypoint honouring POSTGRES_USER/PASSWORD/DB
 #
+# and, with --cluster, the two more that docker-compose.yml's "cluster" profile names:
+#
+#   nats:2.11-alpine       debian:bookworm-slim plus Debian's nats-server (2.9.10: JetStream
+#                          and KV as the cluster uses them; the host's NATS is the same
+#                          version) and busybox's wget for the health check, with the
+#                          official image's entrypoint (`-js ...` runs `nats-server -js ...`)
+#   haproxy:2.8            debian:bookworm-slim plus Debian's haproxy (2.6.12), run as the
+#                          haproxy user with the official image's command and entrypoint
+#                          (master-worker, logs to stderr, config in /usr/local/etc/haproxy)
+#
+# These are stand-ins with the official names, not the official images: the versions
+# differ as said, and Debian is not Alpine. deploy/haproxy/mutua-cluster.cfg and the
+# cluster's use of NATS keep to what both versions support.
 # Debian's own nodejs package is not used: bookworm's is 18.19, and package.json asks for
 # node >=20.10.
 #
 # Usage (as root, with the engine reachable through DOCKER_HOST):
-#   scripts/container-base-images.sh [--force]
+#   scripts/container-base-images.sh [--force] [--cluster]
 # Environment: DOCKER (default /usr/bin/docker, Debian's client), MIRROR (default: the
 # first Debian URI in /etc/apt/sources.list*), NODE_BIN (default: `command -v node`).
 set -eu
 
 DOCKER=${DOCKER:-/usr/bin/docker}
-FORCE=${1:-}
+FORCE=
+CLUSTER=
+for arg in "$@"; do
+  case "$arg" in
+  --force) FORCE=--force ;;
+  --cluster) CLUSTER=1 ;;
+  *) echo "usage: $0 [--force] [--cluster]" >&2; exit 2 ;;
+  esac
+done
 NODE_BIN=${NODE_BIN:-$(command -v node)}
 
 have() { [ "$FORCE" != --force ] && "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
@@ -133,4 +154,63 @@ EOF
   DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -t postgres:16 "$WORK/pg" >/dev/null
 fi
 
-"$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E '^(debian:bookworm-slim|node:20-bookworm-slim|postgres:16) '
+if [ -n "$CLUSTER" ]; then
+  if have nats:2.11-alpine; then
+    echo "nats:2.11-alpine: present"
+  else
+    echo "nats:2.11-alpine: debian:bookworm-slim + Debian's nats-server"
+    mkdir -p "$WORK/nats"
+    cat >"$WORK/nats/docker-entrypoint.sh" <<'EOF'
+#!/bin/sh
+# As the official nats:*-alpine image's: `docker run IMAGE -js` runs `nats-server -js`.
+set -e
+if [ "${1#-}" != "$1" ]; then set -- nats-server "$@"; fi
+exec "$@"
+EOF
+    cat >"$WORK/nats/Dockerfile" <<'EOF'
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends nats-server busybox \
+  && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* \
+  && ln -s /bin/busybox /usr/local/bin/wget && nats-server --version
+COPY docker-entrypoint.sh /usr/local/bin/
+RUN chmod +x /usr/local/bin/docker-entrypoint.sh
+EXPOSE 4222 6222 8222
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["nats-server"]
+EOF
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -t nats:2.11-alpine "$WORK/nats" >/dev/null
+  fi
+
+  if have haproxy:2.8; then
+    echo "haproxy:2.8: present"
+  else
+    echo "haproxy:2.8: debian:bookworm-slim + Debian's haproxy"
+    mkdir -p "$WORK/haproxy"
+    cat >"$WORK/haproxy/docker-entrypoint.sh" <<'EOF'
+#!/bin/sh
+# As the official haproxy image's: flags go to haproxy, run master-worker in the foreground.
+set -e
+if [ "${1#-}" != "$1" ]; then set -- haproxy "$@"; fi
+if [ "$1" = haproxy ]; then shift; set -- haproxy -W -db "$@"; fi
+exec "$@"
+EOF
+    cat >"$WORK/haproxy/Dockerfile" <<'EOF'
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends haproxy \
+  && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* \
+  && mkdir -p /usr/local/etc/haproxy /var/lib/haproxy && chown haproxy:haproxy /var/lib/haproxy \
+  && haproxy -v
+COPY docker-entrypoint.sh /usr/local/bin/
+RUN chmod +x /usr/local/bin/docker-entrypoint.sh
+USER haproxy
+WORKDIR /var/lib/haproxy
+STOPSIGNAL SIGUSR1
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
+EOF
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -t haproxy:2.8 "$WORK/haproxy" >/dev/null
+  fi
+fi
+
+"$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' |
+  grep -E '^(debian:bookworm-slim|node:20-bookworm-slim|postgres:16|nats:2.11-alpine|haproxy:2.8) '

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { useCpuBackend } from '@mutua/core/backend';
 import * as tf from '@tensorflow/tfjs';
 import { createFederation, getJson, startServer, type TestServer } from '../../server/test/helper.ts';
 import type { MetricsLine } from '../src/metrics-log.ts';
@@ -138,7 +139,7 @@ describe('mutua-client in a federation', () => {
       0,
     );
     assert.equal(statSync(join(exportDir, 'weights.bin')).size, bytes);
-    await tf.setBackend('cpu');
+    await useCpuBackend();
     const model = await tf.loadLayersModel(fileSystemHandler(exportDir));
     try {
       const out = tf.tidy(() => model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { useCpuBackend } from '@mutua/core/backend';
 import * as tf from '@tensorflow/tfjs';
 import { loadExportDir } from '../src/quantized-export.ts';
 import { runClient, scratch } from './client-process.ts';
@@ -132,7 +133,7 @@ describe('mutua-client --local-mutual', () => {
     assert.equal(manifest[0].quantization.dtype, 'uint8');
     assert.equal(typeof manifest[0].quantization.scale, 'number');
     assert.equal(typeof manifest[0].quantization.min, 'number');
-    await tf.setBackend('cpu');
+    await useCpuBackend();
     const plain = await loadExportDir(u8dir);
     const gz = await loadExportDir(u8dir, { gzip: true });
     const x = tf.randomUniform([3, 28, 28, 1]);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from '@mutua/core/backend';
 import { loadModelDir } from '../src/model-files.ts';
 import { runClient, scratch } from './client-process.ts';
 
@@ -57,7 +57,7 @@ describe('mutua-client --prune', () => {
     assert.match(r.stdout, /pruning: kernels to 0.8 sparsity over the first 4 steps/);
     // 180 training samples / 32 = 6 steps a round: the target is reached in round 1, rounds 2-3 train on.
     assert.match(r.stdout, /pruned: 80\.0% of the kernel weights are zero/);
-    await tf.setBackend('cpu');
+    await useCpuBackend();
     const model = await loadModelDir(exportDir);
     for (const w of model.weights) {
       if (w.shape.length < 2) continue;

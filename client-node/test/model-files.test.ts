@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { useCpuBackend } from '@mutua/core/backend';
 import { createModel } from '@mutua/core/models';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore } from '../src/checkpoints.ts';
 import { fileSystemHandler, loadModelDir, snapshotArtifacts } from '../src/model-files.ts';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 function tempDir(t: { after(fn: () => void): void }): string {

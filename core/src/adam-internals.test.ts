@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AdamInternalsError, adamState } from './adam-internals.ts';
+import { useCpuBackend } from './backend.ts';
 
 // What fused-adam.ts relies on, checked on tfjs' own optimizer: if a tfjs upgrade renames
 // these private fields or changes their meaning, this fails (and fused Adam must follow).
 describe('adamState (tfjs AdamOptimizer private fields)', () => {
   before(async () => {
-    assert.ok(await tf.setBackend('cpu'));
+    assert.ok(await useCpuBackend());
   });
 
   it('reads the bias-correction powers and the lazily created, named moments of tf.train.adam', () => {

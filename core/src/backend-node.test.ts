@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendPreference, isBackendName, isBackendPreference } from './backend.ts';
+import { type BackendPreference, isBackendName, isBackendPreference, useCpuBackend } from './backend.ts';
 import { selectBackend } from './backend-node.ts';
 
 describe('selectBackend (Node)', () => {
@@ -28,7 +28,7 @@ describe('selectBackend (Node)', () => {
 
   it('is idempotent and restores its choice if another backend was set meanwhile', async () => {
     const first = await selectBackend('wasm');
-    await tf.setBackend('cpu');
+    await useCpuBackend();
     const again = await selectBackend('wasm');
     assert.deepEqual(again, first);
     assert.equal(tf.getBackend(), 'wasm');

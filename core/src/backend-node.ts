@@ -19,6 +19,7 @@ import {
   type BackendPreference,
   describeFailure,
   isBackendPreference,
+  useCpuBackend,
   useWasmBackend,
 } from './backend.ts';
 
@@ -79,7 +80,7 @@ async function resolve(preferred: BackendPreference, options: SelectBackendOptio
         reason: `${asked(preferred)}; tfjs-node (native TensorFlow) is installed`,
       };
     } catch (err) {
-      failures.push(`tfjs-node unavailable (${describeFailure(err)})`);
+      failures.push(`tfjs-node unavailable (${tfjsNodeFailure(err)})`);
     }
   }
 
@@ -95,6 +96,15 @@ async function resolve(preferred: BackendPreference, options: SelectBackendOptio
     failures.push(`wasm unavailable (${describeFailure(err)})`);
   }
   return useCpu(`${asked(preferred)}; ${failures.join('; ')}; falling back to the slow pure-JS cpu backend`);
+}
+
+/** Why tfjs-node could not be used; when it is simply not installed, how to install it. */
+function tfjsNodeFailure(err: unknown): string {
+  const code = err && typeof err === 'object' && 'code' in err ? err.code : undefined;
+  if (code === 'ERR_MODULE_NOT_FOUND' && describeFailure(err).includes(TFJS_NODE)) {
+    return `not installed; \`npm install ${TFJS_NODE}\` adds native TensorFlow, much faster where it has a prebuilt binary`;
+  }
+  return describeFailure(err);
 }
 
 function asked(preferred: BackendPreference): string {
@@ -130,7 +140,7 @@ function configureWasmPaths(prefix: string | undefined): void {
 }
 
 async function useCpu(reason: string): Promise<BackendChoice> {
-  if (!(await tf.setBackend('cpu'))) {
+  if (!(await useCpuBackend())) {
     throw new BackendError('ERR_BACKEND_UNAVAILABLE', 'even the cpu backend failed to initialise');
   }
   return { name: 'cpu', reason };

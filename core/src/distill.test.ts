@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from './backend.ts';
 import type { Dataset } from './data/dataset.ts';
 import { loadMnist } from './data/node/mnist.ts';
 import {
@@ -16,7 +17,7 @@ import {
 import { createModel } from './models.ts';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 // --- reference maths in plain JS (float64), independent of tf ---------------------------

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from './backend.ts';
 import {
   countParams,
   createModel,
@@ -11,7 +12,7 @@ import {
 } from './models.ts';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 function outputShape(model: tf.LayersModel, input: number[]): number[] {

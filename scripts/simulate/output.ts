@@ -147,7 +147,8 @@ export function summaryMarkdown(report: SimulationReport): string {
     '- "time to X%" and "MB to X%" read the first moment the mean over every participant\'s latest report reached X. ' +
       (target === null
         ? ''
-        : `X = ${pct(target)}%${o.target === undefined ? ', the lowest final mean among the FedAvg reference and the mutual methods' : ''}.`),
+        : `X = ${pct(target)}%${o.target === undefined ? ', the lowest final mean among the FedAvg reference and the mutual methods, rounded down to half a point' : ''}. ` +
+          '("bytes to reach" lines name their own figure: the lower of that method\'s final mean and FedAvg\'s, not rounded.)'),
     ...(o.attackers
       ? [
           `- "honest mean" is the final mean accuracy over the ${o.clients - o.attackers} participants that do not attack (the same participants in every method); "final mean" includes the attackers' own models.`,

@@ -324,7 +324,7 @@ export function claimChecks(
       if (x && x.bytesProtocol !== null && x.fedavgBytesProtocol !== null && x.bytesProtocol > 0) {
         const r = x.ratioProtocol!;
         out.push(
-          `- bytes to reach ${pct(x.targetAccuracy)}%: ${m.method} ${mb(x.bytesProtocol)} MB, FedAvg ${mb(x.fedavgBytesProtocol)} MB: ${r.toFixed(1)}x fewer (target ≥ 50x): ${verdict(r >= 50)}` +
+          `- bytes to reach ${pct(x.targetAccuracy)}% (the lower of ${m.method}'s and FedAvg's final means): ${m.method} ${mb(x.bytesProtocol)} MB, FedAvg ${mb(x.fedavgBytesProtocol)} MB: ${r.toFixed(1)}x fewer (target ≥ 50x): ${verdict(r >= 50)}` +
             (m.publicSetBytes > 0 && x.ratioWithPublicSet !== null
               ? `; counting the one-off public-set download too (${mb(m.publicSetBytes)} MB): ${x.ratioWithPublicSet.toFixed(1)}x`
               : ''),

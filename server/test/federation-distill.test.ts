@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { useCpuBackend } from '@mutua/core/backend';
 import { loadMnist } from '@mutua/core/data-node';
 import * as tf from '@tensorflow/tfjs';
 import { REPO_ROOT, runServer } from './child-server.ts';
@@ -47,6 +48,7 @@ describe('mutua federation distill', () => {
   let s: TestServer;
   let out: string;
   before(async () => {
+    await useCpuBackend();
     s = await startServer(null);
     out = mkdtempSync(join(tmpdir(), 'mutua-distill-'));
   });

@@ -3,12 +3,19 @@
 // upload (admin, checked against its weights manifest) and download (no token), which
 // tf.loadLayersModel loads and which predicts as the model that was uploaded.
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { before, it } from 'node:test';
+import { useCpuBackend } from '@mutua/core/backend';
 import { quantizedArtifacts } from '@mutua/core/compress';
 import { createModel } from '@mutua/core/models';
 import * as tf from '@tensorflow/tfjs';
 import { auth, createFederation, describeEachDatabase, issueToken, startServer } from './helper.ts';
 import { TestClient } from './test-client.ts';
+
+// The models below run on tfjs's cpu backend (its default here), chosen explicitly so that
+// tfjs's Node.js banner is not printed.
+before(async () => {
+  await useCpuBackend();
+});
 
 const C = 10;
 /** Off-label mass of test-client predictions(): 0.1 spread over the 9 other classes. */

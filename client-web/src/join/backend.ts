@@ -9,7 +9,7 @@
  * cnn-fedavg ~5 samples/s on SwiftShader against ~54 on wasm). The renderer string from
  * WEBGL_debug_renderer_info tells them apart; when it cannot be read we do not gamble.
  */
-import { describeFailure, useWasmBackend } from '@mutua/core/backend';
+import { describeFailure, useCpuBackend, useWasmBackend } from '@mutua/core/backend';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendReport } from './messages.ts';
@@ -91,7 +91,7 @@ export async function chooseBackend(origin: string): Promise<BackendReport> {
   } else {
     notes.push('this browser has no WebAssembly');
   }
-  await tf.setBackend('cpu');
+  await useCpuBackend();
   await tf.ready();
   return { name: 'cpu', reason: notes.join('; '), renderer: gpu.renderer ?? undefined };
 }

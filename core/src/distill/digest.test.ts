@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from '../backend.ts';
 import { digestEpoch, predictPublic, Trainer } from '../distill.ts';
 import { createModel } from '../models.ts';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 /** Seeded uniform inputs in [-1, 1). */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
+import { useCpuBackend } from '../backend.ts';
 import { registerWasmGradientKernels } from './register.ts';
 
 /** Kernel output may differ from cpu by summation order only: 1e-4 of the largest magnitude. */
@@ -12,7 +13,7 @@ export const RELATIVE_TOLERANCE = 1e-4;
 
 export async function initBackends(): Promise<void> {
   registerWasmGradientKernels();
-  assert.ok(await tf.setBackend('cpu'));
+  assert.ok(await useCpuBackend());
   assert.ok(await tf.setBackend('wasm'));
 }
 

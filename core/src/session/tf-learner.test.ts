@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { decodePublicSet, encodePublicSet } from '@mutua/proto';
 import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from '../backend.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { evaluate } from '../distill.ts';
 import { createModel } from '../models.ts';
@@ -9,7 +10,7 @@ import type { TrainProgress } from './learner.ts';
 import { createTfLearner, modelSignature } from './tf-learner.ts';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 /** Three separable blobs in 4 dimensions (class c is centred on +1 in dimension c). */
