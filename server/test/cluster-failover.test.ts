@@ -164,7 +164,7 @@ describe('coordinator cluster: three replicas behind HAProxy on PostgreSQL and N
         const all = await Promise.all(replicas.flatMap((r) => [sync, async_].map((f) => onlineAt(r, f.id))));
         return all.every((n) => n === 3) ? all : null;
       },
-      10_000,
+      20_000,
     ).catch(async () => Promise.all(replicas.flatMap((r) => [sync, async_].map((f) => onlineAt(r, f.id)))));
     assert.deepEqual(counts, [3, 3, 3, 3, 3, 3], `participantsOnline per replica × federation: ${counts}`);
     const idle = replicas.find((r) => ![...initial.values()].includes(r.name))!;
