@@ -154,9 +154,11 @@ export async function simulate(
     if (o.keepTemp || failed || io.signal.aborted) {
       // Participants' logs explain failures: keep them next to the results.
       try {
+        // --keep-temp also keeps the coordinator's data dir (database and public sets), as its
+        // help says: `mutua federation distill` reads a federation's consensus from it.
         cpSync(workDir, join(outDir, 'logs'), {
           recursive: true,
-          filter: (src) => !/(cache|checkpoint)-p\d+$|coordinator$/.test(src),
+          filter: (src) => !/(cache|checkpoint)-p\d+$/.test(src) && (o.keepTemp || !/coordinator$/.test(src)),
         });
         say(`simulate: participant and coordinator logs kept in ${join(outDir, 'logs')}`);
       } catch {

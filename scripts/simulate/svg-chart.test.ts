@@ -94,6 +94,30 @@ describe('svg chart', () => {
     assert.doesNotMatch(svg, /NaN|Infinity/);
   });
 
+  it('writes point labels, escaped, and drops those a log axis cannot place', () => {
+    const svg = lineChart(
+      [
+        {
+          name: 's',
+          color: '#123456',
+          points: [
+            [1, 0.5],
+            [10, 0.6],
+          ],
+          labels: [
+            [1, 0.5, '50% <a>'],
+            [10, 0.6, '80%'],
+            [0, 0.6, 'never'],
+          ],
+        },
+      ],
+      { title: 'T', xLabel: 'x', yLabel: 'y', logX: true },
+    );
+    assertBalanced(svg);
+    const labels = [...svg.matchAll(/<text [^>]*fill="#123456">([^<]*)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(labels, ['50% &#60;a&#62;', '80%']);
+  });
+
   it('an empty chart is still a valid image', () => {
     const svg = lineChart([], { title: 'nothing', xLabel: 'x', yLabel: 'y', logX: true });
     assertBalanced(svg);

@@ -12,6 +12,8 @@ export interface Series {
   /** [x, low, high]: shaded behind the line. */
   band?: readonly (readonly [number, number, number])[];
   dashed?: boolean;
+  /** [x, y, text]: a short label written just above the point (in the series' colour). */
+  labels?: readonly (readonly [number, number, string])[];
 }
 
 export interface ReferenceLine {
@@ -76,6 +78,7 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
     ...s,
     points: s.points.filter(([x, y]) => keep(x) && Number.isFinite(y)),
     band: s.band?.filter(([x, lo, hi]) => keep(x) && Number.isFinite(lo) && Number.isFinite(hi)),
+    labels: s.labels?.filter(([x, y]) => keep(x) && Number.isFinite(y)),
   }));
   const xs = drawn.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [
@@ -166,6 +169,10 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
       for (const [x, y] of s.points)
         parts.push(`<circle cx="${n(fx(x))}" cy="${n(fy(y))}" r="2.5" fill="${s.color}"/>`);
     }
+    for (const [x, y, text] of s.labels ?? [])
+      parts.push(
+        `<text x="${n(fx(x))}" y="${n(fy(y) - 7)}" text-anchor="middle" font-size="11" fill="${s.color}">${escapeXml(text)}</text>`,
+      );
   }
   parts.push('</g>');
   const legend = [
