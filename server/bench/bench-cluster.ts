@@ -38,8 +38,11 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     seconds: { type: 'string' },
     replicas: { type: 'string' },
+    aggregation: { type: 'string' },
   },
 });
+/** The federation's aggregation (default: the coordinator's, 'agreement'). */
+const AGGREGATION = values.aggregation;
 const CONNECTIONS = Number(values.connections ?? 200);
 const SECONDS = Number(values.seconds ?? 10);
 const LEASE_MS = 2000;
@@ -207,6 +210,7 @@ async function runOnce(replicaCount: number, haproxy: string) {
       encodings: ['uint8'],
       participantLimit: 100_000,
       async: { bufferK: 25, maxStaleness: 8 },
+      ...(AGGREGATION ? { aggregation: AGGREGATION } : {}),
     },
   });
   const { token } = await post<{ token: string }>(`/v1/federations/${fed.id}/tokens`, { label: 'bench' });
