@@ -148,7 +148,12 @@ export class FederationsService {
     await this.coordinator.flushTraffic();
     const runtime = await this.coordinator.loadedRuntime(federationId);
     return (await this.db.participants.listForFederation(federationId)).map((p) =>
-      participantView(p, this.coordinator.isOnline(p.id), runtime?.trust.of(p.id) ?? null),
+      participantView(
+        p,
+        this.coordinator.isOnline(p.id),
+        runtime?.trust.of(p.id) ?? null,
+        runtime?.trust.reason(p.id) ?? null,
+      ),
     );
   }
 
