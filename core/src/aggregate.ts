@@ -13,6 +13,7 @@
  * - ConsensusAccumulator: running sums for O(n·C) leave-one-out targets (mean, entropy).
  * - mean, entropyWeightedMean, sharpen (ERA), median, trimmedMean, agreementWeightedMean:
  *   the rules themselves (trustScores: the per-participant factors behind the last).
+ * - copyDistance, copyFactors: free-rider detection (uploads compared with the targets sent).
  * - stalenessWeight: FedAsync's decay of asynchronous contributions.
  */
 
@@ -30,6 +31,15 @@ export {
 export { confidenceWeights, entropyWeightedMean } from './aggregate/entropy.ts';
 export type { AggregationErrorCode } from './aggregate/errors.ts';
 export { AggregationError } from './aggregate/errors.ts';
+export type { CopyDistance, CopyOptions, SampleRows } from './aggregate/free-rider.ts';
+export {
+  copyDistance,
+  copyFactors,
+  DEFAULT_COPY_MIN_REFERENCE,
+  DEFAULT_COPY_MIN_SCORED,
+  DEFAULT_COPY_MIN_SHARED,
+  DEFAULT_COPY_RATIO,
+} from './aggregate/free-rider.ts';
 export { leaveOneOutFromMean } from './aggregate/leave-one-out.ts';
 export { mean } from './aggregate/mean.ts';
 export { median, trimmedMean } from './aggregate/robust.ts';

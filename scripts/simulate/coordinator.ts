@@ -20,6 +20,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...out, ...extra };
 }
 
+export interface ParticipantTrust {
+  name: string;
+  trust: number | null;
+  flagged: boolean;
+  flagReason: string | null;
+}
+
 export class AdminError extends Error {
   constructor(
     readonly status: number,
@@ -94,6 +101,11 @@ export class AdminClient {
 
   traffic(federationId: string): Promise<Traffic> {
     return this.request('GET', `/v1/federations/${federationId}/traffic`);
+  }
+
+  /** Its participants with the trust weight and flag of aggregation 'agreement'. */
+  participants(federationId: string): Promise<ParticipantTrust[]> {
+    return this.request('GET', `/v1/federations/${federationId}/participants`);
   }
 
   /** currentRound is the open round (sync) or the newest version (async). */

@@ -16,7 +16,7 @@ import {
   toGlobalRecords,
   toParticipantRecords,
 } from './aggregate.ts';
-import { type Coordinator, cleanEnv } from './coordinator.ts';
+import { type Coordinator, cleanEnv, type ParticipantTrust } from './coordinator.ts';
 import { JsonlTail } from './metrics-tail.ts';
 import type { SimulateOptions } from './options.ts';
 import { clientArgs, federationSettings, participantPlans, skipReason } from './plan.ts';
@@ -186,6 +186,17 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
       ctx.log?.(`${method}: traffic sample failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
+  // The trust weights live in the coordinator's memory while the federation runs: the last
+  // listing taken while participants were still running is what the run reports.
+  let trustSeen: ParticipantTrust[] | null = null;
+  const sampleTrust = async () => {
+    if (!federationId || !method.startsWith('mutual') || running === 0) return;
+    try {
+      trustSeen = await coordinator!.admin.participants(federationId);
+    } catch (err) {
+      ctx.log?.(`${method}: participants sample failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const pollTails = () => {
     for (const tail of tails) tail.poll();
     ctx.onProgress?.(tails.reduce((a, t) => a + t.records.length, 0));
@@ -225,6 +236,7 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
     await sleep(pollMs, ctx.signal);
     pollTails();
     await sampleTraffic();
+    await sampleTrust();
     await checkStall();
   }
   if (running > 0 && Date.now() >= budgetEnd && !ctx.signal.aborted) {
@@ -273,6 +285,7 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   }
 
   result.records = tails.flatMap((tail, p) => toParticipantRecords(p, tail.records, start));
+  if (trustSeen) noteFlagged(result, trustSeen);
   result.traffic = monotone(result.traffic);
   result.rounds = perRound(result.records, result.traffic);
   result.timeline = timeline(result.records, result.traffic, plans.length);
@@ -293,6 +306,22 @@ export async function runMethod(method: MethodName, ctx: MethodContext): Promise
   });
   if (isFedAvg(method)) scoreOnGlobalModel(result, tails, start);
   return result;
+}
+
+/** result.flagged and a note from the coordinator's participant listing (named p<index>). */
+function noteFlagged(result: MethodResult, listed: readonly ParticipantTrust[]): void {
+  const scored = listed.filter((p) => p.trust !== null);
+  if (scored.length === 0) return;
+  result.flagged = listed
+    .filter((p) => p.flagged && /^p\d+$/.test(p.name))
+    .map((p) => ({ participant: Number(p.name.slice(1)), trust: p.trust!, reason: p.flagReason }))
+    .sort((a, b) => a.participant - b.participant);
+  const who = result.flagged.map(
+    (f) => `p${f.participant} (${f.reason ?? 'flagged'}, trust ${f.trust.toFixed(2)})`,
+  );
+  result.notes.push(
+    `${result.method}${result.variant ? ` ${result.variant}` : ''}: flagged by the coordinator at the end: ${who.length ? who.join(', ') : 'nobody'} (of ${scored.length} scored)`,
+  );
 }
 
 /**

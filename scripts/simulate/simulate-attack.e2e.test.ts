@@ -69,4 +69,47 @@ describe('npm run simulate --attackers, end to end', { timeout: 8 * 60_000 }, ()
     }
     assert.match(md, /^\| attackers \| 1 of 3 \(the last\), uploading `wrong`/m);
   });
+
+  it("one copier of three: the coordinator's admin API flags it, and the run reports it", async () => {
+    const tmp = mkdtempSync(join(base, 'copy-'));
+    const out = join(base, 'out-copy');
+    // QUICK's public set (500) fits one batch (512): every version's batch holds every
+    // sample of the targets sent with it, so the copier can be compared from version 2 on.
+    const run = await runHarness(
+      [
+        ...QUICK,
+        '--rounds',
+        '3',
+        '--methods',
+        'mutual-sync',
+        '--attackers',
+        '1',
+        '--attack',
+        'copy',
+        '--sweep',
+        'aggregation=agreement',
+        '--out',
+        out,
+        '--no-progress',
+      ],
+      tmp,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(processesUnder(tmp), [], 'no coordinator or participant outlives the harness');
+    const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationReport;
+    const r = report.results.find((x) => x.method === 'mutual-sync')!;
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.settings?.aggregation, 'agreement');
+    assert.deepEqual(
+      r.flagged?.map((f) => [f.participant, f.reason]),
+      [[2, 'copies its targets']],
+      'only the copier is flagged, for copying',
+    );
+    assert.ok(r.flagged![0]!.trust < 0.5);
+    const md = readFileSync(join(out, 'summary.md'), 'utf8');
+    assert.match(
+      md,
+      /flagged by the coordinator at the end: p2 \(copies its targets, trust 0\.\d\d\) \(of 3 scored\)/,
+    );
+  });
 });

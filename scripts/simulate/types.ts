@@ -194,6 +194,11 @@ export interface MethodResult {
   rounds: RoundPoint[];
   timeline: TimelinePoint[];
   summary?: MethodSummary;
+  /**
+   * Mutual methods: the participants the coordinator flagged (aggregation 'agreement': trust
+   * weight below 0.5) as its admin API listed them last while they were running.
+   */
+  flagged?: { participant: number; trust: number; reason: string | null }[];
   /** Participant exits other than success, coordinator complaints: said, not hidden. */
   errors: string[];
   /** What the harness had to do that a reader should know (e.g. ending an async stall). */

@@ -83,6 +83,7 @@ const participant: Participant = {
   bytesOut: 20,
   trust: null,
   flagged: false,
+  flagReason: null,
 };
 
 function run(s: DashboardState, ...actions: DashboardAction[]): DashboardState {

@@ -244,6 +244,7 @@ export class FederationCard {
             'data-online': String(p.online),
             'data-kind': p.kind,
             'data-flagged': String(p.flagged),
+            'data-flag-reason': p.flagReason ?? '',
           },
           h('td', {}, p.name),
           h('td', {}, h('code', { title: p.id }, p.id.slice(0, 13))),
@@ -253,13 +254,14 @@ export class FederationCard {
             'td',
             {},
             h('span', { class: `pill ${p.online ? 'ok' : 'bad'}` }, p.online ? 'online' : 'offline'),
-            // 'agreement' down-weights this participant's uploads: they lie far from the others'.
+            // 'agreement' down-weights this participant's uploads: they lie far from the others',
+            // or repeat the targets it was sent (free-riding).
             p.flagged &&
               h(
                 'span',
                 {
                   class: 'pill bad',
-                  title: `trust weight ${(p.trust ?? 0).toFixed(2)}: its uploads are down-weighted`,
+                  title: `trust weight ${(p.trust ?? 0).toFixed(2)}: its uploads are down-weighted${p.flagReason ? ` (${p.flagReason})` : ''}`,
                 },
                 'flagged',
               ),

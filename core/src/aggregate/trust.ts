@@ -25,7 +25,7 @@
  * than half the contributions (the median's breakdown point). Confident wrong labels and
  * random noise lie far from the reference and get factors near 0. Copying the consensus
  * back (free-riding) is *close* to the reference and is not caught here: the coordinator,
- * which knows what targets it sent, must detect that itself.
+ * which knows what targets it sent, compares each upload with them (free-rider.ts).
  *
  * Cost O(m·n·C) expected (one median, one distance pass).
  */

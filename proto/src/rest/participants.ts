@@ -18,6 +18,13 @@ export const ParticipantView = Type.Object({
   flagged: Type.Boolean({
     description: 'its trust weight fell below 0.5: its uploads are being down-weighted',
   }),
+  flagReason: Type.Union(
+    [Type.Literal('far from the others'), Type.Literal('copies its targets'), Type.Null()],
+    {
+      description:
+        "why it is flagged: its uploads lie far from the others', or repeat the targets it was sent (free-riding); null when not flagged",
+    },
+  ),
 });
 export type ParticipantView = Static<typeof ParticipantView>;
 

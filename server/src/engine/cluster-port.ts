@@ -7,6 +7,7 @@
  * is stored.
  */
 import type { StoredSubmission } from '../db/store.ts';
+import type { FlagReason } from './trust-ledger.ts';
 
 /** A contribution as the bus names it: who, to which version, with which weight (no payload). */
 export interface ContributorRef {
@@ -69,4 +70,6 @@ export interface ClusterPort {
 export interface RosterAnswer {
   online: boolean[];
   trust: (number | null)[];
+  /** Why a participant's trust fell (shown when it is flagged). */
+  reason: (FlagReason | null)[];
 }

@@ -322,7 +322,7 @@ export abstract class FederationRuntimeCore {
   }
 
   protected aggregate(version: number, sourceVersions: number[]): Consensus | null {
-    return this.strategy.aggregate(this.ctx(version), this.versions.inputs(sourceVersions));
+    return this.strategy.aggregate(this.ctx(version), this.versions.inputs(sourceVersions), this.consensus);
   }
 
   /** Drops versions no submission can reach any more, keeping those behind the consensus. */

@@ -124,13 +124,21 @@ export class FederationRuntime extends FederationRuntimeCore {
     if (c && !c.owning()) {
       const answer = await c.ownerRoster(ids);
       if (answer) return answer;
-      return { online: ids.map((id) => this.roster.has(id)), trust: ids.map(() => null) };
+      return {
+        online: ids.map((id) => this.roster.has(id)),
+        trust: ids.map(() => null),
+        reason: ids.map(() => null),
+      };
     }
     return this.decidersRoster(ids);
   }
   /** What this replica answers as the decider (participantsView()). */
   decidersRoster(ids: readonly string[]): RosterAnswer {
-    return { online: ids.map((id) => this.online.has(id)), trust: ids.map((id) => this.trust.of(id)) };
+    return {
+      online: ids.map((id) => this.online.has(id)),
+      trust: ids.map((id) => this.trust.of(id)),
+      reason: ids.map((id) => this.trust.reason(id)),
+    };
   }
   isOnline(participantId: string): boolean {
     return this.roster.has(participantId);

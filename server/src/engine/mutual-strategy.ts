@@ -12,6 +12,7 @@ import { aggregateLeaveOneOut, leaveOneOutFromMean, mean, trustScores } from '@m
 import { activeBatch, activeCount, RowScores, rowUncertainty } from './active-rows.ts';
 import { aggregateOptions, aggregatePredictions } from './aggregation.ts';
 import { sampleBatch } from './batch-sampler.ts';
+import { FreeRiderWatch } from './free-riders.ts';
 import type {
   BatchConsensus,
   Consensus,
@@ -30,6 +31,8 @@ export class MutualStrategy implements Strategy {
    * rows of the recovered consensus are scored again and the others count as unseen.
    */
   private rowScores: RowScores | null = null;
+  /** 'agreement': each participant's copy standing (free-riders.ts), also a cache. */
+  private readonly freeRiders = new FreeRiderWatch();
 
   configureRound(ctx: RoundContext): RoundPlan {
     const { settings } = ctx;
@@ -46,14 +49,21 @@ export class MutualStrategy implements Strategy {
   aggregate(
     ctx: RoundContext,
     byVersion: ReadonlyMap<number, { indices: Uint32Array; contributions: readonly Contribution[] }>,
+    previous?: Consensus | null,
   ): Consensus | null {
     const batches: BatchConsensus[] = [];
     for (const [version, { indices, contributions }] of [...byVersion].sort((a, b) => b[0] - a[0])) {
       const usable = contributions.filter((c) => c.probs && c.weight > 0);
+      const standing =
+        ctx.settings.aggregation === 'agreement'
+          ? this.freeRiders.score(ctx, previous, version, indices, usable, (c, id, activeOnly) =>
+              this.targetsFor({ ...ctx, version: c.version }, c, id, activeOnly),
+            )
+          : null;
       for (const part of splitActive(ctx, indices, usable)) {
         if (part.contributions.length === 0) continue;
-        if (ctx.settings.aggregation === 'agreement') {
-          const b = agreementBatch(ctx, version, part.indices, part.contributions);
+        if (standing) {
+          const b = agreementBatch(ctx, version, part.indices, part.contributions, standing);
           batches.push(part.fullOnly ? { ...b, fullOnly: true } : b);
         } else {
           const all = aggregatePredictions(
@@ -144,7 +154,8 @@ export class MutualStrategy implements Strategy {
 
 /**
  * 'agreement' (core/src/aggregate/trust.ts): each weight times the contribution's trust
- * factor, scored ONCE against everyone, and then the plain weighted mean. The batch keeps
+ * factor, scored ONCE against everyone, and its copy standing (free-riders.ts), then the
+ * plain weighted mean. The batch keeps
  * the trust-weighted contributions, so each participant's leave-one-out target comes from
  * the mean in O(n·C) like 'mean' (recomputing the trust over the others for every
  * participant cost O(m²·n·C) per version: too much for thousands of participants). An
@@ -155,6 +166,7 @@ function agreementBatch(
   version: number,
   indices: Uint32Array,
   usable: readonly Contribution[],
+  standing: ReadonlyMap<string, number>,
 ): BatchConsensus {
   const C = ctx.settings.task.numClasses;
   const preds = usable.map((c) => c.probs!);
@@ -163,11 +175,12 @@ function agreementBatch(
     C,
     usable.map((c) => c.weight),
   );
-  const contributions = usable.map((c, j) => ({ ...c, weight: c.weight * trust[j]! }));
+  const copy = Float64Array.from(usable, (c) => standing.get(c.participantId) ?? 1);
+  const contributions = usable.map((c, j) => ({ ...c, weight: c.weight * trust[j]! * copy[j]! }));
   const weights = contributions.map((c) => c.weight);
   // Every factor can underflow to 0 only if every contribution is an outlier; keep the mean then.
   const all = mean(preds, C, weights.some((w) => w > 0) ? weights : usable.map((c) => c.weight));
-  return { version, indices, contributions, all, trust };
+  return { version, indices, contributions, all, trust, copy };
 }
 
 /**

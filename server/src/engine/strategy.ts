@@ -43,6 +43,12 @@ export interface BatchConsensus {
   /** 'agreement': each contribution's trust factor in [0, 1], in the order of `contributions`. */
   readonly trust?: Float64Array;
   /**
+   * 'agreement': each contributor's copy standing in [0, 1] (free-riders.ts; 1 = never
+   * caught uploading its targets back), in the order of `contributions`. The weight of a
+   * contribution is multiplied by both factors.
+   */
+  readonly copy?: Float64Array;
+  /**
    * Active rows: the batch rows beyond the active ones, predicted only by participants
    * that get full batches; their targets go to those participants only.
    */
@@ -61,11 +67,13 @@ export interface Strategy {
   /**
    * Turns the contributions of one or more versions' batches into a consensus.
    * `byVersion` maps a version to its batch indices and contributions.
-   * Returns null to keep the previous consensus.
+   * Returns null to keep the previous consensus. `previous`: the consensus being replaced
+   * (whose targets the participants were sent), null when unknown (recovery).
    */
   aggregate(
     ctx: RoundContext,
     byVersion: ReadonlyMap<number, { indices: Uint32Array; contributions: readonly Contribution[] }>,
+    previous?: Consensus | null,
   ): Consensus | null;
   /**
    * What participant `participantId` is sent from a consensus: leave-one-out targets

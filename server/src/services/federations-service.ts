@@ -148,10 +148,15 @@ export class FederationsService {
     await this.coordinator.flushTraffic();
     const runtime = await this.coordinator.liveRuntime(federationId).catch(() => undefined);
     const rows = await this.db.participants.listForFederation(federationId);
-    // Online and trust as the deciding replica holds them (in a cluster, the owner's view).
+    // Online, trust and flag reason as the deciding replica holds them (in a cluster, the owner's).
     const view = await runtime?.participantsView(rows.map((p) => p.id));
     return rows.map((p, i) =>
-      participantView(p, view?.online[i] ?? this.coordinator.isOnline(p.id), view?.trust[i] ?? null),
+      participantView(
+        p,
+        view?.online[i] ?? this.coordinator.isOnline(p.id),
+        view?.trust[i] ?? null,
+        view?.reason[i] ?? null,
+      ),
     );
   }
 

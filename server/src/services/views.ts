@@ -23,7 +23,7 @@ import type {
   RoundRow,
 } from '../db/index.ts';
 import { type FederationSettings, requiredParticipants } from '../engine/settings.ts';
-import { isFlagged } from '../engine/trust-ledger.ts';
+import { type FlagReason, isFlagged } from '../engine/trust-ledger.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -89,6 +89,7 @@ export function participantView(
   p: ParticipantRow,
   online: boolean,
   trust: number | null = null,
+  reason: FlagReason | null = null,
 ): ParticipantView {
   return {
     id: p.id,
@@ -102,6 +103,7 @@ export function participantView(
     bytesOut: p.bytesOut,
     trust,
     flagged: isFlagged(trust),
+    flagReason: isFlagged(trust) ? reason : null,
   };
 }
 
