@@ -19,6 +19,7 @@
  * targets, or when the median distance is below `minReference` (everyone repeats its
  * targets: copying cannot be told from agreement).
  */
+import { medianOf } from './trust.ts';
 import { checkRange } from './validate.ts';
 
 export interface SampleRows {
@@ -89,9 +90,7 @@ export function copyFactors(
   const scored = distances.map((d) => d !== null && d.shared >= minShared);
   const values = distances.filter((_, j) => scored[j]).map((d) => d!.distance);
   if (values.length < minScored) return distances.map(() => null);
-  const sorted = values.sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const ref = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const ref = medianOf(values);
   if (ref < minReference) return distances.map(() => null);
   return distances.map((d, j) => (scored[j] ? Math.min(1, d!.distance / ref / ratio) : null));
 }

@@ -116,7 +116,8 @@ function meanTotalVariation(p: Float32Array, r: Float32Array, C: number, n: numb
   return total / (2 * n);
 }
 
-function medianOf(values: readonly number[]): number {
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function medianOf(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;

@@ -4,7 +4,7 @@
  * bytes it publishes (what a submission costs the bus, see docs/scaling.md).
  */
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 export class NatsBus {
   /** Bytes published by this replica (payload only, as NATS counts it). */
@@ -68,33 +68,28 @@ export class NatsBus {
 
   /** Calls `handler` for each message; a handler that throws is logged, never fatal. */
   subscribe(subject: string, handler: (data: Uint8Array) => void): Subscription {
-    const sub = this.nc.subscribe(subject);
-    void (async () => {
-      for await (const m of sub) {
-        this.bytesIn += m.data.byteLength;
-        try {
-          handler(m.data);
-        } catch (err) {
-          this.onError(err, `message on ${subject}`);
-        }
-      }
-    })();
-    return sub;
+    return this.consume(subject, (m) => handler(m.data));
   }
 
   /** Answers requests on `subject` with what `handler` returns (a handler that throws sends no answer). */
   serve(subject: string, handler: (data: Uint8Array) => Uint8Array | string): Subscription {
+    return this.consume(subject, (m) => {
+      const out = handler(m.data);
+      const bytes = typeof out === 'string' ? new TextEncoder().encode(out) : out;
+      this.bytesOut += bytes.byteLength;
+      m.respond(bytes);
+    });
+  }
+
+  private consume(subject: string, handle: (m: Msg) => void): Subscription {
     const sub = this.nc.subscribe(subject);
     void (async () => {
       for await (const m of sub) {
         this.bytesIn += m.data.byteLength;
         try {
-          const out = handler(m.data);
-          const bytes = typeof out === 'string' ? new TextEncoder().encode(out) : out;
-          this.bytesOut += bytes.byteLength;
-          m.respond(bytes);
+          handle(m);
         } catch (err) {
-          this.onError(err, `request on ${subject}`);
+          this.onError(err, `message on ${subject}`);
         }
       }
     })();

@@ -82,7 +82,7 @@ export class ReplicaSide {
   /** Who is online elsewhere changed: `update` edits the view and returns the participants new to it. */
   presence(update: (view: OnlineView) => readonly string[]): void {
     for (const id of update(this.host.online)) this.host.arrived(id);
-    void this.host.enqueue(() => (this.host.owner() ? this.host.reevaluate() : undefined));
+    this.reevaluate();
   }
 
   /** Owner: re-checks opening and publishing (the lease was confirmed again after a stall). */
