@@ -1,9 +1,10 @@
 /**
  * The browser participant's payload codecs end to end, in headless Chromium: in a federation
  * that prefers soft2 labels, raw deflate and delta payloads, the join page (its Web Worker's
- * ParticipantSession, deflating with CompressionStream) negotiates all three, and the real
+ * ParticipantSession, deflating with CompressionStream) negotiates all three and derived
+ * indices (its Tasks and Targets come without index lists), and the real
  * coordinator accepts its uploads round after round, next to a Node participant that offers
- * only the older encodings, no compression and no deltas (uint8, full).
+ * only the older encodings, no compression, no deltas and no derived indices (uint8, full lists).
  *
  * Skipped when Chromium is missing (.ci/run installs it).
  */
@@ -60,6 +61,7 @@ describe('browser participant payloads (headless Chromium)', { skip: chromiumMis
     assert.equal(peer.client.welcome?.uploadEncoding, 3, 'the old participant keeps uint8');
     assert.equal(peer.client.welcome?.payloadCompression ?? 0, 0);
     assert.equal(peer.client.welcome?.payloadDelta ?? false, false);
+    assert.equal(peer.client.welcome?.derivedIndices ?? false, false, 'and gets the index lists');
     peer.start(1);
 
     const page = await browser.context.newPage();
@@ -78,7 +80,8 @@ describe('browser participant payloads (headless Chromium)', { skip: chromiumMis
     );
     const s = await joinStatus(page);
     assert.notEqual(s.phase, 'failed', `the join page failed: ${JSON.stringify(s.lastError)}`);
-    assert.equal(s.payload, 'soft2 + deflate-raw + delta');
+    // The batch rule rebuilds the index lists the coordinator leaves out of its Tasks and Targets.
+    assert.equal(s.payload, 'soft2 + deflate-raw + delta + derived indices');
 
     // Every upload acknowledged: soft2 of 64 x 10 is 160 bytes before deflate (uint8: 640).
     const ups = s.uploads;

@@ -25,7 +25,13 @@
  * per model); everything else goes to stderr.
  */
 import { parseArgs } from 'node:util';
-import { encodePredictions, PREDICTION_ENCODINGS, weightByteLength } from '@mutua/proto';
+import {
+  Envelope,
+  encodePredictions,
+  PREDICTION_ENCODINGS,
+  publicBatch,
+  weightByteLength,
+} from '@mutua/proto';
 import { isBackendPreference } from '../src/backend.ts';
 import { selectBackend } from '../src/backend-node.ts';
 import type { Dataset } from '../src/data/dataset.ts';
@@ -94,6 +100,11 @@ interface ModelResult {
   publicBatch: { rows: number; classes: number; topK: number };
   /** One FedAvg weight upload, for comparison. */
   weightBytes: { float32: number; float16: number };
+  /**
+   * A whole Task frame (soft1 targets on PUBLIC_ROWS rows) with its two index lists and
+   * with them derived (PROTOCOL.md, "Derived indices"), for public sets of these sizes.
+   */
+  taskFrameBytes: Record<string, { lists: number; derived: number }>;
 }
 
 const choice = await selectBackend(preferred);
@@ -172,6 +183,7 @@ for (const arch of archs as ModelArch[]) {
         float32: weightByteLength(params, 'float32'),
         float16: weightByteLength(params, 'float16'),
       },
+      taskFrameBytes: taskFrames(probs),
     });
     log(`  ${arch} done`);
   } finally {
@@ -217,6 +229,14 @@ if (values.json) {
           `${`${f.coordinatorUsPerUpload.plain} / ${f.coordinatorUsPerUpload.deflated}`.padStart(22)}${String(f.deflateUsPerUpload).padStart(12)}`,
       );
     }
+    console.log(
+      `one Task frame with soft1 targets on ${PUBLIC_ROWS} rows, index lists sent / derived (PROTOCOL.md, "Derived indices"):`,
+    );
+    for (const [n, f] of Object.entries(first.taskFrameBytes)) {
+      console.log(
+        `  public set of ${Number(n).toLocaleString('en-US').padStart(6)}: ${String(f.lists).padStart(6)} / ${String(f.derived).padStart(4)} bytes`,
+      );
+    }
     if (delta) printDelta(delta);
     console.log('versus one FedAvg weight upload (float32 / float16):');
     for (const r of results) {
@@ -229,6 +249,38 @@ if (values.json) {
 }
 
 // --- helpers -----------------------------------------------------------------------------
+
+/** Task frames of round 7 with targets of round 6, lists sent and derived, per public-set size. */
+function taskFrames(probs: Float32Array): Record<string, { lists: number; derived: number }> {
+  const out: Record<string, { lists: number; derived: number }> = {};
+  const payload = encodePredictions(probs, PUBLIC_ROWS, CLASSES, 'soft1');
+  for (const n of [2000, 5000, 60000]) {
+    const rule = { sampleCount: n, batchSize: PUBLIC_ROWS, seed: 1 };
+    const frame = (derived: boolean) =>
+      Envelope.encode({
+        seq: 1000,
+        task: {
+          round: 7,
+          mode: 1,
+          predictIndices: derived ? [] : Array.from(publicBatch(rule, 7)),
+          indicesDerived: derived,
+          targets: {
+            version: 6,
+            indices: derived ? [] : Array.from(publicBatch(rule, 6)),
+            indexVersions: derived ? [6] : [],
+            encoding: 6,
+            rows: PUBLIC_ROWS,
+            classes: CLASSES,
+            payload,
+            contributors: 9,
+          },
+          localEpochs: 1,
+        },
+      }).finish().length;
+    out[String(n)] = { lists: frame(false), derived: frame(true) };
+  }
+  return out;
+}
 
 function printDelta(d: NonNullable<typeof delta>): void {
   const { flip, jitter } = d.drift;

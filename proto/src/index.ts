@@ -102,6 +102,7 @@ export type HeartbeatInit = mutua.v1.Heartbeat.$Properties;
 
 // ---------------------------------------------------------------- codec, errors, validation
 
+export * from './batch-rule.ts';
 export {
   BODY_NAMES,
   type BodyName,
@@ -164,6 +165,8 @@ export * from './prediction-codec.ts';
 export * from './public-set.ts';
 export {
   checkCompression,
+  expandTargetsIndices,
+  expandTaskIndices,
   type HelloInfo,
   isPrintableText,
   MAX_TOKEN_LENGTH,

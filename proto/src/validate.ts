@@ -23,6 +23,8 @@ export {
   validatePredictionUpload,
 } from './validate/predictions.ts';
 export {
+  expandTargetsIndices,
+  expandTaskIndices,
   type TargetsExpectation,
   type TaskExpectation,
   type ValidTargets,

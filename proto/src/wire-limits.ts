@@ -60,4 +60,7 @@ export const WIRE_LIMITS: Readonly<Record<string, Readonly<Record<number, FieldL
     18: { maxElements: 64 }, // target_encodings
     19: { maxElements: 64 }, // compressions
   },
+  'mutua.v1.Targets': {
+    11: { maxElements: 256 }, // index_versions
+  },
 };

@@ -10,8 +10,10 @@ import {
   encodeEnvelope,
   encodePredictions,
   encodingName,
+  expandTaskIndices,
   type HelloInit,
   type PredictionEncoding,
+  ProtocolError,
   type ValidTask,
   validateTask,
   type WelcomeInit,
@@ -31,6 +33,8 @@ export interface ErrorView {
 export interface Received {
   envelope: DecodedEnvelope;
   body: string;
+  /** The frame's length as it travelled. */
+  bytes: number;
 }
 
 const ENCODING_VALUE = {
@@ -71,7 +75,7 @@ export class TestClient {
     this.ws.on('message', (data, isBinary) => {
       const r = decodeFrame(data as Buffer, { maxFrameBytes: 1 << 30, isBinary });
       if (!r.ok) throw new Error(`coordinator sent an undecodable frame: ${r.error.message}`);
-      const rec = { envelope: r.envelope, body: r.body };
+      const rec = { envelope: r.envelope, body: r.body, bytes: (data as Buffer).length };
       this.received.push(rec);
       for (const w of [...this.waiters]) {
         if (w.pred(rec)) {
@@ -198,6 +202,17 @@ export class TestClient {
     }
     const w = this.welcome;
     assert.ok(w, 'validTask needs a Welcome');
+    if (w.derivedIndices) {
+      // Lists left out are rebuilt from their versions, as a client that offered it does.
+      const rule = {
+        sampleCount: w.publicSet!.sampleCount!,
+        batchSize: w.federation!.batchSize!,
+        seed: w.federation!.seed!,
+      };
+      const full = expandTaskIndices(t, rule);
+      assert.ok(!(full instanceof ProtocolError), `derived indices: ${String(full)}`);
+      t = full;
+    }
     const v = validateTask(t, {
       classes: w.federation!.task!.numClasses!,
       sampleCount: w.publicSet!.sampleCount!,

@@ -81,7 +81,7 @@ export type WorkerToPage =
       resumed: boolean;
       round: number;
       mode: string;
-      /** What the Welcome negotiated for prediction payloads, e.g. "soft2 + deflate-raw + delta". */
+      /** What the Welcome negotiated for prediction payloads, e.g. "soft2 + deflate-raw + delta + derived indices". */
       payload: string;
     }
   | { type: 'task'; round: number; localEpochs: number; targetsVersion: number | null; contributors: number }

@@ -315,7 +315,12 @@ async function run(cmd: StartCommand): Promise<void> {
       resumed: w.resumed,
       round: w.currentRound,
       mode: w.federation.mode,
-      payload: [w.uploadEncoding, w.compression === 'none' ? '' : w.compression, w.delta ? 'delta' : '']
+      payload: [
+        w.uploadEncoding,
+        w.compression === 'none' ? '' : w.compression,
+        w.delta ? 'delta' : '',
+        w.batchRule ? 'derived indices' : '',
+      ]
         .filter(Boolean)
         .join(' + '),
     });

@@ -123,6 +123,8 @@ export interface FakeWelcomeOptions {
   /** Welcome.payload_delta (and federation.delta_threshold). */
   payloadDelta?: boolean;
   deltaThreshold?: number;
+  /** Welcome.derived_indices. */
+  derivedIndices?: boolean;
 }
 
 /** A Welcome for a mutual, sync federation with T = 2, lambda = 0.5, uint8 uploads (override any of it). */
@@ -167,5 +169,6 @@ export function fakeWelcome(o: FakeWelcomeOptions = {}): WelcomeInit {
     maxFrameBytes: o.maxFrameBytes ?? 2 ** 20,
     currentRound: o.currentRound ?? 0,
     payloadDelta: o.payloadDelta ?? false,
+    derivedIndices: o.derivedIndices ?? false,
   };
 }

@@ -8,6 +8,8 @@ import {
   encodePredictions,
   encodeWeights,
   maxAbsError,
+  mergedBatches,
+  publicBatch,
   validatePredictionUpload,
   validateWeightsUpload,
 } from '@mutua/proto';
@@ -707,6 +709,59 @@ describe('ParticipantSession', () => {
     assert.equal(d.sent, 1);
     await playRound(h, 5, target(4, d.payload, 3));
     assert.deepEqual(h.learner.trains.at(-1)!.targets!.probs, d.values);
+  });
+
+  test('derived indices: offered in the Hello; lists left out are rebuilt by the batch rule, and refused when not negotiated', async () => {
+    const h = await harness();
+    const hello = await join(h, { derivedIndices: true });
+    assert.equal(hello.env.hello!.supportsDerivedIndices, true);
+    // fakeWelcome: batch size 4, seed 7, a public set of 10.
+    const rule = { sampleCount: 10, batchSize: 4, seed: 7 };
+    const t = Float32Array.of(0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8, 0.3, 0.3, 0.4);
+    const { up } = await playRound(h, 3, { predictIndices: [], indicesDerived: true });
+    assert.deepEqual([...h.learner.predicts.at(-1)!], [...publicBatch(rule, 3)], 'predicted on batch(3)');
+    assert.equal(up.env.predictions!.rows, 4);
+    // Targets of versions 3 and 2 (newest first): their batches merged, duplicates once.
+    const merged = mergedBatches(rule, [3, 2]);
+    const rows = merged.length;
+    const probs = new Float32Array(rows * C);
+    for (let r = 0; r < rows; r++) probs.set(t.subarray((r % 4) * C, (r % 4) * C + C), r * C);
+    await playRound(h, 4, {
+      predictIndices: [],
+      indicesDerived: true,
+      targets: {
+        version: 3,
+        indexVersions: [3, 2],
+        encoding: 3,
+        rows,
+        classes: C,
+        payload: encodePredictions(probs, rows, C, 'uint8'),
+        contributors: 2,
+      },
+    });
+    const trained = h.learner.trains.at(-1)!.targets!;
+    assert.deepEqual([...trained.indices], [...merged]);
+    assert.deepEqual([...h.learner.predicts.at(-1)!], [...publicBatch(rule, 4)]);
+    assert.deepEqual(h.errors, []);
+    // Both forms at once is BAD_SHAPE, and the task is not worked on.
+    const before = h.learner.trains.length;
+    const rejected = h.session.once('error');
+    h.coord.send(h.coord.conn, {
+      task: { round: 5, mode: 1, predictIndices: INDICES, indicesDerived: true },
+    });
+    const e = await rejected;
+    assert.equal(e.code, 'BAD_SHAPE');
+    assert.equal(h.learner.trains.length, before);
+  });
+
+  test('derived indices not negotiated: a Task that leaves its list out is BAD_SHAPE', async () => {
+    const h = await harness({ derivedIndices: false });
+    const hello = await join(h, { derivedIndices: true });
+    assert.equal(hello.env.hello!.supportsDerivedIndices, false);
+    const rejected = h.session.once('error');
+    h.coord.send(h.coord.conn, { task: { round: 1, mode: 1, predictIndices: [], indicesDerived: true } });
+    assert.equal((await rejected).code, 'BAD_SHAPE');
+    assert.equal(h.learner.trains.length, 0);
   });
 
   test('stop() when idle sends Leave and closes cleanly', async () => {

@@ -235,6 +235,8 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
         supportsActiveRows: true,
         supportsDelta: this.opts.delta ?? true,
         deltaTargetsVersion: this.opts.delta === false ? 0 : this.work.deltas.targetsVersion,
+        // Batches rebuilt from their version by the batch rule (PROTOCOL.md, "Derived indices").
+        supportsDerivedIndices: this.opts.derivedIndices ?? true,
       },
     };
   }
@@ -295,6 +297,7 @@ export class ParticipantSession extends TypedEmitter<SessionEvents> {
       encodings: this.encodings,
       compressions: this.compressions,
       delta: this.opts.delta ?? true,
+      derivedIndices: this.opts.derivedIndices ?? true,
     });
     if (parsed instanceof SessionError) {
       void this.finish(parsed);

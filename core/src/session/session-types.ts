@@ -75,6 +75,11 @@ export interface ParticipantSessionOptions {
   compressions?: readonly CompressionName[];
   /** Offer delta payloads (PROTOCOL.md, "Delta payloads"); default true. */
   delta?: boolean;
+  /**
+   * Offer derived indices (PROTOCOL.md, "Derived indices": batches rebuilt from their
+   * version instead of received as index lists); default true.
+   */
+  derivedIndices?: boolean;
   /** Local epochs per task; default the Task's, else the federation's, else 1. */
   localEpochs?: number;
   reconnect?: ReconnectOptions;

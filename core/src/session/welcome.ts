@@ -8,6 +8,7 @@
 import {
   type AggregationName,
   aggregationName,
+  type BatchRule,
   type CompressionName,
   compressionName,
   encodingName,
@@ -82,6 +83,11 @@ export interface SessionWelcome {
   compression: CompressionName;
   /** Delta payloads both ways, with the federation's threshold (Welcome.payload_delta); null: always full. */
   delta: { threshold: number } | null;
+  /**
+   * Derived indices (Welcome.derived_indices): the batch rule that rebuilds lists the
+   * coordinator leaves out; null: every list travels.
+   */
+  batchRule: BatchRule | null;
   heartbeatIntervalMs: number;
   /** Largest frame the coordinator accepts (0 = not stated). */
   maxFrameBytes: number;
@@ -97,6 +103,8 @@ export interface WelcomeExpectation {
   compressions?: readonly CompressionName[];
   /** Whether this client offered delta payloads. */
   delta?: boolean;
+  /** Whether this client offered derived indices. */
+  derivedIndices?: boolean;
 }
 
 function hex(bytes: Uint8Array | null | undefined): string {
@@ -212,6 +220,10 @@ export function parseWelcome(w: WelcomeInit, expect: WelcomeExpectation): Sessio
     delta:
       w.payloadDelta && expect.delta && strategy === 'mutual'
         ? { threshold: Math.max(0, f.deltaThreshold ?? 0) }
+        : null,
+    batchRule:
+      w.derivedIndices && expect.derivedIndices && strategy === 'mutual' && publicSet
+        ? { sampleCount: publicSet.sampleCount, batchSize: f.batchSize ?? 0, seed: f.seed ?? 0 }
         : null,
     heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
     maxFrameBytes: w.maxFrameBytes ?? 0,

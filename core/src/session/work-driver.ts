@@ -13,6 +13,8 @@ import {
   compressionName,
   type DecodedEnvelope,
   deflateRawAsync,
+  expandTargetsIndices,
+  expandTaskIndices,
   type PredictionEncoding,
   ProtocolError,
   type TargetsInit,
@@ -104,7 +106,18 @@ export class WorkDriver {
     return null;
   }
 
-  onTargets(msg: TargetsInit): void {
+  /** The batch rule when derived indices were negotiated (PROTOCOL.md, "Derived indices"). */
+  private batchRule() {
+    return this.deps.context()?.welcome.batchRule ?? undefined;
+  }
+
+  onTargets(arrived: TargetsInit): void {
+    // Lists the coordinator left out are rebuilt first: inflating and delta rows follow them.
+    const msg = expandTargetsIndices(arrived, this.batchRule());
+    if (msg instanceof ProtocolError) {
+      this.deps.emit('error', SessionError.fromProtocol(msg, { round: Number(arrived.version ?? 0) }));
+      return;
+    }
     const prepare = isCompressed(msg) ? () => inflateTargets(msg) : null;
     this.arrivals.run(prepare, (inflated) => {
       if (inflated instanceof ProtocolError) {
@@ -119,7 +132,12 @@ export class WorkDriver {
   }
 
   /** The newest-task rule (task-queue.ts), after inflating compressed targets. */
-  onTask(msg: TaskInit): void {
+  onTask(arrived: TaskInit): void {
+    const msg = expandTaskIndices(arrived, this.batchRule());
+    if (msg instanceof ProtocolError) {
+      this.deps.emit('error', SessionError.fromProtocol(msg, { round: Number(arrived.round ?? 0) }));
+      return;
+    }
     const t = msg.targets;
     const prepare = t && isCompressed(t) ? () => inflateTargets(t) : null;
     this.arrivals.run(prepare, (inflated) => {

@@ -1076,6 +1076,9 @@ export namespace mutua {
             /** Hello deltaTargetsVersion. */
             deltaTargetsVersion: number;
 
+            /** Hello supportsDerivedIndices. */
+            supportsDerivedIndices: boolean;
+
             /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @param message Hello message or plain object to encode
@@ -1151,6 +1154,9 @@ export namespace mutua {
 
                 /** Hello deltaTargetsVersion */
                 deltaTargetsVersion?: (number|null);
+
+                /** Hello supportsDerivedIndices */
+                supportsDerivedIndices?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1631,6 +1637,9 @@ export namespace mutua {
             /** Welcome payloadDelta. */
             payloadDelta: boolean;
 
+            /** Welcome derivedIndices. */
+            derivedIndices: boolean;
+
             /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @param message Welcome message or plain object to encode
@@ -1704,6 +1713,9 @@ export namespace mutua {
                 /** Welcome payloadDelta */
                 payloadDelta?: (boolean|null);
 
+                /** Welcome derivedIndices */
+                derivedIndices?: (boolean|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -1751,6 +1763,9 @@ export namespace mutua {
 
             /** Task localEpochs. */
             localEpochs: number;
+
+            /** Task indicesDerived. */
+            indicesDerived: boolean;
 
             /**
              * Encodes the specified Task message. Does not implicitly {@link mutua.v1.Task.verify|verify} messages.
@@ -1803,6 +1818,9 @@ export namespace mutua {
 
                 /** Task localEpochs */
                 localEpochs?: (number|null);
+
+                /** Task indicesDerived */
+                indicesDerived?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1860,6 +1878,9 @@ export namespace mutua {
 
             /** Targets deltaBase. */
             deltaBase: number;
+
+            /** Targets indexVersions. */
+            indexVersions: number[];
 
             /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
@@ -1921,6 +1942,9 @@ export namespace mutua {
 
                 /** Targets deltaBase */
                 deltaBase?: (number|null);
+
+                /** Targets indexVersions */
+                indexVersions?: (number[]|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -2404,6 +2404,7 @@ export const mutua = $root.mutua = (() => {
              * @property {boolean|null} [supportsActiveRows] Hello supportsActiveRows
              * @property {boolean|null} [supportsDelta] Hello supportsDelta
              * @property {number|null} [deltaTargetsVersion] Hello deltaTargetsVersion
+             * @property {boolean|null} [supportsDerivedIndices] Hello supportsDerivedIndices
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2559,6 +2560,14 @@ export const mutua = $root.mutua = (() => {
             Hello.prototype.deltaTargetsVersion = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Hello supportsDerivedIndices.
+             * @member {boolean} supportsDerivedIndices
+             * @memberof mutua.v1.Hello
+             * @instance
+             */
+            Hello.prototype.supportsDerivedIndices = false;
+
+            /**
              * Encodes the specified Hello message. Does not implicitly {@link mutua.v1.Hello.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Hello
@@ -2602,6 +2611,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 13, wireType 0 =*/104).bool(message.supportsDelta);
                 if (message.deltaTargetsVersion != null && $Object.hasOwnProperty.call(message, "deltaTargetsVersion") && (typeof message.deltaTargetsVersion === "object" ? message.deltaTargetsVersion.low || message.deltaTargetsVersion.high : message.deltaTargetsVersion !== 0))
                     writer.uint32(/* id 14, wireType 0 =*/112).uint64(message.deltaTargetsVersion);
+                if (message.supportsDerivedIndices != null && $Object.hasOwnProperty.call(message, "supportsDerivedIndices") && message.supportsDerivedIndices !== false)
+                    writer.uint32(/* id 15, wireType 0 =*/120).bool(message.supportsDerivedIndices);
                 if (message.supportsActiveRows != null && $Object.hasOwnProperty.call(message, "supportsActiveRows") && message.supportsActiveRows !== false)
                     writer.uint32(/* id 20, wireType 0 =*/160).bool(message.supportsActiveRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -2796,6 +2807,15 @@ export const mutua = $root.mutua = (() => {
                                 message.deltaTargetsVersion = value;
                             else
                                 delete message.deltaTargetsVersion;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.supportsDerivedIndices = value;
+                            else
+                                delete message.supportsDerivedIndices;
                             continue;
                         }
                     }
@@ -3892,6 +3912,7 @@ export const mutua = $root.mutua = (() => {
              * @property {mutua.v1.Compression|null} [payloadCompression] Welcome payloadCompression
              * @property {number|null} [activeRows] Welcome activeRows
              * @property {boolean|null} [payloadDelta] Welcome payloadDelta
+             * @property {boolean|null} [derivedIndices] Welcome derivedIndices
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4036,6 +4057,14 @@ export const mutua = $root.mutua = (() => {
             Welcome.prototype.payloadDelta = false;
 
             /**
+             * Welcome derivedIndices.
+             * @member {boolean} derivedIndices
+             * @memberof mutua.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.derivedIndices = false;
+
+            /**
              * Encodes the specified Welcome message. Does not implicitly {@link mutua.v1.Welcome.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Welcome
@@ -4077,6 +4106,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 12, wireType 0 =*/96).int32(message.payloadCompression);
                 if (message.payloadDelta != null && $Object.hasOwnProperty.call(message, "payloadDelta") && message.payloadDelta !== false)
                     writer.uint32(/* id 13, wireType 0 =*/104).bool(message.payloadDelta);
+                if (message.derivedIndices != null && $Object.hasOwnProperty.call(message, "derivedIndices") && message.derivedIndices !== false)
+                    writer.uint32(/* id 14, wireType 0 =*/112).bool(message.derivedIndices);
                 if (message.activeRows != null && $Object.hasOwnProperty.call(message, "activeRows") && message.activeRows !== 0)
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.activeRows);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -4243,6 +4274,15 @@ export const mutua = $root.mutua = (() => {
                                 delete message.payloadDelta;
                             continue;
                         }
+                    case 14: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.derivedIndices = value;
+                            else
+                                delete message.derivedIndices;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -4289,6 +4329,7 @@ export const mutua = $root.mutua = (() => {
              * @property {mutua.v1.GlobalWeights.$Properties|null} [globalWeights] Task globalWeights
              * @property {number|null} [deadlineUnixMs] Task deadlineUnixMs
              * @property {number|null} [localEpochs] Task localEpochs
+             * @property {boolean|null} [indicesDerived] Task indicesDerived
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4378,6 +4419,14 @@ export const mutua = $root.mutua = (() => {
             Task.prototype.localEpochs = 0;
 
             /**
+             * Task indicesDerived.
+             * @member {boolean} indicesDerived
+             * @memberof mutua.v1.Task
+             * @instance
+             */
+            Task.prototype.indicesDerived = false;
+
+            /**
              * Encodes the specified Task message. Does not implicitly {@link mutua.v1.Task.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Task
@@ -4407,6 +4456,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.deadlineUnixMs);
                 if (message.localEpochs != null && $Object.hasOwnProperty.call(message, "localEpochs") && message.localEpochs !== 0)
                     writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.localEpochs);
+                if (message.indicesDerived != null && $Object.hasOwnProperty.call(message, "indicesDerived") && message.indicesDerived !== false)
+                    writer.uint32(/* id 8, wireType 0 =*/64).bool(message.indicesDerived);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4513,6 +4564,15 @@ export const mutua = $root.mutua = (() => {
                                 delete message.localEpochs;
                             continue;
                         }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.indicesDerived = value;
+                            else
+                                delete message.indicesDerived;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -4562,6 +4622,7 @@ export const mutua = $root.mutua = (() => {
              * @property {number|null} [contributors] Targets contributors
              * @property {mutua.v1.Compression|null} [compression] Targets compression
              * @property {number|null} [deltaBase] Targets deltaBase
+             * @property {Array.<number>|null} [indexVersions] Targets indexVersions
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4588,6 +4649,7 @@ export const mutua = $root.mutua = (() => {
              */
             const Targets = function (properties) {
                 this.indices = [];
+                this.indexVersions = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -4675,6 +4737,14 @@ export const mutua = $root.mutua = (() => {
             Targets.prototype.deltaBase = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Targets indexVersions.
+             * @member {Array.<number>} indexVersions
+             * @memberof mutua.v1.Targets
+             * @instance
+             */
+            Targets.prototype.indexVersions = $util.emptyArray;
+
+            /**
              * Encodes the specified Targets message. Does not implicitly {@link mutua.v1.Targets.verify|verify} messages.
              * @function encode
              * @memberof mutua.v1.Targets
@@ -4710,6 +4780,8 @@ export const mutua = $root.mutua = (() => {
                     writer.uint32(/* id 9, wireType 0 =*/72).int32(message.compression);
                 if (message.deltaBase != null && $Object.hasOwnProperty.call(message, "deltaBase") && (typeof message.deltaBase === "object" ? message.deltaBase.low || message.deltaBase.high : message.deltaBase !== 0))
                     writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.deltaBase);
+                if (message.indexVersions != null && message.indexVersions.length)
+                    writer.uint32(/* id 11, wireType 2 =*/90).uint64s(message.indexVersions);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4847,6 +4919,20 @@ export const mutua = $root.mutua = (() => {
                                 message.deltaBase = value;
                             else
                                 delete message.deltaBase;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType === 2) {
+                                if (!(message.indexVersions && message.indexVersions.length))
+                                    message.indexVersions = [];
+                                reader.uint64s(message.indexVersions);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.indexVersions && message.indexVersions.length))
+                                message.indexVersions = [];
+                            message.indexVersions.push(reader.uint64());
                             continue;
                         }
                     }

@@ -98,6 +98,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     12: { name: 'supportedCompressions', wire: [0, 2], packed: 0 },
     13: { name: 'supportsDelta', wire: [0] },
     14: { name: 'deltaTargetsVersion', wire: [0] },
+    15: { name: 'supportsDerivedIndices', wire: [0] },
     20: { name: 'supportsActiveRows', wire: [0] },
   },
   'mutua.v1.Leave': {
@@ -158,6 +159,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     8: { name: 'contributors', wire: [0] },
     9: { name: 'compression', wire: [0] },
     10: { name: 'deltaBase', wire: [0] },
+    11: { name: 'indexVersions', wire: [0, 2], packed: 0 },
   },
   'mutua.v1.Task': {
     1: { name: 'round', wire: [0] },
@@ -167,6 +169,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     5: { name: 'globalWeights', wire: [2], message: 'mutua.v1.GlobalWeights' },
     6: { name: 'deadlineUnixMs', wire: [0] },
     7: { name: 'localEpochs', wire: [0] },
+    8: { name: 'indicesDerived', wire: [0] },
   },
   'mutua.v1.TaskRequest': {
     1: { name: 'lastRound', wire: [0] },
@@ -199,6 +202,7 @@ export const wireSchema: Readonly<Record<string, Readonly<Record<number, WireFie
     11: { name: 'weightEncoding', wire: [0] },
     12: { name: 'payloadCompression', wire: [0] },
     13: { name: 'payloadDelta', wire: [0] },
+    14: { name: 'derivedIndices', wire: [0] },
     20: { name: 'activeRows', wire: [0] },
   },
 };

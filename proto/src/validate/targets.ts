@@ -1,4 +1,5 @@
 /** Targets and Tasks as a client receives them. */
+import { type BatchRule, mergedBatches, publicBatch } from '../batch-rule.ts';
 import { ProtocolError } from '../errors.ts';
 import type { mutua } from '../gen/mutua.js';
 import { decodePredictions, type PredictionEncoding } from '../prediction-codec.ts';
@@ -58,6 +59,7 @@ export function validateTargets(
   // A compressed payload is inflated by the caller first (inflateTaskPayloads: async in browsers).
   const how = checkCompression(msg.compression, [], 'the targets');
   if (how instanceof ProtocolError) return err(how);
+  if ((msg.indexVersions?.length ?? 0) > 0) return err(underived('targets carry index_versions'));
   const indices = msg.indices ?? [];
   const rows = msg.rows ?? 0;
   const classes = msg.classes ?? 0;
@@ -110,6 +112,7 @@ export interface ValidTask {
  * set (mutual strategy), and its Targets / GlobalWeights valid when present.
  */
 export function validateTask(msg: mutua.v1.Task.$Properties, expect: TaskExpectation): Validated<ValidTask> {
+  if (msg.indicesDerived) return err(underived('the task has indices_derived'));
   const predictIndices = msg.predictIndices ?? [];
   const task: ValidTask = { round: msg.round ?? 0, predictIndices };
   if (expect.weights === undefined) {
@@ -130,4 +133,64 @@ export function validateTask(msg: mutua.v1.Task.$Properties, expect: TaskExpecta
     task.globalWeights = w.value;
   }
   return ok(task);
+}
+
+// ---------------------------------------------------------------- derived indices
+
+function underived(what: string): ProtocolError {
+  return new ProtocolError('BAD_SHAPE', `${what}, but derived indices were not negotiated`, {
+    detail: 'INDICES',
+  });
+}
+
+/**
+ * Targets whose `index_versions` name their batches (PROTOCOL.md, "Derived indices") with
+ * the index list rebuilt by the batch rule; Targets that list their indices unchanged.
+ * `rule` is undefined when the Welcome did not negotiate derived indices: then any
+ * `index_versions` is BAD_SHAPE (validateTargets says so). Run before delta decoding, whose
+ * rows follow the list.
+ */
+export function expandTargetsIndices<T extends mutua.v1.Targets.$Properties>(
+  msg: T,
+  rule: BatchRule | undefined,
+): T | ProtocolError {
+  const versions = msg.indexVersions ?? [];
+  if (versions.length === 0 || rule === undefined) return msg;
+  if ((msg.indices?.length ?? 0) > 0) {
+    return new ProtocolError('BAD_SHAPE', 'targets carry both index_versions and indices', {
+      detail: 'INDICES',
+    });
+  }
+  const list = versions.map(Number);
+  if (list.some((v) => !Number.isSafeInteger(v) || v < 1)) {
+    return new ProtocolError('BAD_SHAPE', 'targets name batch version 0', { detail: 'INDICES' });
+  }
+  return { ...msg, indices: Array.from(mergedBatches(rule, list)), indexVersions: [] };
+}
+
+/** A Task with derived `predict_indices` (and Targets) rebuilt; see expandTargetsIndices. */
+export function expandTaskIndices<T extends mutua.v1.Task.$Properties>(
+  msg: T,
+  rule: BatchRule | undefined,
+): T | ProtocolError {
+  if (rule === undefined) return msg;
+  let out = msg;
+  if (msg.indicesDerived) {
+    if ((msg.predictIndices?.length ?? 0) > 0) {
+      return new ProtocolError('BAD_SHAPE', 'the task has both indices_derived and predict_indices', {
+        detail: 'INDICES',
+      });
+    }
+    const round = Number(msg.round ?? 0);
+    if (!Number.isSafeInteger(round) || round < 1) {
+      return new ProtocolError('BAD_SHAPE', 'a derived batch of round 0', { detail: 'INDICES' });
+    }
+    out = { ...out, predictIndices: Array.from(publicBatch(rule, round)), indicesDerived: false };
+  }
+  if (msg.targets) {
+    const t = expandTargetsIndices(msg.targets, rule);
+    if (t instanceof ProtocolError) return t;
+    if (t !== msg.targets) out = { ...out, targets: t };
+  }
+  return out;
 }

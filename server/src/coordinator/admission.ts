@@ -134,6 +134,15 @@ export async function admit(hello: HelloInit, deps: AdmissionDeps): Promise<Admi
             ),
           }
         : null,
+    // Index lists left out where the batch rule gives them (PROTOCOL.md, "Derived indices").
+    batchRule:
+      federation.settings.strategy === 'mutual' && hello.supportsDerivedIndices
+        ? {
+            sampleCount: federation.publicSet.sampleCount,
+            batchSize: federation.settings.batchSize,
+            seed: federation.settings.seed,
+          }
+        : null,
   };
 }
 

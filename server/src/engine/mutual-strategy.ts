@@ -101,7 +101,12 @@ export class MutualStrategy implements Strategy {
     consensus: Consensus,
     participantId: string,
     activeOnly = false,
-  ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null {
+  ): {
+    indices: Uint32Array;
+    probs: Float32Array;
+    contributors: number;
+    versions: readonly number[];
+  } | null {
     if (consensus.kind !== 'mutual') return null;
     const C = ctx.settings.task.numClasses;
     // An async consensus holds a batch per version contributed to since the last one. A
@@ -137,7 +142,9 @@ export class MutualStrategy implements Strategy {
       present.push(b);
     }
     if (parts.length === 0) return null;
-    if (parts.length === 1) return { ...parts[0]!, contributors };
+    // Newest first, as the merge below takes them (PROTOCOL.md, "Derived indices").
+    const versions = present.map((b) => consensus.batches[b]!.version);
+    if (parts.length === 1) return { ...parts[0]!, contributors, versions };
     // Each version draws its own batch, so batches of different versions may share public
     // samples; a sample's targets come from its newest batch (parts are newest first), once:
     // Targets.indices must be distinct (clients reject a task that repeats an index).
@@ -148,7 +155,7 @@ export class MutualStrategy implements Strategy {
       const from = plan.row[r]! * C;
       for (let k = 0; k < C; k++) probs[r * C + k] = src[from + k]!;
     }
-    return { indices: plan.indices, probs, contributors };
+    return { indices: plan.indices, probs, contributors, versions };
   }
 }
 

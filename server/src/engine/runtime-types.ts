@@ -26,6 +26,11 @@ export interface TargetsView {
   readonly indices: Uint32Array;
   readonly probs: Float32Array;
   readonly contributors: number;
+  /**
+   * The versions whose batches `indices` merge, newest first (PROTOCOL.md, "Derived
+   * indices"); absent when they are not whole batches (active rows).
+   */
+  readonly versions?: readonly number[];
 }
 
 export interface GlobalWeightsView {

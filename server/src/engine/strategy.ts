@@ -85,5 +85,11 @@ export interface Strategy {
     consensus: Consensus,
     participantId: string,
     activeOnly?: boolean,
-  ): { indices: Uint32Array; probs: Float32Array; contributors: number } | null;
+  ): {
+    indices: Uint32Array;
+    probs: Float32Array;
+    contributors: number;
+    /** The batches' versions `indices` merge, in order (the wire layer checks they follow the batch rule). */
+    versions?: readonly number[];
+  } | null;
 }

@@ -1,5 +1,5 @@
 /** What a participant connection is given: its admission (once admitted) and its dependencies. */
-import type { DeltaRows, HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
+import type { BatchRule, DeltaRows, HelloInit, ProtocolError, WeightEncoding } from '@mutua/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FederationRecord } from '../db/store.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
@@ -31,6 +31,11 @@ export interface Admission {
    * this participant (continued from an earlier connection when its Hello holds the same version).
    */
   delta: { threshold: number; targets: DeltaRows } | null;
+  /**
+   * Derived indices (PROTOCOL.md, "Derived indices"): the batch rule by which this
+   * participant rebuilds index lists left out of its Tasks and Targets; null: lists travel.
+   */
+  batchRule: BatchRule | null;
 }
 
 export interface ConnectionDeps {

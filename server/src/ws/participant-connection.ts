@@ -104,6 +104,7 @@ export class ParticipantConnection implements SessionPort {
         a.weightEncoding,
         a.compression,
         a.delta,
+        a.batchRule,
       ),
     );
   }

@@ -63,6 +63,7 @@ export function welcomeFor(
     currentRound: a.currentRound,
     activeRows: a.activeRows,
     payloadDelta: a.delta !== null,
+    derivedIndices: a.batchRule !== null,
   };
   if (s.strategy === 'fedavg') {
     const weights = a.weightEncoding ?? 'float32';

@@ -1,6 +1,6 @@
 /** Turns the runtime's domain objects into wire messages (and wire enums back). */
 
-import type { CompressionName, WeightEncoding } from '@mutua/proto';
+import type { BatchRule, CompressionName, WeightEncoding } from '@mutua/proto';
 import {
   compressionValue,
   Envelope,
@@ -9,6 +9,7 @@ import {
   encodeWeights,
   encodingName,
   encodingValue,
+  followsBatchRule,
   weightEncodingValue,
 } from '@mutua/proto';
 import type { TaskView } from '../engine/runtime-types.ts';
@@ -45,6 +46,28 @@ function weightLayout(signature: string, count: number): readonly number[] | und
   return segments && segments.reduce((a, b) => a + b, 0) === count ? segments : undefined;
 }
 
+/**
+ * Whether an index list is what the batch rule gives for these versions (PROTOCOL.md,
+ * "Derived indices"), remembered per list: a version's list is one array shared by every
+ * Task and Targets that carry it, so the rule runs once per list, not once per send.
+ */
+const followsRule = new WeakMap<Uint32Array, Map<string, boolean>>();
+
+function derivable(rule: BatchRule, versions: readonly number[], indices: Uint32Array): boolean {
+  const key = `${rule.sampleCount}/${rule.batchSize}/${rule.seed}/${versions.join(',')}`;
+  let known = followsRule.get(indices);
+  if (!known) {
+    known = new Map();
+    followsRule.set(indices, known);
+  }
+  let yes = known.get(key);
+  if (yes === undefined) {
+    yes = versions.length > 0 && followsBatchRule(rule, versions, indices);
+    known.set(key, yes);
+  }
+  return yes;
+}
+
 export function encodeTask(
   task: TaskView,
   settings: FederationSettings,
@@ -52,6 +75,7 @@ export function encodeTask(
   weights: WeightEncoding = 'float32',
   compression: CompressionName = 'none',
   delta: Admission['delta'] = null,
+  rule: BatchRule | null = null,
 ): NonNullable<EnvelopeInit['task']> {
   const C = settings.task.numClasses;
   const k = download === 'topk' ? settings.topk : 0;
@@ -65,14 +89,21 @@ export function encodeTask(
   // The typed index arrays go to protobufjs as they are (its packed writer only reads
   // length and [i]); copying them into number[] cost more than the encoding itself.
   const list = (a: Uint32Array) => a as unknown as number[];
+  // Lists the participant rebuilds from their versions are left out.
+  const taskDerived =
+    rule !== null && task.predictIndices.length > 0 && derivable(rule, [task.round], task.predictIndices);
+  const targetVersions =
+    rule !== null && t?.versions && derivable(rule, t.versions, t.indices) ? t.versions : null;
   return {
     round: task.round,
     mode: task.mode === 'sync' ? 1 : 2,
-    predictIndices: list(task.predictIndices),
+    predictIndices: taskDerived ? [] : list(task.predictIndices),
+    indicesDerived: taskDerived,
     targets: task.targets
       ? {
           version: task.targets.version,
-          indices: list(task.targets.indices),
+          indices: targetVersions ? [] : list(task.targets.indices),
+          indexVersions: targetVersions ? [...targetVersions] : [],
           encoding: encodingToWire(download),
           rows: task.targets.indices.length,
           classes: C,
@@ -118,11 +149,12 @@ export function encodeTaskEnvelope(
   weights: WeightEncoding = 'float32',
   compression: CompressionName = 'none',
   delta: Admission['delta'] = null,
+  rule: BatchRule | null = null,
 ): Uint8Array {
   const head = Envelope.encode({ seq, replyTo }).finish();
   if (delta && task.targets) {
     const own = Envelope.encode({
-      task: encodeTask(task, settings, download, weights, compression, delta),
+      task: encodeTask(task, settings, download, weights, compression, delta, rule),
     }).finish();
     return Buffer.concat([head, own]);
   }
@@ -131,12 +163,16 @@ export function encodeTaskEnvelope(
     bodies = new Map();
     taskBodies.set(task, bodies);
   }
-  const key = task.globalWeights ? `${download}/${weights}` : `${download}/${compression}`;
+  const key = task.globalWeights
+    ? `${download}/${weights}`
+    : `${download}/${compression}/${rule ? `${rule.sampleCount}/${rule.batchSize}/${rule.seed}` : ''}`;
   let body = bodies.get(key);
   if (!body) {
     // A copy: protobufjs may hand out a slice of a shared pool.
     body = Buffer.from(
-      Envelope.encode({ task: encodeTask(task, settings, download, weights, compression) }).finish(),
+      Envelope.encode({
+        task: encodeTask(task, settings, download, weights, compression, null, rule),
+      }).finish(),
     );
     bodies.set(key, body);
   }
