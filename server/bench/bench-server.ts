@@ -6,7 +6,7 @@
  *                           [--duration 20] [--warmup 3] [--mode async|sync]
  *                           [--buffer-k K] [--workers 2] [--think-ms 0]
  *                           [--database-url postgresql://…] [--server-cpu-prof DIR]
- *                           [--server-bin PATH] [--keep-data] [--json]
+ *                           [--server-bin PATH] [--node-options "FLAGS"] [--keep-data] [--json]
  *
  * What it does, in order:
  * 1. Starts `server/bin/mutua-server.js` (its own process and event loop) on 127.0.0.1,
@@ -72,6 +72,8 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     'server-cpu-prof': { type: 'string' },
     'server-bin': { type: 'string' },
+    // Node/V8 flags for the coordinator process, e.g. "--max-semi-space-size=2".
+    'node-options': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -156,6 +158,7 @@ async function startServer(): Promise<{ url: string; pid: number }> {
   const nodeArgs: string[] = [];
   const prof = values['server-cpu-prof'];
   if (prof) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${prof}`);
+  nodeArgs.push(...(values['node-options'] ?? '').split(/\s+/).filter(Boolean));
   const args = [
     ...nodeArgs,
     serverBin,
