@@ -113,6 +113,16 @@ describe('aggregate', () => {
     assert.equal(roundsToReach(rounds, 0.95), null);
   });
 
+  it('a target equal to the final mean, summed in another order, is reached', () => {
+    // 0.9268 as the run's final mean and as the timeline's last mean differ in the last bit.
+    const accs = [0.9205, 0.9345, 0.926, 0.925, 0.9275, 0.93, 0.922, 0.9285, 0.9265, 0.9275];
+    const recs = accs.map((a, p) => rec(p, 1, a, 1000));
+    const points = timeline(recs, traffic, accs.length);
+    const last = points.at(-1)!.mean;
+    assert.ok(reach(points, last * (1 + 1e-15)) !== null, 'one bit above the last mean');
+    assert.equal(reach(points, last + 1e-6), null, 'a real shortfall is still a miss');
+  });
+
   it('summarize: final statistics over each participant’s last report, bytes from the last sample', () => {
     const s = summarize({
       records: [rec(0, 1, 0.5, 100), rec(0, 2, 0.9, 900), rec(1, 1, 0.7, 1200)],

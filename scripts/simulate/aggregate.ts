@@ -162,13 +162,19 @@ export interface Reach {
 
 /** The first timeline point whose mean accuracy is at least `target`, or null. */
 export function reach(points: readonly TimelinePoint[], target: number): Reach | null {
-  for (const p of points) if (p.mean >= target) return { ms: p.ms, bytes: p.bytesUp + p.bytesDown };
+  for (const p of points) if (atLeast(p.mean, target)) return { ms: p.ms, bytes: p.bytesUp + p.bytesDown };
   return null;
 }
 
+/**
+ * Means summed in another order differ in the last bits: a run whose target is its own final
+ * mean (the lower of two finals) must reach it at its last point, not miss it by 1e-16.
+ */
+const atLeast = (mean: number, target: number) => mean >= target - 1e-9;
+
 /** The first round whose mean accuracy (over the participants' k-th reports) is at least `target`. */
 export function roundsToReach(rounds: readonly RoundPoint[], target: number): number | null {
-  for (const r of rounds) if (r.mean >= target) return r.round;
+  for (const r of rounds) if (atLeast(r.mean, target)) return r.round;
   return null;
 }
 
