@@ -286,6 +286,15 @@ function mergePlan(consensus: Consensus & { kind: 'mutual' }, present: number[])
  * (leaveOneOutFromMean); the other rules recompute over the others (aggregateLeaveOneOut).
  * `own` is in the batch and someone else is, so neither returns null here.
  */
+/**
+ * Aggregations whose leave-one-out targets come from a batch's weighted mean, its total
+ * weight and the participant's own upload alone (leaveOneOut below), so that a cluster
+ * follower needs no other participant's upload to send them (replica-mirror.ts).
+ */
+export function targetsFromMean(aggregation: RoundContext['settings']['aggregation']): boolean {
+  return aggregation === 'mean' || aggregation === 'agreement';
+}
+
 function leaveOneOut(
   ctx: RoundContext,
   batch: BatchConsensus,
@@ -294,7 +303,7 @@ function leaveOneOut(
   C: number,
 ): Float32Array {
   // 'agreement' batches hold trust-weighted contributions and their mean (agreementBatch).
-  if (ctx.settings.aggregation !== 'mean' && ctx.settings.aggregation !== 'agreement') {
+  if (!targetsFromMean(ctx.settings.aggregation)) {
     const index = batch.contributions.indexOf(own);
     return aggregateLeaveOneOut(
       ctx.settings.aggregation,

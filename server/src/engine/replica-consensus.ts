@@ -3,7 +3,8 @@
  * aggregate per batch and who contributed; a replica rebuilds a Consensus its strategy can
  * derive targets from, with the uploads it holds itself (its own participants') and, for
  * the ones it lacks, the stored uploads (a participant that moved here from a dead replica;
- * or every contributor under a robust aggregation, whose leave-one-out needs them all).
+ * or every contributor under median / trimmed-mean / era / entropy, whose leave-one-out
+ * needs them all; 'mean' and 'agreement' need only the participant's own).
  */
 
 import type { RuntimeStore, StoredSubmission } from '../db/store.ts';

@@ -9,6 +9,7 @@
 
 import type { RuntimeStore, StoredSubmission } from '../db/store.ts';
 import type { StateAnnouncement } from './cluster-port.ts';
+import { targetsFromMean } from './mutual-strategy.ts';
 import { consensusFromWire, fillUploads } from './replica-consensus.ts';
 import type { SessionRoster } from './session-roster.ts';
 import type { FederationSettings } from './settings.ts';
@@ -70,14 +71,16 @@ export class ReplicaMirror {
 
   /**
    * Puts in the consensus the stored uploads it lacks that targets need: those of the
-   * participants `wanted` selects under 'mean' (their own, to leave out), every one under
-   * a robust aggregation (leave-one-out recomputes over the others).
+   * participants `wanted` selects under 'mean' and 'agreement' (their own, to leave out of
+   * the announced mean: an 'agreement' batch's announced weights already carry the owner's
+   * trust and copy factors), every one under the other robust rules (leave-one-out
+   * recomputes over the others).
    */
   async complete(wanted: (participantId: string) => boolean): Promise<void> {
     const c = this.host.consensus();
     if (!c) return;
-    const mean = this.host.settings.aggregation === 'mean';
-    const filled = await fillUploads(c, (id) => !mean || wanted(id), {
+    const ownOnly = targetsFromMean(this.host.settings.aggregation);
+    const filled = await fillUploads(c, (id) => !ownOnly || wanted(id), {
       store: this.host.store,
       federationId: this.host.federationId,
       decode: (s) => this.host.decode(s),
