@@ -59,28 +59,52 @@ type UploadHeader = Omit<StoredSubmission, 'payload' | 'receivedAt' | 'metrics'>
   signature?: string;
 };
 
-/** A durable upload, announced to the owner (metrics stay in the database). */
+/**
+ * Durable uploads, announced to the owner (metrics stay in the database): one message per
+ * group commit rather than per upload. The header is the list of upload headers; part i is
+ * upload i's payload. (A single header object, as replicas before batching sent, is read
+ * as a list of one.)
+ */
+export function encodeUploads(list: readonly { stored: StoredSubmission; signature?: string }[]): Uint8Array {
+  const headers: UploadHeader[] = [];
+  const parts: Uint8Array[] = [];
+  for (const { stored, signature } of list) {
+    const { payload, receivedAt, metrics: _metrics, ...rest } = stored;
+    headers.push({ ...rest, receivedAt: receivedAt.getTime(), signature });
+    parts.push(payload);
+  }
+  return frame(headers, parts);
+}
+
 export function encodeUpload(s: StoredSubmission, signature?: string): Uint8Array {
-  const { payload, receivedAt, metrics: _metrics, ...rest } = s;
-  const header: UploadHeader = { ...rest, receivedAt: receivedAt.getTime(), signature };
-  return frame(header, [payload]);
+  return encodeUploads([{ stored: s, signature }]);
+}
+
+export function decodeUploads(bytes: Uint8Array): { stored: StoredSubmission; signature?: string }[] {
+  const { header, parts } = unframe<UploadHeader | UploadHeader[]>(bytes);
+  const headers = Array.isArray(header) ? header : [header];
+  if (headers.length !== parts.length) throw new BusCodecError('malformed upload announcement');
+  return headers.map((h, i) => {
+    const { signature, receivedAt, ...rest } = h ?? ({} as UploadHeader);
+    if (typeof rest.participantId !== 'string' || !Number.isInteger(rest.version))
+      throw new BusCodecError('malformed upload announcement');
+    return {
+      stored: {
+        ...rest,
+        encoding: rest.encoding as EncodingName,
+        payload: parts[i]!,
+        receivedAt: new Date(receivedAt),
+        metrics: {},
+      },
+      signature,
+    };
+  });
 }
 
 export function decodeUpload(bytes: Uint8Array): { stored: StoredSubmission; signature?: string } {
-  const { header, parts } = unframe<UploadHeader>(bytes);
-  const { signature, receivedAt, ...rest } = header;
-  if (typeof rest.participantId !== 'string' || !Number.isInteger(rest.version) || parts.length !== 1)
-    throw new BusCodecError('malformed upload announcement');
-  return {
-    stored: {
-      ...rest,
-      encoding: rest.encoding as EncodingName,
-      payload: parts[0]!,
-      receivedAt: new Date(receivedAt),
-      metrics: {},
-    },
-    signature,
-  };
+  const all = decodeUploads(bytes);
+  if (all.length !== 1) throw new BusCodecError('malformed upload announcement');
+  return all[0]!;
 }
 
 export function encodeState(a: StateAnnouncement): Uint8Array {

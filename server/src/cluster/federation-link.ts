@@ -12,7 +12,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { StoredSubmission } from '../db/store.ts';
 import type { ClusterPort, RosterAnswer, StateAnnouncement } from '../engine/cluster-port.ts';
 import type { FederationRuntime } from '../engine/federation-runtime.ts';
-import { decodeState, decodeUpload, encodeState, encodeUpload } from './bus-codec.ts';
+import { decodeState, decodeUploads, encodeState, encodeUploads } from './bus-codec.ts';
 import type { NatsBus } from './nats-bus.ts';
 
 interface Presence {
@@ -25,7 +25,13 @@ interface Presence {
 
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 
+/** Upload announcements are flushed at this many bytes even within one group commit. */
+const MAX_UPLOAD_BATCH_BYTES = 512 * 1024;
+
 export class FederationLink implements ClusterPort {
+  /** Uploads stored on this (non-owning) replica, not yet announced to the owner. */
+  private pendingUploads: { stored: StoredSubmission; signature?: string }[] = [];
+  private pendingBytes = 0;
   private runtime: FederationRuntime | null = null;
   private readonly subs: Subscription[] = [];
   private ownerSubs: Subscription[] = [];
@@ -51,7 +57,21 @@ export class FederationLink implements ClusterPort {
 
   uploaded(stored: StoredSubmission, signature?: string): void {
     // The owner recorded it itself; a new owner reads whatever it missed from the database.
-    if (!this.isOwner()) this.bus.publish(this.subject('up'), encodeUpload(stored, signature));
+    if (this.isOwner()) return;
+    // The uploads of one group commit are recorded in one turn of the event loop: they go
+    // to the owner as one message (bounded, under NATS's default 1 MB payload limit).
+    this.pendingUploads.push({ stored, signature });
+    this.pendingBytes += stored.payload.byteLength + 256;
+    if (this.pendingBytes >= MAX_UPLOAD_BATCH_BYTES) this.flushUploads();
+    else if (this.pendingUploads.length === 1) setImmediate(() => this.flushUploads());
+  }
+
+  private flushUploads(): void {
+    if (this.pendingUploads.length === 0) return;
+    const batch = this.pendingUploads;
+    this.pendingUploads = [];
+    this.pendingBytes = 0;
+    this.bus.publish(this.subject('up'), encodeUploads(batch));
   }
 
   presence(participantId: string, online: boolean): void {
@@ -107,8 +127,7 @@ export class FederationLink implements ClusterPort {
     if (!rt) throw new Error(`federation ${this.federationId} is not loaded`);
     this.ownerSubs = [
       this.bus.subscribe(this.subject('up'), (data) => {
-        const { stored, signature } = decodeUpload(data);
-        rt.replica.upload(stored, signature);
+        for (const { stored, signature } of decodeUploads(data)) rt.replica.upload(stored, signature);
       }),
       this.bus.serve(this.subject('roster'), (data) => {
         const ask = JSON.parse(text(data)) as { ids?: unknown };
@@ -174,6 +193,9 @@ export class FederationLink implements ClusterPort {
   }
 
   close(): void {
+    // Uploads stored here and not yet announced go now (the owner would otherwise count them
+    // only at its next reconcile).
+    this.flushUploads();
     for (const s of [...this.subs, ...this.ownerSubs]) s.unsubscribe();
   }
 }
