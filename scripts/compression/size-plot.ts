@@ -170,7 +170,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const seeds = points[0]?.seeds.join(', ') ?? 'none';
   const epochs = [...new Set(files.map((f) => f.options.epochs))].filter((e) => e !== undefined);
   const budget = epochs.length ? `, ${epochs.join(' / ')} epochs` : '';
-  writeFileSync(join(dir, 'size-accuracy.svg'), sizeAccuracyChart(points, `${what}${budget}, seeds ${seeds}`));
+  writeFileSync(
+    join(dir, 'size-accuracy.svg'),
+    sizeAccuracyChart(points, `${what}${budget}, seeds ${seeds}`),
+  );
   for (const p of points)
     console.log(
       `${p.setting.padEnd(6)} ${sparsityLabel(p.sparsity).padEnd(5)} ${p.encoding.padEnd(7)} ` +
