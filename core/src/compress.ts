@@ -8,6 +8,7 @@ export {
   type CohortEpochResult,
   type CohortMode,
   leaveOneOutMeans,
+  teacherTargets,
   trainCohortEpoch,
 } from './compress/cohort.ts';
 export { kernelSparsity, quantizedArtifacts, readWeights } from './compress/export.ts';

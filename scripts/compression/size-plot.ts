@@ -7,6 +7,7 @@
  * through the sparsities that were run, band = min..max over seeds.
  *
  *   node --import tsx scripts/compression/size-plot.ts [DIR]    # default docs/results/compression-size
+ *   (docs/results/compression-size-long: the 10-epoch runs of run-longer.sh)
  *
  * Writes DIR/size-accuracy.svg and prints the points it drew.
  */
@@ -20,7 +21,7 @@ export const ENCODINGS: readonly Encoding[] = ['float32', 'float16', 'uint8'];
 /** The parts of a `--local-mutual --out` JSON file the plot reads. */
 export interface RunFile {
   command: string;
-  options: { dataset: string; cohort: string[] };
+  options: { dataset: string; cohort: string[]; epochs?: number };
   results: {
     setting: string;
     member: number;
@@ -167,7 +168,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const points = sizePoints(files);
   const what = [...new Set(files.map((f) => `${f.options.dataset}, ${f.options.cohort[0]}`))].join(' / ');
   const seeds = points[0]?.seeds.join(', ') ?? 'none';
-  writeFileSync(join(dir, 'size-accuracy.svg'), sizeAccuracyChart(points, `${what}, seeds ${seeds}`));
+  const epochs = [...new Set(files.map((f) => f.options.epochs))].filter((e) => e !== undefined);
+  const budget = epochs.length ? `, ${epochs.join(' / ')} epochs` : '';
+  writeFileSync(
+    join(dir, 'size-accuracy.svg'),
+    sizeAccuracyChart(points, `${what}${budget}, seeds ${seeds}`),
+  );
   for (const p of points)
     console.log(
       `${p.setting.padEnd(6)} ${sparsityLabel(p.sparsity).padEnd(5)} ${p.encoding.padEnd(7)} ` +

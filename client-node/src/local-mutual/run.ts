@@ -7,7 +7,13 @@
  * quantized export apply to the students.
  */
 import { selectBackend } from '@mutua/core/backend-node';
-import { type CohortMode, kernelSparsity, MagnitudePruner, trainCohortEpoch } from '@mutua/core/compress';
+import {
+  type CohortMode,
+  kernelSparsity,
+  MagnitudePruner,
+  teacherTargets,
+  trainCohortEpoch,
+} from '@mutua/core/compress';
 import { type Dataset, loadFashionMnist, loadMnist, take } from '@mutua/core/data-node';
 import { evaluate, Trainer } from '@mutua/core/distill';
 import { createModel, type ModelArch } from '@mutua/core/models';
@@ -42,7 +48,8 @@ interface Group {
   /** Initial-weight seeds, one per member. */
   inits: number[];
   epochs: number;
-  teacher?: tf.LayersModel;
+  /** One-way: the teacher's tempered predictions on every training row (computed once). */
+  teacherProbs?: Float32Array;
   prune: boolean;
 }
 
@@ -83,7 +90,6 @@ export async function runLocalMutual(
         });
       }
     }
-    let teacher: tf.LayersModel | undefined;
     if (o.teacher) {
       const g: Group = {
         setting: 'teacher',
@@ -92,14 +98,22 @@ export async function runLocalMutual(
         epochs: o.teacherEpochs,
         prune: false,
       };
-      teacher = (await trainGroup(o, g, seed, train, test, reporter, stop, results, true))[0];
+      // The teacher is fixed from here on: its tempered predictions on the training rows
+      // are computed once and are every one-way student's targets.
+      const [teacher] = await trainGroup(o, g, seed, train, test, reporter, stop, results, true);
+      let teacherProbs: Float32Array;
+      try {
+        teacherProbs = await teacherTargets(teacher!, train, o.temperature);
+      } finally {
+        teacher!.dispose();
+      }
       for (const a of distinct) {
         groups.push({
           setting: 'one-way',
           archs: [a],
           inits: [init(o.cohort.indexOf(a))],
           epochs: o.epochs,
-          teacher,
+          teacherProbs,
           prune: true,
         });
       }
@@ -111,11 +125,7 @@ export async function runLocalMutual(
       epochs: o.epochs,
       prune: true,
     });
-    try {
-      for (const g of groups) await trainGroup(o, g, seed, train, test, reporter, stop, results, false);
-    } finally {
-      teacher?.dispose();
-    }
+    for (const g of groups) await trainGroup(o, g, seed, train, test, reporter, stop, results, false);
   }
   return results;
 }
@@ -154,7 +164,7 @@ async function trainGroup(
     for (let epoch = 0; epoch < g.epochs; epoch++) {
       await trainCohortEpoch(trainers, train, {
         mode,
-        ...(g.teacher ? { teacher: g.teacher } : {}),
+        ...(g.teacherProbs ? { teacherProbs: g.teacherProbs } : {}),
         temperature: o.temperature,
         lambda: o.lambda,
         batchSize: o.batchSize,

@@ -33,6 +33,13 @@ export interface CohortEpochOptions {
   mode: CohortMode;
   /** mode 'teacher': the fixed teacher (never trained here). */
   teacher?: tf.LayersModel;
+  /**
+   * mode 'teacher', instead of `teacher`: its tempered predictions on every row of `ds`
+   * (row-major n × classes, from {@link teacherTargets} at the same temperature). The
+   * teacher is fixed, so this is the same target without a teacher forward pass per
+   * minibatch, per epoch and per student.
+   */
+  teacherProbs?: Float32Array;
   /** Temperature T of the KL term (modes mutual, teacher). */
   temperature: number;
   /** Weight λ of the KL term (modes mutual, teacher). */
@@ -74,8 +81,14 @@ export async function trainCohortEpoch(
   if (opts.mode === 'mutual' && trainers.length < 2) {
     throw new RangeError('trainCohortEpoch: mutual learning needs at least two models');
   }
-  if (opts.mode === 'teacher' && !opts.teacher) {
-    throw new TypeError("trainCohortEpoch: mode 'teacher' needs a teacher model");
+  if (opts.mode === 'teacher' && !opts.teacher && !opts.teacherProbs) {
+    throw new TypeError("trainCohortEpoch: mode 'teacher' needs a teacher model or its predictions");
+  }
+  const classes = opts.teacherProbs ? opts.teacherProbs.length / ds.n : 0;
+  if (opts.teacherProbs && (!Number.isInteger(classes) || classes < 1)) {
+    throw new RangeError(
+      `trainCohortEpoch: teacherProbs has ${opts.teacherProbs.length} values, not a multiple of ${ds.n} rows`,
+    );
   }
   const batchSize = opts.batchSize ?? 32;
   const size = sampleSize(ds.shape);
@@ -100,7 +113,9 @@ export async function trainCohortEpoch(
         targets = leaveOneOutMeans(probs);
         tf.dispose(probs);
       } else if (opts.mode === 'teacher') {
-        const q = tf.tidy(() => softmaxT(forward(opts.teacher!, x, false), opts.temperature));
+        const q = opts.teacherProbs
+          ? tf.tensor2d(gatherRows(opts.teacherProbs, rows, classes, true), [rows.length, classes])
+          : tf.tidy(() => softmaxT(forward(opts.teacher!, x, false), opts.temperature));
         targets = trainers.map(() => q);
       }
       let last = 0;
@@ -118,4 +133,36 @@ export async function trainCohortEpoch(
     await yieldToEventLoop();
   }
   return { steps: batches, loss, kl };
+}
+
+/**
+ * A fixed teacher's tempered predictions softmax(f(x)/T) on every row of `ds`, in
+ * inference mode, row-major n × classes: the targets of one-way distillation, computed once
+ * instead of once per minibatch, epoch and student.
+ */
+export async function teacherTargets(
+  teacher: tf.LayersModel,
+  ds: Dataset,
+  temperature: number,
+  batchSize = 256,
+): Promise<Float32Array> {
+  const size = sampleSize(ds.shape);
+  let out: Float32Array | undefined;
+  let classes = 0;
+  for (let start = 0; start < ds.n; start += batchSize) {
+    const end = Math.min(ds.n, start + batchSize);
+    const q = tf.tidy(() => {
+      const x = tf.tensor(ds.x.subarray(start * size, end * size), [end - start, ...ds.shape]);
+      return softmaxT(forward(teacher, x, false), temperature);
+    });
+    const values = (await q.data()) as Float32Array;
+    q.dispose();
+    if (!out) {
+      classes = values.length / (end - start);
+      out = new Float32Array(ds.n * classes);
+    }
+    out.set(values, start * classes);
+    await yieldToEventLoop();
+  }
+  return out ?? new Float32Array(0);
 }

@@ -5,7 +5,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { Trainer } from '../distill/trainer.ts';
 import { initBackends, randomValues } from '../kernels/test-helpers.ts';
 import { createModel } from '../models.ts';
-import { leaveOneOutMeans, trainCohortEpoch } from './cohort.ts';
+import { leaveOneOutMeans, teacherTargets, trainCohortEpoch } from './cohort.ts';
 import { kernelSparsity, quantizedArtifacts, readWeights } from './export.ts';
 import { checkSchedule, isMaskUpdateStep, MagnitudePruner, magnitudeMask, sparsityAt } from './prune.ts';
 import { encodeQuantizedWeights, quantizationTolerance, uint8Range } from './quantize.ts';
@@ -154,6 +154,60 @@ describe('local mutual learning', () => {
     );
     for (const t of trainers) t.dispose();
     for (const m of models) m.dispose();
+  });
+
+  test("one-way from precomputed teacher targets trains exactly as from the teacher's forward passes", async () => {
+    const ds = toyData(80, 6);
+    const teacher = createModel('mlp-tiny', { inputShape: [8, 8, 1], numClasses: 4, seed: 7 });
+    const probs = await teacherTargets(teacher, ds, 3, 32);
+    assert.equal(probs.length, 80 * 4);
+    const direct = tf.tidy(() =>
+      tf.softmax(tf.div(teacher.predict(tf.tensor4d(ds.x, [80, 8, 8, 1])) as tf.Tensor, 3)),
+    );
+    const expected = direct.dataSync();
+    direct.dispose();
+    for (let i = 0; i < probs.length; i++) assert.ok(Math.abs(probs[i]! - expected[i]!) < 1e-6);
+    const run = async (via: 'model' | 'probs') => {
+      const student = createModel('cnn-tiny', { inputShape: [8, 8, 1], numClasses: 4, seed: 3 });
+      const trainer = new Trainer(student, { learningRate: 0.01 });
+      const opts = { temperature: 3, lambda: 1, batchSize: 16, mode: 'teacher' as const };
+      const losses = [];
+      for (let e = 0; e < 3; e++) {
+        const r = await trainCohortEpoch([trainer], ds, {
+          ...opts,
+          ...(via === 'model' ? { teacher } : { teacherProbs: probs }),
+          seed: e,
+        });
+        losses.push(r.loss[0]!, r.kl[0]!);
+      }
+      trainer.dispose();
+      student.dispose();
+      return losses;
+    };
+    const fromModel = await run('model');
+    const tensors = tf.memory().numTensors;
+    const fromProbs = await run('probs');
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
+    for (const [i, v] of fromModel.entries())
+      assert.ok(Math.abs(v - fromProbs[i]!) < 1e-4, `${v} vs ${fromProbs[i]}`);
+    const t = new Trainer(createModel('mlp-tiny', { inputShape: [8, 8, 1], numClasses: 4, seed: 1 }));
+    await assert.rejects(
+      trainCohortEpoch([t], ds, {
+        temperature: 1,
+        lambda: 1,
+        mode: 'teacher',
+        teacherProbs: new Float32Array(7),
+        seed: 0,
+      }),
+      /not a multiple/,
+    );
+    await assert.rejects(
+      trainCohortEpoch([t], ds, { temperature: 1, lambda: 1, mode: 'teacher', seed: 0 }),
+      /needs a teacher model or its predictions/,
+    );
+    t.model.dispose();
+    t.dispose();
+    teacher.dispose();
   });
 });
 
