@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { OptionError, parseOptions, SHIPPED_NODE_OPTIONS } from './options.ts';
 
 describe('npm run fuzz options', () => {

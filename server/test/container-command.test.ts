@@ -297,10 +297,7 @@ describe('the container', () => {
       PORT: '8080',
     });
     for (const k of Object.keys(env))
-      assert.ok(
-        k === 'NODE_ENV' || k === 'NODE_OPTIONS' || SERVER_ENV.has(k),
-        `ENV ${k} is read by the server`,
-      );
+      assert.ok(k === 'NODE_ENV' || k === 'NODE_OPTIONS' || SERVER_ENV.has(k), `ENV ${k} is read by the server`);
     assert.deepEqual(volumes, ['/data']);
     assert.deepEqual(exposed, [env.PORT]);
     assert.deepEqual(cmd, ['node', 'server/bin/mutua-server.js']);
