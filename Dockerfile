@@ -75,10 +75,7 @@ RUN npm run build --workspace=@mutua/client-web
 
 # ---- the coordinator
 FROM ${NODE_IMAGE}
-# NODE_OPTIONS: the coordinator's V8 flags as shipped (scripts/fuzz/options.ts, SHIPPED_NODE_OPTIONS):
-# a 2 MB young generation, so that short-lived garbage does not sit in RSS (README, "Fuzzing").
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=2 \
     MUTUA_DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=8080

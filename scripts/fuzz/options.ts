@@ -12,8 +12,7 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --coordinator URL       fuzz a running coordinator instead of starting one (needs --admin-token)
   --admin-token T         its admin token
   --coordinator-pid PID   its process id, to read RSS (local only)
-  --node-options "..."    NODE_OPTIONS of the coordinator started here (default: as shipped,
-                          "--max-semi-space-size=2"; "none" for V8's defaults; e.g. a heap limit,
+  --node-options "..."    NODE_OPTIONS of the coordinator started here (e.g. a V8 heap limit,
                           "--max-old-space-size=96", as a container would set one)
   --mutations a,b         only these mutations (default all: valid, bitflip, truncate, wrongOneof,
                           wrongDirection, wireType, badRound, nanPayload, shapeLie, hugeRepeated,
@@ -37,7 +36,7 @@ export interface FuzzOptions {
   coordinator: string | null;
   adminToken: string | null;
   coordinatorPid: number | null;
-  /** NODE_OPTIONS for the coordinator started here (default: as shipped; '' with `none`; the caller's are never passed on). */
+  /** NODE_OPTIONS for the coordinator started here ('' = none; the caller's are never passed on). */
   nodeOptions: string;
   /** null: every mutation. */
   mutations: Mutation[] | null;
@@ -47,14 +46,6 @@ export interface FuzzOptions {
 }
 
 export class OptionError extends Error {}
-
-/**
- * The V8 flags the coordinator ships with (`npm start`'s script and the image's
- * NODE_OPTIONS; scripts/fuzz/options.test.ts holds the three together): a 2 MB young
- * generation instead of V8's 16 MB, which keeps a coordinator that nothing presses from
- * holding tens of MB of uncollected short-lived garbage (README, "Fuzzing").
- */
-export const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=2';
 
 function int(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -74,13 +65,12 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
     coordinator: null,
     adminToken: null,
     coordinatorPid: null,
-    nodeOptions: SHIPPED_NODE_OPTIONS,
+    nodeOptions: '',
     mutations: null,
     floods: true,
     quiet: false,
     help: false,
   };
-  let nodeOptionsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => argv[++i];
@@ -118,12 +108,10 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
         o.coordinatorPid = int(flag, value(), 1, 2 ** 31);
         break;
       case '--node-options':
-        nodeOptionsGiven = true;
         o.nodeOptions = value() ?? '';
-        if (o.nodeOptions === 'none') o.nodeOptions = '';
-        else if (!o.nodeOptions.startsWith('--'))
+        if (!o.nodeOptions.startsWith('--'))
           throw new OptionError(
-            `--node-options needs node flags such as "--max-old-space-size=96" (or none), got ${o.nodeOptions || 'nothing'}`,
+            `--node-options needs node flags such as "--max-old-space-size=96", got ${o.nodeOptions || 'nothing'}`,
           );
         break;
       case '--mutations': {
@@ -153,9 +141,8 @@ export function parseOptions(argv: readonly string[]): FuzzOptions {
   if (o.coordinator && !o.adminToken) throw new OptionError('--coordinator needs --admin-token');
   if (!o.coordinator && (o.adminToken || o.coordinatorPid))
     throw new OptionError('--admin-token and --coordinator-pid go with --coordinator');
-  if (o.coordinator && nodeOptionsGiven)
+  if (o.coordinator && o.nodeOptions)
     throw new OptionError('--node-options applies to the coordinator started here, not to --coordinator');
-  if (o.coordinator) o.nodeOptions = '';
   if (o.preAuth + o.postAuth === 0)
     throw new OptionError('--pre-auth and --post-auth are both 0: nothing fuzzes');
   return o;
