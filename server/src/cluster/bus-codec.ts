@@ -76,10 +76,6 @@ export function encodeUploads(list: readonly { stored: StoredSubmission; signatu
   return frame(headers, parts);
 }
 
-export function encodeUpload(s: StoredSubmission, signature?: string): Uint8Array {
-  return encodeUploads([{ stored: s, signature }]);
-}
-
 export function decodeUploads(bytes: Uint8Array): { stored: StoredSubmission; signature?: string }[] {
   const { header, parts } = unframe<UploadHeader | UploadHeader[]>(bytes);
   const headers = Array.isArray(header) ? header : [header];
@@ -99,12 +95,6 @@ export function decodeUploads(bytes: Uint8Array): { stored: StoredSubmission; si
       signature,
     };
   });
-}
-
-export function decodeUpload(bytes: Uint8Array): { stored: StoredSubmission; signature?: string } {
-  const all = decodeUploads(bytes);
-  if (all.length !== 1) throw new BusCodecError('malformed upload announcement');
-  return all[0]!;
 }
 
 export function encodeState(a: StateAnnouncement): Uint8Array {

@@ -48,22 +48,17 @@ function weightLayout(signature: string, count: number): readonly number[] | und
 
 /**
  * Whether an index list is what the batch rule gives for these versions (PROTOCOL.md,
- * "Derived indices"), remembered per list: a version's list is one array shared by every
- * Task and Targets that carry it, so the rule runs once per list, not once per send.
+ * "Derived indices"), remembered per list: a version's list is one array, shared by every
+ * Task and Targets of one federation that carry it (so always with the same versions and
+ * rule), and the rule runs once per list, not once per send.
  */
-const followsRule = new WeakMap<Uint32Array, Map<string, boolean>>();
+const followsRule = new WeakMap<Uint32Array, boolean>();
 
 function derivable(rule: BatchRule, versions: readonly number[], indices: Uint32Array): boolean {
-  const key = `${rule.sampleCount}/${rule.batchSize}/${rule.seed}/${versions.join(',')}`;
-  let known = followsRule.get(indices);
-  if (!known) {
-    known = new Map();
-    followsRule.set(indices, known);
-  }
-  let yes = known.get(key);
+  let yes = followsRule.get(indices);
   if (yes === undefined) {
     yes = versions.length > 0 && followsBatchRule(rule, versions, indices);
-    known.set(key, yes);
+    followsRule.set(indices, yes);
   }
   return yes;
 }
@@ -163,9 +158,10 @@ export function encodeTaskEnvelope(
     bodies = new Map();
     taskBodies.set(task, bodies);
   }
+  // A TaskView belongs to one federation, so one batch rule: whether lists are left out is all that differs.
   const key = task.globalWeights
     ? `${download}/${weights}`
-    : `${download}/${compression}/${rule ? `${rule.sampleCount}/${rule.batchSize}/${rule.seed}` : ''}`;
+    : `${download}/${compression}/${rule ? 'derived' : ''}`;
   let body = bodies.get(key);
   if (!body) {
     // A copy: protobufjs may hand out a slice of a shared pool.
