@@ -42,8 +42,9 @@ describe('federation settings over REST', () => {
       assert.equal(resolveSettings({ aggregation }).aggregation, aggregation);
   });
 
-  it('distillEpochs: 2 by default, an integer in [0, 100], else a coded error', () => {
-    assert.equal(resolveSettings({}).distillEpochs, 2);
+  it('distillEpochs: 4 by default (with batchSize 1000), an integer in [0, 100], else a coded error', () => {
+    assert.equal(resolveSettings({}).distillEpochs, 4);
+    assert.equal(resolveSettings({}).batchSize, 1000);
     assert.equal(resolveSettings({ distillEpochs: 2 }).distillEpochs, 2);
     for (const bad of [-1, 1.5, 101, Number.NaN]) {
       assert.throws(
