@@ -127,7 +127,11 @@ const FLAGS: Flag[] = [
   },
   { name: 'epochs', value: 'E', help: 'local epochs per round (default 1)' },
   { name: 'batch-size', value: 'B', help: 'local training batch size (default 32)' },
-  { name: 'public-batch', value: 'K', help: 'public samples predicted per round (default 1000, the federation default batchSize)' },
+  {
+    name: 'public-batch',
+    value: 'K',
+    help: 'public samples predicted per round (default 1000, the federation default batchSize)',
+  },
   { name: 'temperature', value: 'T', help: 'distillation temperature (default 3)' },
   { name: 'lambda', value: 'L', help: 'weight of the mutual KL term (default 1)' },
   { name: 'aggregation', value: 'NAME', help: `${AGGREGATION_NAMES.join('|')} (default mean)` },
