@@ -13,14 +13,17 @@
  * Fields per replica count: replicas, connections, submissionsPerSec, ackP50Ms, ackP99Ms,
  * failoverSeconds (from the lease's expiry, the dead owner's last renewal in the KV bucket
  * + the lease, to the first consensus version stored after the kill, by the new owner;
- * null for 1 replica, or if none came within 30 s), leaseTakenSeconds (expiry to the new
- * owner's lease entry; both on the NATS server's clock), cpuMsPerSubmission
+ * null for 1 replica, or if none came within 30 s: then the last rounds and the replicas'
+ * logs go to a file in the temp directory; MUTUA_BENCH_LOG_LEVEL=info logs more),
+ * leaseTakenSeconds (expiry to the new owner's lease entry; both on the NATS server's
+ * clock), cpuMsPerSubmission
  * (CPU of every replica together per acknowledged upload) and natsBytesPerSubmission
  * (bytes the replicas published on NATS per acknowledged upload). Load generators, HAProxy,
  * PostgreSQL and NATS share the machine with the replicas.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +50,8 @@ const CONNECTIONS = Number(values.connections ?? 200);
 const SECONDS = Number(values.seconds ?? 10);
 const LEASE_MS = 2000;
 const FAILOVER_CONNECTIONS = 60;
+/** The replicas' log level (MUTUA_BENCH_LOG_LEVEL, default warn); their logs are written out when a failover stalls. */
+const LOG_LEVEL = process.env.MUTUA_BENCH_LOG_LEVEL ?? 'warn';
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`bench:cluster: ${s}\n`);
@@ -174,6 +179,17 @@ async function failover(
       if (rows[0]?.at)
         return { failoverSeconds: r1((new Date(rows[0].at).getTime() - expiry) / 1000), leaseTakenSeconds };
     }
+    const file = join(tmpdir(), `bench-cluster-failover-${federationId}.log`);
+    const rounds = await sql.query(
+      `SELECT r.number, r.status, r."closeReason", r."openedAt", r."closedAt",
+              count(s.id)::int AS submissions, min(s."receivedAt") AS first, max(s."receivedAt") AS last
+         FROM "Round" r LEFT JOIN "Submission" s ON s."federationId" = r."federationId" AND s."roundNumber" = r.number
+        WHERE r."federationId" = $1 GROUP BY r.number ORDER BY r.number DESC LIMIT 5`,
+      [federationId],
+    );
+    const state = `killed at ${killedAt.toISOString()}\n${JSON.stringify(rounds.rows, null, 1)}`;
+    writeFileSync(file, [state, ...replicas.map((r) => `=== ${r.name}\n${r.server?.log ?? ''}`)].join('\n'));
+    log(`no version within 30 s of the kill; the replicas' logs are in ${file}`);
     return { failoverSeconds: null, leaseTakenSeconds };
   } finally {
     stopLoad();
@@ -189,6 +205,7 @@ async function runOnce(replicaCount: number, haproxy: string) {
     replicas: replicaCount,
     databaseUrl: db.url,
     leaseMs: LEASE_MS,
+    logLevel: LOG_LEVEL,
     env: { MUTUA_MAX_MESSAGES_PER_SECOND: '1000', MUTUA_CLUSTER_NAME: cluster },
   });
   const lb = await startHaproxy(null, haproxy, replicas);

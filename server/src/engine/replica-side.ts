@@ -110,11 +110,17 @@ export class ReplicaSide {
     return this.mirror.complete(wanted);
   }
 
-  /** This replica now holds the lease: the store has every decision and upload; start from it. */
+  /**
+   * This replica now holds the lease: the store has every decision and upload; start from
+   * it. Then offer the current task to every participant connected here: the dead owner may
+   * have published and opened a version it never announced, and these participants are
+   * not joining (that offers) — they wait for a version nobody would send them.
+   */
   takeOwnership(): Promise<void> {
     return this.host.enqueue(async () => {
       await this.host.settled();
       await this.host.recover();
+      for (const id of this.host.roster.sessions.keys()) this.host.roster.offer(id);
     });
   }
 
