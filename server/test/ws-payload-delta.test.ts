@@ -4,8 +4,11 @@
 // does not know deltas shares the federation and keeps full payloads. The coordinator's
 // decoded values equal what a full payload would have given; a delta against a base the
 // coordinator does not hold gets DELTA_BASE_UNKNOWN, and the full resend is accepted; the
-// upload base outlives a reconnect.
+// upload base outlives a reconnect and a coordinator restart (rebuilt from the stored uploads).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
@@ -17,6 +20,7 @@ import {
   maxDeltaByteLength,
 } from '@mutua/proto';
 import { createFederation, describeEachDatabase, startServer } from './helper.ts';
+import { createPostgresDatabase } from './postgres.ts';
 import { TestClient } from './test-client.ts';
 
 const C = 10;
@@ -215,6 +219,75 @@ describeEachDatabase('WebSocket: delta payloads', (database) => {
     const r = Number((await old.task(1)).envelope.task!.round);
     const e4 = await old.error(22, send(old, r, d.payload, 1));
     assert.equal(e4.detail, 'DELTA');
+  });
+
+  it('the upload base survives a coordinator restart: rebuilt from the stored uploads, values exact', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mutua-delta-restart-'));
+    const pgdb = database === 'postgres' ? await createPostgresDatabase() : null;
+    const options = { database, dataDir, ...(pgdb ? { databaseUrl: pgdb.url } : {}) };
+    let server = await startServer(null, options);
+    t.after(async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      await pgdb?.drop();
+    });
+    const fed = await createFederation(server.app, SETTINGS, N);
+    const helloA = { supportedEncodings: [7, 3, 1], supportsDelta: true };
+    const helloB = { supportedEncodings: [1, 2, 3, 4] };
+    let a = await TestClient.connect(server.wsUrl);
+    let b = await TestClient.connect(server.wsUrl);
+    t.after(() => {
+      a.close();
+      b.close();
+    });
+    const tokenA = (await a.hello({ ...helloA, joinToken: fed.token })).envelope.welcome!.resumeToken!;
+    const tokenB = (await b.hello({ ...helloB, joinToken: fed.token })).envelope.welcome!.resumeToken!;
+    const mine = new DeltaRows(C);
+    // a's rows change at round t when t = i (mod 4), as in the first test.
+    const predict = (idx: Uint32Array, round: number) =>
+      rowsFor(
+        idx,
+        (i) => Array.from({ length: round }, (_, t) => t + 1).filter((t) => t % 4 === i % 4).length,
+      );
+    const play = async (round: number) => {
+      const idx = Uint32Array.from((await a.task(round)).envelope.task!.predictIndices!);
+      const d = encodeDelta(predict(idx, round), idx, C, 'soft2', mine);
+      const deltaBase = mine.version;
+      const payload = deltaBase === 0 ? d.full.payload : d.payload;
+      const ack = await a.reply(
+        a.send({ predictions: { round, encoding: 7, rows: N, classes: C, payload, deltaBase } }),
+      );
+      assert.equal(ack.body, 'ack', JSON.stringify(ack.envelope.error));
+      mine.update(idx, d.values, round);
+      const tb = (await b.task(round)).envelope.task!;
+      const up = b.upload(round, N, { probs: rowsFor(tb.predictIndices!, () => 5) });
+      assert.equal((await b.reply(up)).body, 'ack');
+      return { values: d.values, idx };
+    };
+    await play(1);
+    await play(2);
+
+    // The coordinator restarts on the same database; both resume.
+    await server.close();
+    a.close();
+    b.close();
+    server = await startServer(null, options);
+    a = await TestClient.connect(server.wsUrl);
+    b = await TestClient.connect(server.wsUrl);
+    await a.hello({ ...helloA, resumeToken: tokenA });
+    await b.hello({ ...helloB, resumeToken: tokenB });
+    // Round 3's delta names round 2's rows, which only the store still holds: accepted.
+    const { values, idx } = await play(3);
+    // b's targets of round 4 are a's round-3 values as the coordinator rebuilt them (median of one).
+    const nb = (
+      await b.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > 3, undefined, false)
+    ).envelope.task!;
+    const got = decodePredictions(nb.targets!.payload!, N, C, 'float32');
+    const order = new Map([...idx].map((v, r) => [v, r]));
+    for (let r = 0; r < N; r++) {
+      const from = order.get(nb.targets!.indices![r]!)!;
+      assert.deepEqual(got.subarray(r * C, (r + 1) * C), values.subarray(from * C, (from + 1) * C));
+    }
   });
 
   it('targets continue as deltas after a reconnect when the Hello names the version held, else go full', async (t) => {

@@ -709,6 +709,16 @@ describe('ParticipantSession', () => {
     assert.equal(d.sent, 1);
     await playRound(h, 5, target(4, d.payload, 3));
     assert.deepEqual(h.learner.trains.at(-1)!.targets!.probs, d.values);
+    // The refusal at round 3 made the participant forget the rows held before it: rows 5 and
+    // 7 (round 2's), which the restarted coordinator never received, travel again rather than
+    // being left out and refused again.
+    const r6 = await playRound(h, 6, { predictIndices: next });
+    assert.equal(Number(r6.up.env.predictions!.deltaBase), 5);
+    assert.equal(r6.event.rowsSent, 2);
+    assert.deepEqual(
+      h.errors.map((e) => e.code),
+      ['DELTA_BASE_UNKNOWN'],
+    );
   });
 
   test('derived indices: offered in the Hello; lists left out are rebuilt by the batch rule, and refused when not negotiated', async () => {

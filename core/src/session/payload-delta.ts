@@ -72,10 +72,16 @@ export class PayloadDeltas {
     return { payload: d.payload, deltaBase: rows.version };
   }
 
-  /** The same upload in full, for the coordinator that does not hold the base; null if it is not the one pending. */
+  /**
+   * The same upload in full, for the coordinator that does not hold the base; null if it is
+   * not the one pending. The rows held are forgotten: once it is acknowledged both sides
+   * hold exactly its rows (else rows the coordinator lacks would be left out again, and
+   * refused again, round after round).
+   */
   fullUpload(round: number): Uint8Array | null {
     const p = this.pending;
     if (!p || p.round !== round || !this.uploads) return null;
+    this.uploads = new DeltaRows(this.uploads.classes);
     const opts = { k: p.encoding === 'topk' ? p.k : undefined };
     const payload = encodePredictions(p.probs, p.indices.length, this.uploads.classes, p.encoding, opts);
     p.values = decodePredictions(payload, p.indices.length, this.uploads.classes, p.encoding, opts);

@@ -199,6 +199,10 @@ export class PrismaLiveStore implements LiveStore {
     return this.db.submissions.prunePayloads(federationId, beforeVersion, latest?.sourceVersions ?? []);
   }
 
+  uploadHistory(federationId: string, participantId: string, limit: number) {
+    return this.db.submissions.uploadHistory(federationId, participantId, limit);
+  }
+
   async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {
     const latest = await this.db.consensus.latest(federationId);
     const sourceVersions = latest?.sourceVersions ?? [];

@@ -24,7 +24,7 @@ import type { MigrationResult } from './migrate.ts';
 import type { ParticipantsRepository } from './participants-repository.ts';
 import type { PublicSetsRepository } from './public-sets-repository.ts';
 import type { RoundsRepository } from './rounds-repository.ts';
-import type { SubmissionsRepository } from './submissions-repository.ts';
+import type { SubmissionsRepository, UploadHistoryRow } from './submissions-repository.ts';
 
 export interface FederationRecord {
   id: string;
@@ -160,6 +160,8 @@ export interface LiveStore extends AdmissionDb {
    * submission payloads dropped.
    */
   prunePayloads(federationId: string, beforeVersion: number): Promise<number>;
+  /** A participant's newest `limit` prediction uploads, newest first (payload null once pruned). */
+  uploadHistory(federationId: string, participantId: string, limit: number): Promise<UploadHistoryRow[]>;
 }
 
 /** The slice of the live store a federation runtime (engine/) uses. */
@@ -173,6 +175,7 @@ export type RuntimeStore = Pick<
   | 'loadState'
   | 'participantsSeenSince'
   | 'prunePayloads'
+  | 'uploadHistory'
 >;
 
 export interface Db {

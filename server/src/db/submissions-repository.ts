@@ -1,4 +1,4 @@
-import { asUint8Array, toBytesInput, uuidv7 } from './bytes.ts';
+import { asUint8Array, decodeIndices, toBytesInput, uuidv7 } from './bytes.ts';
 import type { DbContext, Prisma } from './context.ts';
 import { DbError, prismaCode } from './errors.ts';
 import type { Submission } from './generated/sqlite/client.ts';
@@ -59,6 +59,18 @@ export interface SubmissionRow {
   payload: Uint8Array | null;
   metrics: Record<string, number> | null;
   receivedAt: Date;
+}
+
+/** One stored prediction upload as uploadHistory() returns it. */
+export interface UploadHistoryRow {
+  version: number;
+  /** The round's whole batch; the upload answers its first `rows` (active rows: fewer). */
+  indices: Uint32Array;
+  encoding: string;
+  rows: number;
+  classes: number;
+  k: number;
+  payload: Uint8Array | null;
 }
 
 export interface RecordResult {
@@ -227,6 +239,39 @@ export class SubmissionsRepository {
     const or: Prisma.SubmissionWhereInput[] = [{ roundNumber: { gte: selection.fromRound } }];
     if (selection.rounds?.length) or.push({ roundNumber: { in: [...selection.rounds] } });
     return this.list({ federationId, OR: or }, options.withPayload);
+  }
+
+  /**
+   * A participant's newest `limit` prediction uploads to a federation, newest first, with
+   * their rounds' batch indices (payload null once pruned): what a delta participant's
+   * held upload rows are rebuilt from (ws/delta-payloads.ts).
+   */
+  uploadHistory(federationId: string, participantId: string, limit: number): Promise<UploadHistoryRow[]> {
+    return this.ctx.unit(async (db) => {
+      const rows = await db.submission.findMany({
+        where: { federationId, participantId, kind: 'predictions' },
+        orderBy: [{ roundNumber: 'desc' }],
+        take: limit,
+        select: {
+          roundNumber: true,
+          encoding: true,
+          rows: true,
+          classes: true,
+          k: true,
+          payload: true,
+          round: { select: { batchIndices: true } },
+        },
+      });
+      return rows.map((r) => ({
+        version: r.roundNumber,
+        indices: decodeIndices(asUint8Array(r.round.batchIndices)),
+        encoding: r.encoding,
+        rows: r.rows,
+        classes: r.classes,
+        k: r.k,
+        payload: r.payload ? asUint8Array(r.payload) : null,
+      }));
+    });
   }
 
   /**

@@ -140,6 +140,10 @@ export class FederationRuntime extends FederationRuntimeCore {
       reason: ids.map((id) => this.trust.reason(id)),
     };
   }
+  /** A participant's newest stored prediction uploads, newest first (ws/delta-payloads.ts rebuilds held rows from them). */
+  uploadHistory(participantId: string, limit: number) {
+    return this.store.uploadHistory(this.federationId, participantId, limit);
+  }
   isOnline(participantId: string): boolean {
     return this.roster.has(participantId);
   }

@@ -9,6 +9,7 @@ import type {
   StoredRound,
   StoredSubmission,
 } from '../db/store.ts';
+import type { UploadHistoryRow } from '../db/submissions-repository.ts';
 
 export type { RecoveredState } from '../db/store.ts';
 
@@ -66,6 +67,22 @@ export class MemoryRuntimeStore implements RuntimeStore {
   }
   async participantsSeenSince(fid: string, since: Date): Promise<string[]> {
     return [...(this.lastSeen.get(fid) ?? [])].filter(([, at]) => at >= since).map(([id]) => id);
+  }
+  async uploadHistory(fid: string, participantId: string, limit: number): Promise<UploadHistoryRow[]> {
+    const rounds = this.rounds.get(fid) ?? [];
+    return (this.submissions.get(fid) ?? [])
+      .filter((s) => s.participantId === participantId && s.rows > 0)
+      .sort((a, b) => b.version - a.version)
+      .slice(0, limit)
+      .map((s) => ({
+        version: s.version,
+        indices: rounds.find((r) => r.version === s.version)?.indices ?? new Uint32Array(0),
+        encoding: s.encoding,
+        rows: s.rows,
+        classes: s.classes,
+        k: s.k,
+        payload: s.payload,
+      }));
   }
   async loadState(fid: string, versionsFrom: number): Promise<RecoveredState> {
     const rounds = this.rounds.get(fid) ?? [];

@@ -2,10 +2,12 @@
  * The coordinator's side of delta payloads (PROTOCOL.md, "Delta payloads").
  *
  * Uploads: per participant, the rows of its acknowledged uploads, kept in memory beside the
- * federation's runtime, so they outlive a reconnect but not a coordinator restart. A delta
- * against any other round (or after a restart, or after eviction) is DELTA_BASE_UNKNOWN, and
- * the participant resends that upload full. The rows are taken in when the upload is
- * acknowledged (a duplicate included), the moment the participant takes in its own copy.
+ * federation's runtime. When none are held (a coordinator restart, a participant that comes
+ * from another replica, an evicted one), they are rebuilt from the participant's stored
+ * uploads before its first delta is checked (restoreUploads). A delta against any other round
+ * is DELTA_BASE_UNKNOWN, and the participant forgets its rows and resends that upload full.
+ * The rows are taken in when the upload is acknowledged (a duplicate included), the moment
+ * the participant takes in its own copy.
  *
  * Targets: per participant too (Admission.delta.targets), updated as each Task leaves. A new
  * connection continues from them only when the participant's Hello names the same version
@@ -20,6 +22,8 @@ import {
   type PredictionEncoding,
   ProtocolError,
 } from '@mutua/proto';
+import type { UploadHistoryRow } from '../db/submissions-repository.ts';
+import { DEFAULT_PAYLOAD_RETENTION_VERSIONS } from '../engine/payload-retention.ts';
 
 /**
  * Participants whose upload rows one runtime keeps; the least recently used beyond it are
@@ -35,6 +39,51 @@ const targets = new WeakMap<object, Map<string, DeltaRows>>();
 /** The rows held for `participantId`'s uploads to `runtime` (empty when none). */
 export function heldUploads(runtime: object, participantId: string, classes: number): DeltaRows {
   return rowsOf(uploads, runtime, participantId, classes);
+}
+
+/** Stored uploads read back to rebuild held rows: more than payload retention keeps. */
+export const RESTORE_UPLOADS_LIMIT = 2 * DEFAULT_PAYLOAD_RETENTION_VERSIONS;
+const restoring = new WeakMap<DeltaRows, Promise<void>>();
+
+/**
+ * When no upload rows are held for `participantId`, rebuilds them from its stored uploads:
+ * newest first, each public row's newest value, stopping at the first upload whose payload
+ * retention dropped (anything older could hold a value a newer upload replaced). Their
+ * round is the newest stored upload's, the one the participant last had acknowledged, so a
+ * delta against it is accepted as before the restart. Stored payloads are the decoded
+ * values re-encoded in the upload's encoding, so they decode to the values both sides took
+ * in. On any failure nothing is held and the delta is answered DELTA_BASE_UNKNOWN, as
+ * before.
+ */
+export function restoreUploads(
+  runtime: object & { uploadHistory(participantId: string, limit: number): Promise<UploadHistoryRow[]> },
+  participantId: string,
+  classes: number,
+): Promise<void> {
+  const rows = heldUploads(runtime, participantId, classes);
+  if (rows.version !== 0) return Promise.resolve();
+  let p = restoring.get(rows);
+  if (!p) {
+    p = runtime
+      .uploadHistory(participantId, RESTORE_UPLOADS_LIMIT)
+      .then((history) => {
+        if (rows.version !== 0) return; // an upload was acknowledged meanwhile
+        const usable: UploadHistoryRow[] = [];
+        for (const h of history) {
+          if (!h.payload || h.classes !== classes || h.indices.length < h.rows) break;
+          usable.push(h);
+        }
+        for (const h of usable.reverse()) {
+          const enc = h.encoding as PredictionEncoding;
+          const probs = decodePredictions(h.payload!, h.rows, classes, enc, { k: h.k });
+          rows.update(h.indices.subarray(0, h.rows), probs, h.version);
+        }
+      })
+      .catch(() => rows.clear())
+      .finally(() => restoring.delete(rows));
+    restoring.set(rows, p);
+  }
+  return p;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 import type { WebSocket } from 'ws';
 import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
 import type { Admission, ConnectionDeps } from './connection-types.ts';
+import { restoreUploads } from './delta-payloads.ts';
 import { checkMetricsRound } from './message-bounds.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
@@ -210,6 +211,9 @@ export class ParticipantConnection implements SessionPort {
       switch (body) {
         case 'predictions':
         case 'weights': {
+          // A delta after a restart (or from another replica): its base is rebuilt from the store first.
+          if (body === 'predictions' && a.delta !== null && Number(env.predictions!.deltaBase ?? 0) !== 0)
+            await restoreUploads(a.runtime, a.participantId, a.settings.task.numClasses);
           const mapped =
             body === 'predictions'
               ? predictionSubmission(env.predictions!, a)
