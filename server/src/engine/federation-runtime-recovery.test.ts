@@ -5,34 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FederationRuntime } from './federation-runtime.ts';
 import { MemoryRuntimeStore, type RecoveredState } from './memory-store.ts';
-import type { SessionPort, TaskView } from './runtime-types.ts';
+import { FakeSession, uploadOf } from './runtime.testing.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 
 const C = 3;
 const ROWS = 4;
-
-class FakeSession implements SessionPort {
-  readonly tasks: TaskView[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(readonly participantId: string) {}
-  sendTask(task: TaskView): void {
-    this.tasks.push(task);
-    for (const w of this.waiters.splice(0)) w();
-  }
-  sendRoundClosed(): void {}
-  /** Tasks received for `round`. */
-  count(round: number): number {
-    return this.tasks.filter((t) => t.round === round).length;
-  }
-  /** The first task received whose round is at least `round`. */
-  async task(round: number): Promise<TaskView> {
-    for (;;) {
-      const t = this.tasks.find((x) => x.round >= round);
-      if (t) return t;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-}
 
 /** A store that dies (throws, like a killed process) at a chosen write. */
 class CrashingStore extends MemoryRuntimeStore {
@@ -80,21 +57,7 @@ function runtime(input: SettingsInput, store: MemoryRuntimeStore) {
   });
 }
 
-function upload(version: number, cls: number) {
-  const probs = new Float32Array(ROWS * C).fill(0.05);
-  for (let r = 0; r < ROWS; r++) probs[r * C + cls] = 0.9;
-  return {
-    version,
-    probs,
-    encoding: 'float32' as const,
-    payload: new Uint8Array(probs.buffer.slice(0)),
-    rows: ROWS,
-    classes: C,
-    k: 0,
-    bytes: probs.byteLength,
-    metrics: {},
-  };
-}
+const upload = (version: number, cls: number) => uploadOf(version, cls, ROWS, C);
 
 async function restarted(input: SettingsInput, store: MemoryRuntimeStore, ids: string[]) {
   const rt = runtime(input, store);

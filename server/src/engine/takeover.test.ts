@@ -9,52 +9,13 @@ import type { StoredSubmission } from '../db/store.ts';
 import type { ClusterPort, StateAnnouncement } from './cluster-port.ts';
 import { FederationRuntime } from './federation-runtime.ts';
 import { MemoryRuntimeStore } from './memory-store.ts';
-import type { SessionPort, TaskView } from './runtime-types.ts';
+import { FakeSession, uploadOf } from './runtime.testing.ts';
 import { resolveSettings } from './settings.ts';
 
 const C = 3;
 const ROWS = 4;
 
-class FakeSession implements SessionPort {
-  readonly tasks: TaskView[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(readonly participantId: string) {}
-  sendTask(task: TaskView): void {
-    this.tasks.push(task);
-    for (const w of this.waiters.splice(0)) w();
-  }
-  sendRoundClosed(): void {}
-  /** The first task for `round` or later, or null after `ms`. */
-  async task(round: number, ms = 2000): Promise<TaskView | null> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const t = this.tasks.find((x) => x.round >= round);
-      if (t) return t;
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, left);
-      });
-    }
-  }
-}
-
-function upload(version: number, cls: number) {
-  const probs = new Float32Array(ROWS * C).fill(0.05);
-  for (let r = 0; r < ROWS; r++) probs[r * C + cls] = 0.9;
-  return {
-    version,
-    probs,
-    encoding: 'float32' as const,
-    payload: new Uint8Array(probs.buffer.slice(0)),
-    rows: ROWS,
-    classes: C,
-    k: 0,
-    bytes: probs.byteLength,
-    metrics: {},
-  };
-}
+const upload = (version: number, cls: number) => uploadOf(version, cls, ROWS, C);
 
 function port(o: Partial<ClusterPort> & Pick<ClusterPort, 'owning'>): ClusterPort {
   return {
@@ -115,8 +76,8 @@ it('a replica that takes over offers the version the dead owner opened but never
   const [a, b] = [new FakeSession('a'), new FakeSession('b')];
   follower.join(a);
   follower.join(b);
-  assert.ok(await a.task(1), 'a is offered version 1 through the follower');
-  assert.ok(await b.task(1), 'b is offered version 1 through the follower');
+  assert.ok(await a.taskWithin(1, 2000), 'a is offered version 1 through the follower');
+  assert.ok(await b.taskWithin(1, 2000), 'b is offered version 1 through the follower');
 
   // The owner publishes version 1 and opens version 2, then dies before announcing either.
   delivering = false;
@@ -131,11 +92,11 @@ it('a replica that takes over offers the version the dead owner opened but never
   bOwns = true;
   await follower.replica.takeOwnership();
   assert.equal(follower.currentVersion, 2);
-  assert.ok(await a.task(2), 'a is offered version 2 by the new owner');
-  assert.ok(await b.task(2), 'b is offered version 2 by the new owner');
+  assert.ok(await a.taskWithin(2, 2000), 'a is offered version 2 by the new owner');
+  assert.ok(await b.taskWithin(2, 2000), 'b is offered version 2 by the new owner');
   // And versions keep flowing.
   await follower.submit('a', upload(2, 0));
   await follower.submit('b', upload(2, 1));
-  assert.ok(await a.task(3), 'version 3 follows');
+  assert.ok(await a.taskWithin(3, 2000), 'version 3 follows');
   follower.close();
 });
