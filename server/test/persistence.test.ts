@@ -609,6 +609,11 @@ for (const backend of backends) {
       assert.equal((await db.consensus.latest(state.federationId))?.version, 1_000);
       assert.deepEqual((await db.consensus.get(state.federationId, 2))?.payload, state.consensus);
       assert.equal(await db.consensus.latest('no-such-id'), null);
+      // What every publish reads (retention, recovery): the newest version's metadata, no bytes.
+      const m = await db.consensus.latestMeta(state.federationId);
+      assert.equal(m?.version, 1_000);
+      assert.equal((m as Record<string, unknown> | null)?.payload, undefined);
+      assert.equal(await db.consensus.latestMeta('no-such-id'), null);
     });
 
     test('metrics: with submissions and separate reports, per round', async () => {

@@ -69,7 +69,9 @@ export class ConsensusRepository {
     return this.ctx.unit(async (db) => {
       try {
         const [c] = await db.$transaction([
+          // Not read back: the bytes were just written (about 40 KB a version at 1,000 rows).
           db.consensus.create({
+            omit: { payload: true },
             data: {
               federationId,
               version,
@@ -88,7 +90,7 @@ export class ConsensusRepository {
             data: { consensusVersion: version },
           }),
         ]);
-        return toRow(c);
+        return { ...meta(c), payload: input.payload };
       } catch (e) {
         const code = prismaCode(e);
         if (code === 'P2003')
@@ -113,6 +115,18 @@ export class ConsensusRepository {
     return this.ctx.unit(async (db) => {
       const c = await db.consensus.findFirst({ where: { federationId }, orderBy: { version: 'desc' } });
       return c ? toRow(c) : null;
+    });
+  }
+
+  /** The highest version without its bytes (what recovery and retention need after every publish). */
+  latestMeta(federationId: string): Promise<ConsensusMeta | null> {
+    return this.ctx.unit(async (db) => {
+      const c = await db.consensus.findFirst({
+        where: { federationId },
+        orderBy: { version: 'desc' },
+        omit: { payload: true },
+      });
+      return c ? meta(c) : null;
     });
   }
 

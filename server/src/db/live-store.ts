@@ -195,7 +195,7 @@ export class PrismaLiveStore implements LiveStore {
 
   async prunePayloads(federationId: string, beforeVersion: number): Promise<number> {
     // The latest consensus' sources are re-aggregated on recovery (loadState): kept.
-    const latest = await this.db.consensus.latest(federationId);
+    const latest = await this.db.consensus.latestMeta(federationId);
     return this.db.submissions.prunePayloads(federationId, beforeVersion, latest?.sourceVersions ?? []);
   }
 
@@ -204,7 +204,7 @@ export class PrismaLiveStore implements LiveStore {
   }
 
   async loadState(federationId: string, versionsFrom: number): Promise<RecoveredState> {
-    const latest = await this.db.consensus.latest(federationId);
+    const latest = await this.db.consensus.latestMeta(federationId);
     const sourceVersions = latest?.sourceVersions ?? [];
     const from = Math.min(versionsFrom, ...sourceVersions);
     const needed = new Set(sourceVersions);
