@@ -137,6 +137,11 @@ export async function startHaproxy(
   });
   for (let i = replicas.length + 1; i <= 3; i++) env[`MUTUA_R${i}`] = `127.0.0.1:${replicas[0]!.port}`;
   const child = spawn(bin, ['-db', '-f', HAPROXY_CONFIG], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Read, or HAProxy blocks on a full pipe once its log passes 64 KB; the tail goes into errors.
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-8192);
+  });
   const stop = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
@@ -151,7 +156,7 @@ export async function startHaproxy(
     await new Promise((r) => setTimeout(r, 200));
   }
   stop();
-  throw new Error('HAProxy did not route to a ready replica within 20 s');
+  throw new Error(`HAProxy did not route to a ready replica within 20 s\n${stderr}`);
 }
 
 /** Which federations each running replica owns now (from its /readyz). */
