@@ -249,14 +249,15 @@ describeEachDatabase('WebSocket: delta payloads', (database) => {
         idx,
         (i) => Array.from({ length: round }, (_, t) => t + 1).filter((t) => t % 4 === i % 4).length,
       );
-    const play = async (round: number) => {
+    /** `askAfter`: a TaskRequest right behind the upload (as a client that re-sends after a restart). */
+    const play = async (round: number, askAfter = false) => {
       const idx = Uint32Array.from((await a.task(round)).envelope.task!.predictIndices!);
       const d = encodeDelta(predict(idx, round), idx, C, 'soft2', mine);
       const deltaBase = mine.version;
       const payload = deltaBase === 0 ? d.full.payload : d.payload;
-      const ack = await a.reply(
-        a.send({ predictions: { round, encoding: 7, rows: N, classes: C, payload, deltaBase } }),
-      );
+      const seq = a.send({ predictions: { round, encoding: 7, rows: N, classes: C, payload, deltaBase } });
+      if (askAfter) a.send({ taskRequest: { lastRound: round - 1 } });
+      const ack = await a.reply(seq);
       assert.equal(ack.body, 'ack', JSON.stringify(ack.envelope.error));
       mine.update(idx, d.values, round);
       const tb = (await b.task(round)).envelope.task!;
@@ -277,7 +278,14 @@ describeEachDatabase('WebSocket: delta payloads', (database) => {
     await a.hello({ ...helloA, resumeToken: tokenA });
     await b.hello({ ...helloB, resumeToken: tokenB });
     // Round 3's delta names round 2's rows, which only the store still holds: accepted.
-    const { values, idx } = await play(3);
+    const { values, idx } = await play(3, true);
+    // The TaskRequest waited for the upload being rebuilt against: round 3 was not offered again.
+    await b.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > 3, undefined, false);
+    await a.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > 3, undefined, false);
+    assert.equal(
+      a.received.filter((r) => r.body === 'task' && Number(r.envelope.task!.round) === 3).length,
+      0,
+    );
     // b's targets of round 4 are a's round-3 values as the coordinator rebuilt them (median of one).
     const nb = (
       await b.next((r) => r.body === 'task' && Number(r.envelope.task!.round) > 3, undefined, false)

@@ -46,7 +46,8 @@ export const RESTORE_UPLOADS_LIMIT = 2 * DEFAULT_PAYLOAD_RETENTION_VERSIONS;
 const restoring = new WeakMap<DeltaRows, Promise<void>>();
 
 /**
- * When no upload rows are held for `participantId`, rebuilds them from its stored uploads:
+ * When no upload rows are held for `participantId`, rebuilds them from its stored uploads
+ * (null when rows are held: the caller goes on synchronously):
  * newest first, each public row's newest value, stopping at the first upload whose payload
  * retention dropped (anything older could hold a value a newer upload replaced). Their
  * round is the newest stored upload's, the one the participant last had acknowledged, so a
@@ -59,9 +60,9 @@ export function restoreUploads(
   runtime: object & { uploadHistory(participantId: string, limit: number): Promise<UploadHistoryRow[]> },
   participantId: string,
   classes: number,
-): Promise<void> {
+): Promise<void> | null {
   const rows = heldUploads(runtime, participantId, classes);
-  if (rows.version !== 0) return Promise.resolve();
+  if (rows.version !== 0) return null; // held: nothing to wait for
   let p = restoring.get(rows);
   if (!p) {
     p = runtime

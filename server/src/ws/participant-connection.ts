@@ -50,6 +50,8 @@ export class ParticipantConnection implements SessionPort {
   private pendingIn = 0;
   private pendingOut = 0;
   private readonly guard: PreAuthGuard;
+  /** A delta upload's base being rebuilt from the store: later messages wait for it, in order. */
+  private restoring: Promise<void> | null = null;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -207,13 +209,24 @@ export class ParticipantConnection implements SessionPort {
 
   private async onActive(body: string, env: DecodedEnvelope, replyTo: number): Promise<void> {
     const a = this.admission!;
+    // Messages are otherwise handled synchronously up to the runtime; one that arrives while
+    // an upload waits on a restore (a TaskRequest right behind it, say) must not overtake
+    // it: a re-offer before the upload is marked in flight would make the participant busy again.
+    if (this.restoring) await this.restoring;
     try {
       switch (body) {
         case 'predictions':
         case 'weights': {
           // A delta after a restart (or from another replica): its base is rebuilt from the store first.
-          if (body === 'predictions' && a.delta !== null && Number(env.predictions!.deltaBase ?? 0) !== 0)
-            await restoreUploads(a.runtime, a.participantId, a.settings.task.numClasses);
+          const restore =
+            body === 'predictions' && a.delta !== null && Number(env.predictions!.deltaBase ?? 0) !== 0
+              ? restoreUploads(a.runtime, a.participantId, a.settings.task.numClasses)
+              : null;
+          if (restore) {
+            this.restoring = restore;
+            await restore;
+            if (this.restoring === restore) this.restoring = null;
+          }
           const mapped =
             body === 'predictions'
               ? predictionSubmission(env.predictions!, a)
