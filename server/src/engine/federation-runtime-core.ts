@@ -237,7 +237,7 @@ export abstract class FederationRuntimeCore {
       if (!this.policy.mayOpen(this.versions.current, this.online.size)) return;
     }
     await this.openVersion(this.versions.current + 1);
-    for (const id of this.roster.sessions.keys()) this.roster.offer(id);
+    this.roster.offerAll();
   }
 
   protected async openVersion(version: number, announce = true): Promise<void> {

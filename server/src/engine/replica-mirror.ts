@@ -52,7 +52,7 @@ export class ReplicaMirror {
     }
     if (a.type === 'opened') {
       this.open(a.version, a.openedAt);
-      for (const id of roster.sessions.keys()) roster.offer(id);
+      roster.offerAll();
       return;
     }
     if (a.consensus) {
@@ -90,7 +90,7 @@ export class ReplicaMirror {
 
   async reload(): Promise<void> {
     await this.host.recover();
-    for (const id of this.host.roster.sessions.keys()) this.host.roster.offer(id);
+    this.host.roster.offerAll();
   }
 
   private open(version: number, openedAt: number): void {

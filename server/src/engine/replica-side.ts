@@ -120,7 +120,7 @@ export class ReplicaSide {
     return this.host.enqueue(async () => {
       await this.host.settled();
       await this.host.recover();
-      for (const id of this.host.roster.sessions.keys()) this.host.roster.offer(id);
+      this.host.roster.offerAll();
     });
   }
 

@@ -87,6 +87,11 @@ export class SessionRoster {
     return () => s.uploading.delete(version);
   }
 
+  /** offer() to every participant connected here. */
+  offerAll(): void {
+    for (const id of this.sessions.keys()) this.offer(id);
+  }
+
   /** Sends the current task to a participant that has not yet worked on it. */
   offer(participantId: string): void {
     const s = this.sessions.get(participantId);
