@@ -87,6 +87,12 @@ export function restoreUploads(
   return p;
 }
 
+/** The restore of `participantId`'s upload rows still running, if any (messages behind it wait). */
+export function pendingRestore(runtime: object, participantId: string): Promise<void> | null {
+  const rows = uploads.get(runtime)?.get(participantId);
+  return (rows && restoring.get(rows)) ?? null;
+}
+
 /**
  * The Targets rows sent to `participantId`, to continue from on a new connection when the
  * participant's Hello says it holds the same version (Hello.delta_targets_version); emptied

@@ -22,7 +22,7 @@ import {
 import type { WebSocket } from 'ws';
 import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime-types.ts';
 import type { Admission, ConnectionDeps } from './connection-types.ts';
-import { restoreUploads } from './delta-payloads.ts';
+import { pendingRestore, restoreUploads } from './delta-payloads.ts';
 import { checkMetricsRound } from './message-bounds.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
@@ -50,8 +50,6 @@ export class ParticipantConnection implements SessionPort {
   private pendingIn = 0;
   private pendingOut = 0;
   private readonly guard: PreAuthGuard;
-  /** A delta upload's base being rebuilt from the store: later messages wait for it, in order. */
-  private restoring: Promise<void> | null = null;
   private markEnded!: () => void;
   /** Resolves once the socket is closed and the runtime and registry were told. */
   readonly ended = new Promise<void>((resolve) => {
@@ -212,7 +210,8 @@ export class ParticipantConnection implements SessionPort {
     // Messages are otherwise handled synchronously up to the runtime; one that arrives while
     // an upload waits on a restore (a TaskRequest right behind it, say) must not overtake
     // it: a re-offer before the upload is marked in flight would make the participant busy again.
-    if (this.restoring) await this.restoring;
+    const pending = a.delta !== null ? pendingRestore(a.runtime, a.participantId) : null;
+    if (pending) await pending;
     try {
       switch (body) {
         case 'predictions':
@@ -222,11 +221,7 @@ export class ParticipantConnection implements SessionPort {
             body === 'predictions' && a.delta !== null && Number(env.predictions!.deltaBase ?? 0) !== 0
               ? restoreUploads(a.runtime, a.participantId, a.settings.task.numClasses)
               : null;
-          if (restore) {
-            this.restoring = restore;
-            await restore;
-            if (this.restoring === restore) this.restoring = null;
-          }
+          if (restore) await restore;
           const mapped =
             body === 'predictions'
               ? predictionSubmission(env.predictions!, a)
