@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { encodeEnvelope, mutua } from '@mutua/proto';
 import WebSocket from 'ws';
+import { admittedFrameLimit, MIN_ADMITTED_FRAME_BYTES } from '../src/ws/pre-auth-guard.ts';
 import {
   auth,
   createFederation,
@@ -163,18 +164,43 @@ describeEachDatabase('WebSocket: bad input', (database) => {
     await good.completeRound();
   });
 
-  it('a frame above maxFrameBytes is FRAME_TOO_LARGE (1009); far above, ws closes 1009 itself', async (t) => {
+  it('a frame above Welcome.max_frame_bytes is FRAME_TOO_LARGE (1009); far above, ws closes 1009 itself', async (t) => {
     const { good, join } = await withGoodParticipant(t);
     const big = await join();
-    big.sendRaw(new Uint8Array(MAX_FRAME + 1000));
+    // A mutual federation over 64 public rows: the floor, not the configured 1 MiB.
+    const limit = big.welcome!.maxFrameBytes!;
+    assert.equal(limit, MIN_ADMITTED_FRAME_BYTES);
+    big.sendRaw(new Uint8Array(limit + 1000));
     const e = await big.error(E.FRAME_TOO_LARGE);
-    assert.match(e.message, new RegExp(String(MAX_FRAME)));
+    assert.match(e.message, new RegExp(String(limit)));
     assert.equal((await big.waitClose()).code, 1009);
 
+    // The configured maximum is not what an admitted mutual participant may make the coordinator buffer.
     const huge = await join();
-    huge.sendRaw(new Uint8Array(MAX_FRAME + 2 * 1024 * 1024));
+    huge.sendRaw(new Uint8Array(MAX_FRAME - 1000));
     assert.equal((await huge.waitClose()).code, 1009);
     await good.completeRound();
+  });
+
+  it('Welcome.max_frame_bytes: what the federation can need, within the configured maximum', async (t) => {
+    // 3,000 public rows of 10 classes: 3,000 * (10 * 8 + 16) + 64 KiB.
+    const wide = await createFederation(s.app, { sync: { quorum: 1 } }, 3000);
+    const a = await TestClient.join(s.wsUrl, { joinToken: wide.token, name: 'wide' });
+    t.after(() => a.close());
+    assert.equal(a.welcome!.maxFrameBytes, 3000 * 96 + 64 * 1024);
+    // 20,000 rows would need more than the configured 1 MiB: the configured maximum.
+    assert.equal(
+      admittedFrameLimit(
+        { settings: { strategy: 'mutual', task: { numClasses: 10 } }, publicSet: { sampleCount: 20_000 } },
+        MAX_FRAME,
+      ),
+      MAX_FRAME,
+    );
+    // fedavg uploads whole weights: the configured maximum.
+    const fedavg = await createFederation(s.app, { strategy: 'fedavg', modelArch: 'mlp' });
+    const b = await TestClient.join(s.wsUrl, { joinToken: fedavg.token, name: 'fedavg', modelArch: 'mlp' });
+    t.after(() => b.close());
+    assert.equal(b.welcome!.maxFrameBytes, MAX_FRAME);
   });
 
   it('a message before Hello is NOT_AUTHENTICATED (4007)', async (t) => {

@@ -24,7 +24,12 @@ import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime
 import type { Admission, ConnectionDeps } from './connection-types.ts';
 import { pendingRestore, restoreUploads } from './delta-payloads.ts';
 import { checkMetricsRound } from './message-bounds.ts';
-import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
+import {
+  admittedFrameLimit,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  PRE_AUTH_MAX_FRAME_BYTES,
+  PreAuthGuard,
+} from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { TickCork } from './socket-cork.ts';
 import { metricsRecord, predictionSubmission, weightsSubmission } from './upload-mapping.ts';
@@ -149,7 +154,7 @@ export class ParticipantConnection implements SessionPort {
       );
       return;
     }
-    const decoded = decodeFrame(data, { maxFrameBytes: this.deps.maxFrameBytes, isBinary });
+    const decoded = decodeFrame(data, { maxFrameBytes: this.guard.maxFrameBytes, isBinary });
     if (!decoded.ok) {
       this.reject(decoded.error, decoded.replyTo);
       return;
@@ -191,13 +196,14 @@ export class ParticipantConnection implements SessionPort {
     }
     this.admission = result;
     this.state = 'active';
-    this.guard.authenticated();
+    const maxFrameBytes = admittedFrameLimit(result.federation, this.deps.maxFrameBytes);
+    this.guard.authenticated(maxFrameBytes);
     this.deps.ticket?.authenticated();
     const replaced = this.deps.register(result.participantId, this, result.runtime.federationId);
     replaced?.terminateWith(
       new ProtocolError('REPLACED', 'this participant connected again from another connection'),
     );
-    this.send({ welcome: welcomeFor(result, this.deps) }, replyTo);
+    this.send({ welcome: welcomeFor(result, { ...this.deps, maxFrameBytes }) }, replyTo);
     this.deps.log.info(
       { participant: result.participantId, resumed: result.resumed },
       'participant admitted (connection)',
@@ -374,7 +380,7 @@ export class ParticipantConnection implements SessionPort {
       this.ws.terminate();
     }
     // A peer that never completes the closing handshake must not hold the socket.
-    setTimeout(() => this.ws.terminate(), 5_000).unref?.();
+    this.guard.closing(5_000, () => this.ws.terminate());
   }
 
   private onClose(): void {

@@ -9,6 +9,10 @@
  * coordinator decode megabytes, hold unfinished fragmented messages, or keep a socket
  * forever. The largest valid Hello (two 512-byte tokens, four 256-byte strings, a shape)
  * is under 3 KiB.
+ *
+ * After Welcome the limit is what the participant's federation can need (admittedFrameLimit),
+ * not the configured maximum: a participant of a mutual federation never has a reason to send
+ * megabytes, so an admitted peer cannot make the coordinator buffer them either.
  */
 import type { WebSocket } from 'ws';
 
@@ -21,6 +25,32 @@ export const PRE_AUTH_MAX_FRAME_BYTES = 4096;
 export const PRE_AUTH_MAX_BUFFERED_BYTES = 64 * 1024;
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
 
+/** Floor of the admitted limit: room for any MetricsReport, Leave or small upload. */
+export const MIN_ADMITTED_FRAME_BYTES = 256 * 1024;
+/** Frames above the limit by at most this are read and answered FRAME_TOO_LARGE; larger ones ws cuts with 1009. */
+const CODED_OVERSHOOT_BYTES = 64 * 1024;
+
+/**
+ * The largest frame an admitted participant may send (Welcome.max_frame_bytes). mutual: its
+ * largest upload covers every public row (a batch is at most the public set) at 8 bytes per
+ * probability (float32 is 4; a top-k entry with its class index at most 8), plus 16 bytes a row
+ * for indices and versions, plus 64 KiB for everything else; never under
+ * MIN_ADMITTED_FRAME_BYTES nor above the configured maximum. fedavg uploads whole weights:
+ * the configured maximum.
+ */
+export function admittedFrameLimit(
+  federation: {
+    settings: { strategy: string; task: { numClasses: number } };
+    publicSet: { sampleCount: number };
+  },
+  configured: number,
+): number {
+  if (federation.settings.strategy !== 'mutual') return configured;
+  const rows = federation.publicSet.sampleCount;
+  const need = rows * (federation.settings.task.numClasses * 8 + 16) + 64 * 1024;
+  return Math.min(configured, Math.max(MIN_ADMITTED_FRAME_BYTES, need));
+}
+
 /** ws keeps its payload limit per server; its receiver reads it per message, so it can be set per socket. */
 interface ReceiverWithLimit {
   _maxPayload?: unknown;
@@ -28,15 +58,17 @@ interface ReceiverWithLimit {
 
 export class PreAuthGuard {
   private timer: NodeJS.Timeout | null;
-  private restoreLimit: (() => void) | null = null;
+  private setLimit: ((bytes: number) => void) | null = null;
+  /** Frames above this are FRAME_TOO_LARGE (the pre-auth limit until Welcome). */
+  maxFrameBytes = PRE_AUTH_MAX_FRAME_BYTES;
 
   constructor(ws: WebSocket, helloTimeoutMs: number, onTimeout: () => void) {
     const receiver = (ws as unknown as { _receiver?: ReceiverWithLimit })._receiver;
     if (receiver && typeof receiver._maxPayload === 'number') {
-      const full = receiver._maxPayload;
-      receiver._maxPayload = Math.min(full > 0 ? full : Number.MAX_SAFE_INTEGER, PRE_AUTH_MAX_BUFFERED_BYTES);
-      this.restoreLimit = () => {
-        receiver._maxPayload = full;
+      const full = receiver._maxPayload > 0 ? receiver._maxPayload : Number.MAX_SAFE_INTEGER;
+      receiver._maxPayload = Math.min(full, PRE_AUTH_MAX_BUFFERED_BYTES);
+      this.setLimit = (bytes) => {
+        receiver._maxPayload = Math.min(full, bytes + CODED_OVERSHOOT_BYTES);
       };
     }
     this.timer = setTimeout(() => {
@@ -51,11 +83,27 @@ export class PreAuthGuard {
     return size > PRE_AUTH_MAX_FRAME_BYTES;
   }
 
-  /** Welcome was sent: the deadline ends and the connection's full frame limit applies. */
-  authenticated(): void {
+  /** Admitted: the deadline ends and frames up to `maxFrameBytes` (admittedFrameLimit) are read. */
+  authenticated(maxFrameBytes: number): void {
     this.stop();
-    this.restoreLimit?.();
-    this.restoreLimit = null;
+    this.maxFrameBytes = maxFrameBytes;
+    this.setLimit?.(maxFrameBytes);
+    this.setLimit = null;
+  }
+
+  /**
+   * The coordinator closed the socket: terminate it unless the peer completes the closing
+   * handshake within `ms`. The timer is cleared at close (stop()), so a closed connection is
+   * not kept alive for `ms` by it: at hundreds of connections a second that held thousands of
+   * dead connections, promoted them to V8's old generation and grew the heap (npm run fuzz).
+   */
+  closing(ms: number, terminate: () => void): void {
+    this.stop();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      terminate();
+    }, ms);
+    this.timer.unref?.();
   }
 
   stop(): void {
