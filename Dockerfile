@@ -75,7 +75,11 @@ RUN npm run build --workspace=@mutua/client-web
 
 # ---- the coordinator
 FROM ${NODE_IMAGE}
+# The coordinator's V8 heap limit, as `npm start` sets it (package.json; see
+# docs/deployment.md "Memory"): below 2 GB V8 lets the old generation grow less past what is
+# live. Raise or lower it with `-e NODE_OPTIONS=--max-old-space-size=N`.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=1536 \
     MUTUA_DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=8080

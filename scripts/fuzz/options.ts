@@ -12,8 +12,9 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --coordinator URL       fuzz a running coordinator instead of starting one (needs --admin-token)
   --admin-token T         its admin token
   --coordinator-pid PID   its process id, to read RSS (local only)
-  --node-options "..."    NODE_OPTIONS of the coordinator started here (e.g. a V8 heap limit,
-                          "--max-old-space-size=96", as a container would set one)
+  --node-options "..."    NODE_OPTIONS of the coordinator started here, after the heap limit
+                          npm start and the image set (--max-old-space-size=1536), so these
+                          win (e.g. "--max-old-space-size=96", a small container's)
   --mutations a,b         only these mutations (default all: valid, bitflip, truncate, wrongOneof,
                           wrongDirection, wireType, badRound, nanPayload, shapeLie, hugeRepeated,
                           oversized, deflateBomb, badText, random, empty, text, seqReplay,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePublicSet } from '@mutua/proto';
+import { defaultHeapMb } from '../heap-default.ts';
 import type { Rng } from './rng.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,7 +57,8 @@ export async function startTarget(extraArgs: string[] = [], nodeOptions = ''): P
         ...env,
         LOG_LEVEL: 'warn',
         MUTUA_LOG_FORMAT: 'json',
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+        // As `npm start` and the image start it; later flags (--node-options) win.
+        NODE_OPTIONS: `--max-old-space-size=${defaultHeapMb()} ${nodeOptions}`.trim(),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
+import { defaultHeapMb } from '../../scripts/heap-default.ts';
 import { OPTIONS } from '../src/config.ts';
 import { REPO_ROOT, runServer, spawnServer } from './child-server.ts';
 import { ADMIN_TOKEN } from './helper.ts';
@@ -18,6 +19,8 @@ import { createPostgresDatabase } from './postgres.ts';
 const SKIP_POSTGRES = process.env.MUTUA_SKIP_POSTGRES === '1' ? 'MUTUA_SKIP_POSTGRES=1' : false;
 /** The environment variables the coordinator reads (config.ts). */
 const SERVER_ENV = new Set(OPTIONS.map((o) => o.env));
+/** The heap limit `npm start` sets; the image sets the same. */
+const DEFAULT_HEAP_MB = defaultHeapMb();
 
 // ------------------------------------------------------------------ Dockerfile
 
@@ -288,9 +291,18 @@ describe('the container', () => {
     );
     assert.equal(user, 'node', 'runs as the image’s unprivileged node user');
     assert.equal(workdir, '/app');
-    assert.deepEqual(env, { NODE_ENV: 'production', MUTUA_DATA_DIR: '/data', HOST: '0.0.0.0', PORT: '8080' });
+    assert.deepEqual(env, {
+      NODE_ENV: 'production',
+      NODE_OPTIONS: `--max-old-space-size=${DEFAULT_HEAP_MB}`,
+      MUTUA_DATA_DIR: '/data',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+    });
     for (const k of Object.keys(env))
-      assert.ok(k === 'NODE_ENV' || SERVER_ENV.has(k), `ENV ${k} is read by the server`);
+      assert.ok(
+        k === 'NODE_ENV' || k === 'NODE_OPTIONS' || SERVER_ENV.has(k),
+        `ENV ${k} is read by the server`,
+      );
     assert.deepEqual(volumes, ['/data']);
     assert.deepEqual(exposed, [env.PORT]);
     assert.deepEqual(cmd, ['node', 'server/bin/mutua-server.js']);
