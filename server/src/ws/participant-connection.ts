@@ -24,12 +24,7 @@ import { RuntimeError, type SessionPort, type TaskView } from '../engine/runtime
 import type { Admission, ConnectionDeps } from './connection-types.ts';
 import { pendingRestore, restoreUploads } from './delta-payloads.ts';
 import { checkMetricsRound } from './message-bounds.ts';
-import {
-  admittedFrameLimit,
-  DEFAULT_HELLO_TIMEOUT_MS,
-  PRE_AUTH_MAX_FRAME_BYTES,
-  PreAuthGuard,
-} from './pre-auth-guard.ts';
+import { DEFAULT_HELLO_TIMEOUT_MS, PRE_AUTH_MAX_FRAME_BYTES, PreAuthGuard } from './pre-auth-guard.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { TickCork } from './socket-cork.ts';
 import { metricsRecord, predictionSubmission, weightsSubmission } from './upload-mapping.ts';
@@ -196,8 +191,7 @@ export class ParticipantConnection implements SessionPort {
     }
     this.admission = result;
     this.state = 'active';
-    const maxFrameBytes = admittedFrameLimit(result.federation, this.deps.maxFrameBytes);
-    this.guard.authenticated(maxFrameBytes);
+    const maxFrameBytes = this.guard.authenticated(result.federation, this.deps.maxFrameBytes);
     this.deps.ticket?.authenticated();
     const replaced = this.deps.register(result.participantId, this, result.runtime.federationId);
     replaced?.terminateWith(

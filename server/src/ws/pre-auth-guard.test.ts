@@ -49,16 +49,16 @@ describe('PreAuthGuard', () => {
     const g = new PreAuthGuard(ws, 60_000, () => assert.fail('no deadline here'));
     assert.equal(receiver._maxPayload, PRE_AUTH_MAX_BUFFERED_BYTES);
     assert.equal(g.maxFrameBytes, PRE_AUTH_MAX_FRAME_BYTES);
-    g.authenticated(300_000);
-    assert.equal(g.maxFrameBytes, 300_000);
-    assert.equal(receiver._maxPayload, 300_000 + 65536);
+    assert.equal(g.authenticated(mutual(3000), 17 << 20), 3000 * 96 + 65536);
+    assert.equal(g.maxFrameBytes, 3000 * 96 + 65536);
+    assert.equal(receiver._maxPayload, 3000 * 96 + 2 * 65536);
     g.stop();
   });
 
   it('never raises ws past the server-wide limit', () => {
     const { ws, receiver } = fakeSocket(1 << 20);
     const g = new PreAuthGuard(ws, 60_000, () => {});
-    g.authenticated(1 << 20);
+    assert.equal(g.authenticated(mutual(20_000), 1 << 20), 1 << 20);
     assert.equal(receiver._maxPayload, 1 << 20);
     g.stop();
   });

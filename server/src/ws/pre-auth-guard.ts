@@ -30,6 +30,12 @@ export const MIN_ADMITTED_FRAME_BYTES = 256 * 1024;
 /** Frames above the limit by at most this are read and answered FRAME_TOO_LARGE; larger ones ws cuts with 1009. */
 const CODED_OVERSHOOT_BYTES = 64 * 1024;
 
+/** What the admitted limit depends on (a FederationRecord has it). */
+export interface FrameLimitFederation {
+  settings: { strategy: string; task: { numClasses: number } };
+  publicSet: { sampleCount: number };
+}
+
 /**
  * The largest frame an admitted participant may send (Welcome.max_frame_bytes). mutual: its
  * largest upload covers every public row (a batch is at most the public set) at 8 bytes per
@@ -83,12 +89,16 @@ export class PreAuthGuard {
     return size > PRE_AUTH_MAX_FRAME_BYTES;
   }
 
-  /** Admitted: the deadline ends and frames up to `maxFrameBytes` (admittedFrameLimit) are read. */
-  authenticated(maxFrameBytes: number): void {
+  /**
+   * Admitted to `federation`: the deadline ends and frames up to its admittedFrameLimit are
+   * read; returns that limit (Welcome.max_frame_bytes).
+   */
+  authenticated(federation: FrameLimitFederation, configured: number): number {
     this.stop();
-    this.maxFrameBytes = maxFrameBytes;
-    this.setLimit?.(maxFrameBytes);
+    this.maxFrameBytes = admittedFrameLimit(federation, configured);
+    this.setLimit?.(this.maxFrameBytes);
     this.setLimit = null;
+    return this.maxFrameBytes;
   }
 
   /**
