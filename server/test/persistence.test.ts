@@ -564,16 +564,43 @@ for (const backend of backends) {
         classes: 10,
         contributors: 2,
         payload: bytes(100, 1),
+        // What it aggregated is marked with its version, in the same transaction.
+        included: [{ participantId: state.participantId, version: 1 }],
       });
       assert.deepEqual(c1.sourceVersions, [1]);
+      const marks = async () =>
+        (await db.submissions.listForRecovery(state.federationId, { fromRound: 1 }))
+          .filter((x) => x.roundNumber === 1 || x.roundNumber === 3)
+          .map((x) => [
+            x.participantId === state.participantId ? 'p' : 'other',
+            x.roundNumber,
+            x.consensusVersion,
+          ])
+          .sort((a, b) => String(a).localeCompare(String(b)));
+      assert.deepEqual(await marks(), [
+        ['other', 1, null],
+        ['p', 1, 1],
+        ['p', 3, null],
+      ]);
       const c2 = await db.consensus.save({
         federationId: state.federationId,
         version: 2,
         sourceVersions: [1, 3],
         contributors: 2,
         payload: state.consensus,
+        included: [
+          { participantId: state.participantId, version: 1 },
+          { participantId: state.otherParticipantId, version: 1 },
+          { participantId: state.participantId, version: 3 },
+        ],
       });
       assert.equal(c2.version, 2);
+      // The first consensus to aggregate a submission keeps it.
+      assert.deepEqual(await marks(), [
+        ['other', 1, 2],
+        ['p', 1, 1],
+        ['p', 3, 2],
+      ]);
       const replay = await db.consensus.save({
         federationId: state.federationId,
         version: 2,

@@ -20,6 +20,11 @@ export interface ConsensusInput {
   contributors?: number;
   payload: Uint8Array;
   createdAt?: Date;
+  /**
+   * The submissions it aggregated, by participant and round: the ones not yet marked get
+   * this version as their consensusVersion, in the same transaction (what recovery reads).
+   */
+  included?: readonly { participantId: string; version: number }[];
 }
 
 export interface ConsensusMeta {
@@ -89,6 +94,17 @@ export class ConsensusRepository {
             where: { id: federationId, consensusVersion: { lt: version } },
             data: { consensusVersion: version },
           }),
+          ...byRound(input.included ?? []).map(([roundNumber, participantIds]) =>
+            db.submission.updateMany({
+              where: {
+                federationId,
+                roundNumber,
+                participantId: { in: participantIds },
+                consensusVersion: null,
+              },
+              data: { consensusVersion: version },
+            }),
+          ),
         ]);
         return { ...meta(c), payload: input.payload };
       } catch (e) {
@@ -148,4 +164,15 @@ export class ConsensusRepository {
       return rows.map(toRow);
     });
   }
+}
+
+/** The included submissions' participants per round: one UPDATE each. */
+function byRound(included: readonly { participantId: string; version: number }[]): [number, string[]][] {
+  const rounds = new Map<number, string[]>();
+  for (const c of included) {
+    const ids = rounds.get(c.version) ?? [];
+    ids.push(c.participantId);
+    rounds.set(c.version, ids);
+  }
+  return [...rounds];
 }

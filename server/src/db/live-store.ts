@@ -177,6 +177,7 @@ export class PrismaLiveStore implements LiveStore {
       sourceVersions: c.sourceVersions,
       ...encodeConsensus(c.consensus),
       createdAt: c.createdAt,
+      included: c.included,
     });
   }
 
@@ -241,6 +242,7 @@ export class PrismaLiveStore implements LiveStore {
           bytes: s.bytes,
           metrics: s.metrics ?? {},
           receivedAt: s.receivedAt,
+          consensusVersion: s.consensusVersion,
         })),
       latestConsensus: latest ? { version: latest.version, sourceVersions } : null,
     };

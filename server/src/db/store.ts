@@ -58,6 +58,8 @@ export interface StoredSubmission {
   bytes: number;
   metrics: Record<string, number>;
   receivedAt: Date;
+  /** The consensus version that first aggregated it (null: none yet; absent when new). */
+  consensusVersion?: number | null;
 }
 
 export interface StoredRound {
@@ -80,6 +82,8 @@ export interface ConsensusRecord {
   sourceVersions: number[];
   consensus: Consensus;
   createdAt: Date;
+  /** The contributions it aggregated: marked with its version as it is saved. */
+  included: { participantId: string; version: number }[];
 }
 
 export interface JoinTokenRecord {

@@ -59,6 +59,8 @@ export interface SubmissionRow {
   payload: Uint8Array | null;
   metrics: Record<string, number> | null;
   receivedAt: Date;
+  /** The consensus version that first aggregated it; null until one did. */
+  consensusVersion: number | null;
 }
 
 /** One stored prediction upload as uploadHistory() returns it. */
@@ -188,7 +190,7 @@ export class SubmissionsRepository {
       return items.map((s): RecordResult => {
         if (inserted.has(s.id)) {
           const { payload: _payload, ...meta } = s;
-          return { submission: { ...meta, payload: null }, duplicate: false };
+          return { submission: { ...meta, payload: null, consensusVersion: null }, duplicate: false };
         }
         const first = byKey.get(key(s.participantId, s.roundNumber));
         if (!first)

@@ -280,6 +280,12 @@ export abstract class FederationRuntimeCore {
         sourceVersions: sources,
         consensus,
         createdAt: new Date(this.now()),
+        included: sources.flatMap((v) =>
+          [...(this.versions.get(v)?.contributions.keys() ?? [])].map((participantId) => ({
+            participantId,
+            version: v,
+          })),
+        ),
       });
       this.consensus = consensus;
       this.published(consensus);

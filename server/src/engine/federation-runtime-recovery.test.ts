@@ -104,6 +104,51 @@ describe('FederationRuntime recovery', () => {
     after.rt.close();
   });
 
+  it('async: a contribution stored with an older view than the last consensus (a cluster follower) still counts after a takeover', async () => {
+    const settings: SettingsInput = {
+      mode: 'async',
+      async: { bufferK: 2, stalenessExponent: 0.5, maxStaleness: 8 },
+    };
+    const store = new CrashingStore();
+    const rt = runtime(settings, store);
+    await rt.recover();
+    for (const id of ['a', 'b']) rt.join(new FakeSession(id));
+    await rt.submit('a', upload(1, 0));
+    await rt.submit('b', upload(1, 1)); // K = 2: consensus 1 (a, b), version 2
+    await rt.idle();
+    rt.close(); // the owner dies
+    // Meanwhile a follower, not yet told of consensus 1, stored c's upload to version 1 as
+    // fresh (staleness 0): by its staleness alone it would lie inside consensus 1.
+    const stored = store.submissions.get('f1')!;
+    assert.deepEqual(
+      stored.map((x) => [x.participantId, x.consensusVersion]),
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+      'consensus 1 marked what it aggregated',
+    );
+    await store.saveSubmission('f1', {
+      ...stored[0]!,
+      participantId: 'c',
+      staleness: 0,
+      consensusVersion: null,
+    });
+
+    const after = await restarted(settings, store, ['a', 'b', 'c']);
+    assert.equal(after.rt.currentVersion, 2);
+    await after.rt.submit('a', upload(2, 0)); // with c's: K reached
+    await after.rt.idle();
+    assert.equal(after.rt.currentVersion, 3, "consensus 2 published: c's upload counted towards the buffer");
+    const saved = store.consensus.get('f1')!.find((c) => c.version === 2)!;
+    assert.deepEqual(
+      saved.sourceVersions.sort(),
+      [1, 2],
+      "consensus 2 aggregates version 1 again, with c's upload",
+    );
+    after.rt.close();
+  });
+
   for (const mode of ['sync', 'async'] as const) {
     for (const crashAt of ['closeRound', 'openRound'] as const) {
       it(`${mode}: a crash inside publish, after the consensus was saved (at ${crashAt}), is finished on recovery`, async () => {

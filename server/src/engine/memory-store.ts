@@ -48,6 +48,12 @@ export class MemoryRuntimeStore implements RuntimeStore {
     const list = this.consensus.get(fid) ?? [];
     list.push({ version: c.version, sourceVersions: c.sourceVersions });
     this.consensus.set(fid, list);
+    for (const s of this.submissions.get(fid) ?? [])
+      if (
+        s.consensusVersion == null &&
+        c.included.some((i) => i.participantId === s.participantId && i.version === s.version)
+      )
+        s.consensusVersion = c.version;
   }
   async saveMetrics(
     federationId: string,

@@ -47,15 +47,16 @@ export async function loadVersions(
   for (const s of state.submissions) {
     versions.get(s.version)?.contributions.set(s.participantId, { ...decode(s), ...contributionMeta(s) });
   }
-  // A contribution to version v with staleness tau arrived while v + tau was current, and
-  // consensus cv took everything that arrived up to version cv — so a late (async)
-  // contribution to an older version, acknowledged just before a crash, still counts
-  // towards the buffer and re-enters the next consensus.
-  const cv = state.latestConsensus?.version ?? 0;
+  // Every consensus marks the contributions it aggregated as it is saved (consensusVersion;
+  // rows from before that column were marked by the rule recovery used until then). An
+  // unmarked one is new since the last publish: a late (async) contribution to an older
+  // version acknowledged just before a crash, or one a cluster follower accepted while its
+  // view was older than the owner's last publish (its staleness alone would place it inside
+  // that consensus) — it counts towards the buffer and re-enters the next consensus.
   let newSincePublish = 0;
   for (const s of state.submissions) {
     const v = versions.get(s.version);
-    if (!v || s.version + s.staleness <= cv) continue;
+    if (!v || s.consensusVersion != null) continue;
     v.dirty = true;
     newSincePublish++;
   }
